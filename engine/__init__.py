@@ -1,0 +1,22 @@
+"""jubao's engine: policy text → checked model → evaluation with an explanation.
+
+    policies/<region>/*.policy      text (SourceFile)
+       │ parse.parse                Lark LALR; the only module that imports lark
+       ▼
+    nodes.PolicyFile                the policy as written; every node has a span
+       │ check.check                named checks; all diagnostics at once
+       ▼
+    model.Policy                    layered on `national`, names resolved, versions dated
+       │ evaluate.evaluate          domain.md §2 mechanics over the policy's figures
+       ▼
+    DETERMINATION (dict) + trace.Step tree
+
+`registry.Registry` prepares every region once; the API and web sit on top.
+"""
+from engine.errors import Diagnostic, PolicyError, Problem
+from engine.evaluate import evaluate
+from engine.person import read_as_of, read_person
+from engine.registry import Registry, check_texts
+
+__all__ = ["Diagnostic", "PolicyError", "Problem", "Registry", "check_texts", "evaluate", "read_as_of",
+           "read_person"]

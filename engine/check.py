@@ -1,0 +1,698 @@
+"""Parsed policy files of a region and its bases → the checked model, or every problem at once.
+
+`check(layers)` runs an ordered list of named checks (OPA-style); each appends Diagnostics.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+from decimal import Decimal, InvalidOperation
+
+import attrs
+
+from engine import model, nodes, units
+from engine.errors import Diagnostic, PolicyError
+from engine.source import SourceFile, Span
+
+DAY = dt.timedelta(days=1)
+BUILTINS = {
+    "age": ("年龄", units.parse_unit("岁")),
+    "counted_years": ("累计缴费年限", units.parse_unit("年")),
+    "continuous_years": ("连续缴费年限", units.parse_unit("年")),
+    "balance_at_pension_start": ("领取时账户余额", units.parse_unit("元")),
+}
+BUILTIN_ALIASES = {zh: name for name, (zh, _) in BUILTINS.items()}
+FUNCTIONS = {"max": "max", "min": "min", "round": "round", "member": "member", "属于": "member",
+             "最大": "max", "最小": "min", "四舍五入": "round"}
+LOWEST_TIER_WORDS = {"最低档次", "最低档", "lowest_tier", "lowest"}
+DAIJIAO_WORDS = {"代缴对象", "代缴", "daijiao"}
+ONLY_WORDS = {"仅限", "only", "适用"}
+YES = {"是", "yes", "true"}
+NO = {"否", "no", "false"}
+KINDS_WITH_TABLE = {"tiers", "subsidy", "floor", "daijiao", "reward"}
+MONTHLY = units.parse_unit("元/月")
+
+
+@attrs.define
+class Layer:
+    """One region's parsed files, as handed to the checker."""
+
+    region: str
+    files: list[nodes.PolicyFile]
+    sources: dict[str, SourceFile]
+
+
+def check(layers: list[Layer]) -> model.Policy:
+    """`layers` runs from the base (national) to the region being checked."""
+    checker = _Checker(layers)
+    for step in CHECKS:
+        step(checker)
+    if checker.diagnostics:
+        raise PolicyError(_unique(checker.diagnostics))
+    return checker.build()
+
+
+def _unique(diags: list[Diagnostic]) -> list[Diagnostic]:
+    seen, out = set(), []
+    for d in diags:
+        key = (d.code, d.span.file, d.span.line, d.span.column, d.message)
+        if key not in seen:
+            seen.add(key)
+            out.append(d)
+    return out
+
+
+def _did_you_mean(name: str, candidates) -> str | None:
+    close = difflib.get_close_matches(name, list(candidates), n=1, cutoff=0.5)
+    return f"did you mean '{close[0]}'?" if close else None
+
+
+class _Checker:
+    def __init__(self, layers: list[Layer]):
+        self.layers = layers
+        self.region = layers[-1].region
+        self.diagnostics: list[Diagnostic] = []
+        self.region_node: nodes.Region | None = None
+        self.sources: dict[str, model.SourceDoc] = {}
+        self.groups: dict[str, model.GroupDef] = {}
+        self.facts: dict[str, model.FactDef] = {}
+        self.aliases: dict[str, str] = {}
+        self.definitions: dict[str, list[model.Definition]] = {}
+        self.formulas: dict[str, model.Formula] = {}
+        self.components: list[str] = []
+        self.formula_units: dict[str, units.Unit | None] = {}
+
+    def error(self, code: str, message: str, span: Span, hint: str | None = None) -> None:
+        self.diagnostics.append(Diagnostic(code, message, span, hint))
+
+    def each(self, kind):
+        for layer in self.layers:
+            for f in layer.files:
+                for d in f.definitions:
+                    if isinstance(d, kind):
+                        yield layer, d
+
+    def build(self) -> model.Policy:
+        files = {}
+        for layer in self.layers:
+            files.update(layer.sources)
+        labels = self.region_node.labels if self.region_node else nodes.Labels()
+        return model.Policy(
+            region=self.region, labels=labels, chain=tuple(l.region for l in reversed(self.layers)),
+            sources=self.sources, groups=self.groups, facts=self.facts,
+            definitions={k: tuple(reversed(v)) for k, v in self.definitions.items()},
+            formulas=self.formulas, components=tuple(self.components), aliases=self.aliases, files=files)
+
+
+def check_regions(c: _Checker) -> None:
+    """Every file opens with `region <its folder>`; a region names an existing base."""
+    known = {layer.region for layer in c.layers}
+    for layer in c.layers:
+        for f in layer.files:
+            heads = [d for d in f.definitions if isinstance(d, nodes.Region)]
+            if not heads:
+                c.error("missing-region", "this file does not say which region it belongs to",
+                        Span(f.name, 1, 1), f"start the file with `region {layer.region}`")
+            for head in heads:
+                if head.name != layer.region:
+                    c.error("region-mismatch", f"the file is in the folder of '{layer.region}' but says "
+                            f"'region {head.name}'", head.span, f"write `region {layer.region}`")
+                if head.extends and head.extends not in known:
+                    c.error("unknown-name", f"unknown base region '{head.extends}'", head.span,
+                            _did_you_mean(head.extends, known) or "regions extend `national`")
+                if layer.region == c.region and (head.labels.zh or head.extends) and c.region_node is None:
+                    c.region_node = head
+
+
+def check_sources(c: _Checker) -> None:
+    for _, s in c.each(nodes.Source):
+        if s.name in c.sources:
+            c.error("duplicate-definition", f"source '{s.name}' is declared twice", s.span,
+                    f"first declared at {c.sources[s.name].span}; cite that one")
+            continue
+        status = model.STATUS_NAMES.get(s.status or "")
+        if status is None:
+            span = s.status_span or s.span
+            c.error("unknown-status", f"source '{s.name}' needs a status: law, seed, proposal or provisional",
+                    span, _did_you_mean(s.status or "", model.STATUS_NAMES) or "add `status law` (or seed …)")
+            status = "provisional"
+        c.sources[s.name] = model.SourceDoc(s.name, s.labels.zh or s.name, s.number, s.issued, status, s.seed,
+                                            s.span)
+
+
+def check_declarations(c: _Checker) -> None:
+    """Groups and facts: declared once in the chain (a region may add new ones)."""
+    for _, g in c.each(nodes.Group):
+        if g.name in c.groups:
+            c.error("duplicate-definition", f"group '{g.name}' is declared twice", g.span,
+                    f"first declared at {c.groups[g.name].span}")
+            continue
+        c.groups[g.name] = model.GroupDef(g.name, g.labels, g.required_key, g.choices, g.span)
+        if g.labels.zh:
+            c.aliases[g.labels.zh] = g.name
+    for _, f in c.each(nodes.Fact):
+        if f.name in c.facts and c.facts[f.name].span.file.split("/")[1:2] == f.span.file.split("/")[1:2]:
+            c.error("duplicate-definition", f"fact '{f.name}' is declared twice", f.span,
+                    f"first declared at {c.facts[f.name].span}")
+        c.facts[f.name] = model.FactDef(f.name, f.labels, f.type, f.choices, f.required, f.required_unless,
+                                        f.span)
+
+
+def check_blocks(c: _Checker) -> None:
+    """Dated blocks: one per name per region, each version typed and cited."""
+    for layer in c.layers:
+        seen: dict[str, nodes.Block] = {}
+        for _, b in ((layer, d) for f in layer.files for d in f.definitions if isinstance(d, nodes.Block)):
+            name = c.aliases.get(b.name, b.name)
+            if name in seen:
+                c.error("duplicate-definition", f"'{b.name}' is defined twice in region '{layer.region}'", b.span,
+                        f"first defined at {seen[name].span}; put every dated version under one definition")
+                continue
+            seen[name] = b
+            base = c.definitions.get(name)
+            if base and base[0].kind != b.kind:
+                c.error("type-mismatch", f"'{b.name}' is a {base[0].kind} in the base region, not a {b.kind}",
+                        b.span, f"write `{base[0].kind} {b.name}`")
+                continue
+            definition = _definition(c, layer.region, b, base[0] if base else None)
+            c.definitions.setdefault(name, []).append(definition)
+            if b.labels.zh:
+                c.aliases.setdefault(b.labels.zh, name)
+
+
+def _definition(c: _Checker, region: str, b: nodes.Block, base: model.Definition | None) -> model.Definition:
+    unit_clause, paid, by, per, for_ = (b.clause(k) for k in ("unit", "paid_by", "by", "per", "for"))
+    unit = unit_clause.args[0] if unit_clause else (base.unit if base else None)
+    if unit is not None and unit not in units.NON_NUMERIC and units.parse_unit(unit) is None:
+        c.error("unknown-unit", f"unknown unit '{unit}'", unit_clause.span,
+                "use 元, 元/月, 元/年, 年, 月, 岁, %, date or yes_no")
+    paid_by = None
+    if paid:
+        paid_by = model.LEVEL_NAMES.get(paid.args[0])
+        if paid_by is None:
+            c.error("unknown-name", f"unknown funding level '{paid.args[0]}'", paid.span,
+                    _did_you_mean(paid.args[0], model.LEVEL_NAMES) or "use central, province, city or county")
+    elif base:
+        paid_by = base.paid_by
+    basis = by.args[0] if by else (per.args[0] if per else (base.basis if base else None))
+    beyond = Decimal(per.args[1]) if per else (base.beyond if base else None)
+    if basis is not None and basis not in BUILTINS and BUILTIN_ALIASES.get(basis) is None:
+        span = (by or per).span if (by or per) else b.span
+        c.error("unknown-name", f"unknown basis '{basis}'", span, _did_you_mean(basis, list(BUILTINS) +
+                list(BUILTIN_ALIASES)) or "use age, counted_years or continuous_years")
+    basis = BUILTIN_ALIASES.get(basis, basis)
+    groups = tuple(_group(c, g, for_.span) or g for g in for_.args) if for_ else (base.for_groups if base else ())
+    versions = _versions(c, b, unit)
+    return model.Definition(b.kind, c.aliases.get(b.name, b.name), b.labels if b.labels.zh else
+                            (base.labels if base else b.labels), unit, paid_by, basis, beyond, groups,
+                            versions, region, b.span)
+
+
+def _group(c: _Checker, word: str, span: Span) -> str | None:
+    name = c.aliases.get(word, word)
+    if name in c.groups:
+        return name
+    c.error("unknown-name", f"unknown group '{word}'", span,
+            _did_you_mean(word, list(c.groups) + [g.labels.zh for g in c.groups.values() if g.labels.zh]))
+    return None
+
+
+def _versions(c: _Checker, b: nodes.Block, unit: str | None) -> tuple[model.Version, ...]:
+    out = []
+    for v in b.versions:
+        cite = _cite(c, v.citation, v.span, f"this version of '{b.name}'")
+        condition = None
+        if v.condition:
+            condition = (v.condition.fact, v.condition.value)
+            fact = c.facts.get(v.condition.fact)
+            if fact is None:
+                c.error("unknown-name", f"unknown fact '{v.condition.fact}'", v.condition.span,
+                        _did_you_mean(v.condition.fact, c.facts))
+            elif fact.choices and v.condition.value not in {ch for ch, _ in fact.choices}:
+                c.error("unknown-name", f"'{v.condition.value}' is not a value of '{fact.name}'", v.condition.span,
+                        "one of: " + ", ".join(ch for ch, _ in fact.choices))
+        figure = _figure(c, b, v, unit)
+        rows = _rows(c, b, v)
+        start, end = v.period.start, v.period.end
+        if start and end and end < start:
+            c.error("bad-period", f"the period ends ({end}) before it starts ({start})", v.period.span,
+                    "swap the dates or correct the year")
+        if cite is not None:
+            out.append(model.Version(c.aliases.get(b.name, b.name), start, end, condition, figure, rows, cite,
+                                     v.span))
+    return _close_periods(out)
+
+
+def _close_periods(versions: list[model.Version]) -> tuple[model.Version, ...]:
+    """A version without `until` runs until the day before the next one (same condition) starts."""
+    out = []
+    for v in versions:
+        later = [w.start for w in versions if w.condition == v.condition and w.start and v.start and w.start > v.start]
+        if v.end is None and later:
+            v = attrs.evolve(v, end=min(later) - DAY)
+        out.append(v)
+    return tuple(sorted(out, key=lambda v: (v.start or dt.date.min, str(v.condition))))
+
+
+def _cite(c: _Checker, cit: nodes.Citation | None, span: Span, what: str) -> model.Cite | None:
+    if cit is None:
+        c.error("missing-citation", f"{what} cites no source", span,
+                "end the line with `cite <source>`, naming a declared `source`")
+        return None
+    source = c.sources.get(cit.source)
+    if source is None:
+        c.error("unknown-name", f"unknown source '{cit.source}'", cit.span,
+                _did_you_mean(cit.source, c.sources) or "declare it with `source <name> \"title\"`")
+        return None
+    status = source.status
+    if cit.status:
+        status = model.STATUS_NAMES.get(cit.status)
+        if status is None:
+            c.error("unknown-status", f"unknown status '{cit.status}'", cit.span,
+                    _did_you_mean(cit.status, model.STATUS_NAMES) or "use provisional or proposal")
+            status = "provisional"
+    return model.Cite(source, status, cit.note, cit.span)
+
+
+def _figure(c: _Checker, b: nodes.Block, v: nodes.Version, unit: str | None):
+    atom = v.figure
+    if b.kind in KINDS_WITH_TABLE or (b.kind == "bonus" and b.clause("by")) or b.kind == "early_start":
+        if atom is not None:
+            c.error("type-mismatch", f"a {b.kind} version takes a table, not a single figure", atom.span,
+                    "put the figures in rows `| … |` under the version line")
+        return None
+    if atom is None:
+        c.error("missing-figure", f"this version of '{b.name}' gives no figure", v.span,
+                "write the figure after the dates, e.g. `from 2019-01-01  22.00  cite …`")
+        return None
+    return _typed_figure(c, atom, unit)
+
+
+def _typed_figure(c: _Checker, atom: nodes.Atom, unit: str | None):
+    if unit in ("date", "日期"):
+        if atom.kind != "DATE":
+            c.error("type-mismatch", f"'{atom.text}' is not a date, but this value is a date", atom.span,
+                    "write a date like 2011-07-01")
+            return None
+        return dt.date.fromisoformat(atom.text)
+    if unit in ("yes_no", "是否"):
+        if atom.text not in YES | NO:
+            c.error("type-mismatch", f"'{atom.text}' is not yes/no", atom.span, "write 是 or 否 (yes or no)")
+            return None
+        return atom.text in YES
+    if unit == "%":
+        if atom.kind != "PERCENT":
+            c.error("unit-mismatch", f"'{atom.text}' is not a percentage", atom.span, "write e.g. 2.75%")
+            return None
+        return Decimal(atom.text[:-1]) / 100
+    if atom.kind == "PERCENT":
+        c.error("unit-mismatch", f"'{atom.text}' is a percentage, but this value is in {unit}", atom.span,
+                "write a plain figure, or declare the value with `: %`")
+        return None
+    if atom.kind != "NUMBER":
+        c.error("type-mismatch", f"'{atom.text}' is not a number", atom.span, f"write a figure in {unit}")
+        return None
+    return Decimal(atom.text)
+
+
+def _rows(c: _Checker, b: nodes.Block, v: nodes.Version) -> tuple:
+    if b.kind not in KINDS_WITH_TABLE and not (b.kind == "bonus" and b.clause("by")):
+        if v.rows:
+            c.error("type-mismatch", f"a {b.kind} with a single figure takes no table", v.rows[0].span,
+                    "remove the rows, or give the block a `by` clause")
+        return ()
+    if len(v.rows) < 2:
+        c.error("bad-table", f"this version of '{b.name}' needs a header row and at least one row", v.span,
+                "add rows like `| 档次 | 省 |` then `| 100 | 30 |`")
+        return ()
+    header, body = v.rows[0], v.rows[1:]
+    reader = {"tiers": _tier_row, "subsidy": _tier_row, "daijiao": _group_row, "reward": _group_row}
+    columns = _columns(c, b, header)
+    rows = []
+    for row in body:
+        if len(row.cells) != len(header.cells):
+            c.error("bad-table", f"this row has {len(row.cells)} columns, the header has {len(header.cells)}",
+                    row.span, "give every row as many '|' cells as the header")
+            continue
+        built = reader.get(b.kind, _band_row)(c, row, columns)
+        if built is not None:
+            rows.append(built)
+    return tuple(rows)
+
+
+def _columns(c: _Checker, b: nodes.Block, header: nodes.Row) -> list[str]:
+    """What each column holds: 'key' (first), a funding level, 'only', or 'amount'."""
+    out = ["key"]
+    for cell in header.cells[1:]:
+        words = [a.text for a in cell]
+        level = next((model.LEVEL_NAMES[w] for w in words if w in model.LEVEL_NAMES), None)
+        if level:
+            out.append(level)
+        elif any(w in ONLY_WORDS for w in words):
+            out.append("only")
+        elif b.kind in ("tiers", "subsidy", "reward"):
+            span = cell[0].span if cell else header.span
+            c.error("bad-table", f"unknown column '{' '.join(words)}'", span,
+                    "columns are funding levels (中央 省 市 县 / central province city county) or 仅限 (only)")
+            out.append("unknown")
+        else:
+            out.append("amount")
+    return out
+
+
+def _number(c: _Checker, cell: tuple[nodes.Atom, ...], span: Span, what: str) -> Decimal | None:
+    if not cell or (len(cell) == 1 and cell[0].kind == "DASH"):
+        return Decimal(0)
+    if len(cell) != 1 or cell[0].kind != "NUMBER":
+        c.error("type-mismatch", f"{what} must be a number, not '{' '.join(a.text for a in cell)}'",
+                cell[0].span if cell else span, "write a figure like 30 or 30.00, or '-' for none")
+        return None
+    return Decimal(cell[0].text)
+
+
+def _tier_row(c: _Checker, row: nodes.Row, columns: list[str]):
+    tier = _number(c, row.cells[0], row.span, "a tier")
+    subsidy, only = {}, False
+    for col, cell in zip(columns[1:], row.cells[1:]):
+        if col in model.LEVELS:
+            amount = _number(c, cell, row.span, "a subsidy")
+            if amount is None:
+                return None
+            subsidy[col] = subsidy.get(col, Decimal(0)) + amount
+        elif col == "only":
+            words = {a.text for a in cell if a.kind != "DASH"}
+            if words and not words <= DAIJIAO_WORDS:
+                c.error("unknown-name", f"'{' '.join(words)}' is not a group this column knows", cell[0].span,
+                        "write 代缴对象 (tier open only to people with a 代缴 amount) or '-'")
+            only = bool(words)
+    if tier is None:
+        return None
+    return model.TierRow(tier, tuple((l, subsidy[l]) for l in model.LEVELS if l in subsidy), only, row.span)
+
+
+def _group_row(c: _Checker, row: nodes.Row, columns: list[str]):
+    key = row.cells[0]
+    if not key:
+        c.error("bad-table", "the group is missing", row.span, "write the group, e.g. 低保对象")
+        return None
+    group = _group(c, key[0].text, key[0].span)
+    position = key[1].text if len(key) > 1 else None
+    if group and position is not None:
+        g = c.groups[group]
+        if position not in g.choices:
+            c.error("unknown-name", f"'{position}' is not a {g.required_key} of '{group}'", key[1].span,
+                    _did_you_mean(position, g.choices) or ", ".join(g.choices))
+    amount, by_level = None, {}
+    for col, cell in zip(columns[1:], row.cells[1:]):
+        if col == "amount":
+            if len(cell) == 1 and cell[0].text in LOWEST_TIER_WORDS:
+                amount = None
+            else:
+                amount = _number(c, cell, row.span, "an amount")
+        elif col in model.LEVELS:
+            value = _number(c, cell, row.span, "an amount")
+            by_level[col] = by_level.get(col, Decimal(0)) + (value or 0)
+    if by_level:
+        amount = sum(by_level.values(), Decimal(0))
+    if group is None:
+        return None
+    return model.GroupRow(group, position, amount, tuple((l, by_level[l]) for l in model.LEVELS if l in by_level),
+                          row.span)
+
+
+def _band_row(c: _Checker, row: nodes.Row, columns: list[str]):
+    key = row.cells[0]
+    if len(key) != 1 or key[0].kind not in ("BAND", "NUMBER"):
+        c.error("bad-table", f"'{' '.join(a.text for a in key)}' is not a band", key[0].span if key else row.span,
+                "write a band like 65-69, 80+ or a single number")
+        return None
+    text = key[0].text.replace(" ", "")
+    if text.endswith("+"):
+        low, high = Decimal(text[:-1]), None
+    elif key[0].kind == "NUMBER":
+        low = high = Decimal(text)
+    else:
+        parts = [p for p in text.replace("–", "-").replace("~", "-").split("-") if p]
+        low, high = Decimal(parts[0]), Decimal(parts[1])
+        if high < low:
+            c.error("bad-table", f"the band {text} ends before it starts", key[0].span, "write the smaller number first")
+    amount = _number(c, row.cells[1], row.span, "a figure") if len(row.cells) > 1 else None
+    return None if amount is None else model.BandRow(low, high, amount, row.span)
+
+
+def check_periods(c: _Checker) -> None:
+    """Versions of one definition (for the same persons) neither overlap nor leave gaps."""
+    for layers in c.definitions.values():
+        for d in layers:
+            versions = [v for v in d.versions if v.start]
+            for a in versions:
+                for b in versions:
+                    if a is b or not (a.condition == b.condition or a.condition is None or b.condition is None):
+                        continue
+                    if a.start < b.start and (a.end is None or a.end >= b.start):
+                        c.error("overlapping-periods", f"this version of '{d.name}' starts {b.start}, while the "
+                                f"version from {a.start} is still in force (until {a.end})", b.span,
+                                f"end the earlier version on {b.start - DAY} or start this one later")
+                    elif a.start == b.start and id(a) < id(b):
+                        c.error("overlapping-periods", f"two versions of '{d.name}' start on {a.start}", b.span,
+                                "remove one, or give them different dates")
+            same = {}
+            for v in versions:
+                same.setdefault(v.condition, []).append(v)
+            for group in same.values():
+                group.sort(key=lambda v: v.start)
+                for a, b in zip(group, group[1:]):
+                    if a.end is not None and a.end + DAY < b.start:
+                        c.error("gapped-periods", f"no version of '{d.name}' is in force from {a.end + DAY} to "
+                                f"{b.start - DAY}", b.span,
+                                f"extend the earlier version `until {b.start - DAY}` or start this one on "
+                                f"{a.end + DAY}")
+
+
+def check_tables(c: _Checker) -> None:
+    """Tier tables: no duplicate tier, subsidies never fall as tiers rise; bands neither overlap nor gap."""
+    for layers in c.definitions.values():
+        for d in layers:
+            for v in d.versions:
+                if d.kind in ("tiers", "subsidy"):
+                    _check_tier_rows(c, d, v)
+                elif v.rows and isinstance(v.rows[0], model.BandRow):
+                    _check_bands(c, d, v)
+
+
+def _check_tier_rows(c: _Checker, d: model.Definition, v: model.Version) -> None:
+    seen = {}
+    previous = None
+    for row in sorted(v.rows, key=lambda r: r.tier):
+        if row.tier in seen:
+            c.error("duplicate-tier", f"tier {row.tier} appears twice in '{d.name}'", row.span,
+                    f"first at line {seen[row.tier].span.line}; keep one row per tier")
+            continue
+        seen[row.tier] = row
+        total = sum((a for _, a in row.subsidy), Decimal(0))
+        if previous is not None and total < previous[1]:
+            c.error("falling-subsidy", f"the subsidy of tier {row.tier} ({total}) is lower than that of tier "
+                    f"{previous[0]} ({previous[1]})", row.span, "a higher tier must get at least the same subsidy")
+        previous = (row.tier, total)
+
+
+def _check_bands(c: _Checker, d: model.Definition, v: model.Version) -> None:
+    rows = sorted(v.rows, key=lambda r: r.low)
+    for a, b in zip(rows, rows[1:]):
+        if a.high is None or a.high >= b.low:
+            c.error("overlapping-bands", f"the band starting at {b.low} overlaps the band starting at {a.low}",
+                    b.span, f"end the earlier band at {b.low - 1}")
+        elif a.high + 1 < b.low:
+            c.error("gapped-bands", f"no band covers {a.high + 1} to {b.low - 1}", b.span,
+                    f"start this band at {a.high + 1}")
+
+
+def check_floors(c: _Checker) -> None:
+    """Every tier table version pays at least the subsidy floors in force during its period."""
+    floors = [v for name, layers in c.definitions.items() for d in layers if d.kind == "floor" for v in d.versions]
+    for layers in c.definitions.values():
+        for d in layers:
+            if d.kind != "tiers":
+                continue
+            for v in d.versions:
+                for f in floors:
+                    if not _overlaps(v, f):
+                        continue
+                    for row in v.rows:
+                        local = sum((a for l, a in row.subsidy if l != "central"), Decimal(0))
+                        floor = next((b.amount for b in f.rows if b.contains(row.tier)), None)
+                        if floor is not None and local < floor:
+                            c.error("below-floor", f"tier {row.tier} gets a local subsidy of {local}, below the "
+                                    f"national floor of {floor} in force from {f.start}", row.span,
+                                    f"raise it to at least {floor} (floor at {f.span})")
+
+
+def _overlaps(a: model.Version, b: model.Version) -> bool:
+    a0, a1 = a.start or dt.date.min, a.end or dt.date.max
+    b0, b1 = b.start or dt.date.min, b.end or dt.date.max
+    return a0 <= b1 and b0 <= a1
+
+
+def check_formulas(c: _Checker) -> None:
+    """Components and lets: a region overrides by name; citations, names, units, cycles."""
+    for layer, f in c.each(nodes.Component):
+        existing = c.formulas.get(f.name)
+        if existing and existing.region == layer.region:
+            c.error("duplicate-definition", f"'{f.name}' is defined twice in region '{layer.region}'", f.span,
+                    f"first defined at {existing.span}")
+            continue
+        if f.name in c.definitions:
+            c.error("duplicate-definition", f"'{f.name}' is already the name of a {c.definitions[f.name][0].kind}",
+                    f.span, "give the formula another name")
+            continue
+        cite = _cite(c, f.citation, f.span, f"{f.kind} '{f.name}'")
+        paid_by = model.LEVEL_NAMES.get(f.paid_by) if f.paid_by else None
+        if f.paid_by and paid_by is None:
+            c.error("unknown-name", f"unknown funding level '{f.paid_by}'", f.span,
+                    _did_you_mean(f.paid_by, model.LEVEL_NAMES))
+        if f.paid_while not in ("receiving", "contributing"):
+            c.error("unknown-name", f"unknown state '{f.paid_while}'", f.span, "write `while contributing`")
+        c.formulas[f.name] = model.Formula(f.kind, f.name, f.labels, f.expr, cite, f.when, f.paid_while, paid_by,
+                                           layer.region, f.span)
+        if f.kind == "component" and f.name not in c.components:
+            c.components.append(f.name)
+        if f.labels.zh:
+            c.aliases[f.labels.zh] = f.name
+    for name in _formula_order(c):
+        formula = c.formulas[name]
+        unit = _unit_of(c, formula.expr)
+        c.formula_units[name] = unit
+        if formula.kind == "component" and unit is not None and unit != MONTHLY:
+            c.error("unit-mismatch", f"component '{name}' is in {units.describe(unit)}, but a monthly pension "
+                    "component must be in 元/月", formula.span, "divide by a number of months, or use a 元/月 value")
+        if formula.when is not None:
+            _unit_of(c, formula.when)
+
+
+def _references(c: _Checker, expr: nodes.Expr) -> list[nodes.Ref]:
+    match expr:
+        case nodes.Ref():
+            return [expr]
+        case nodes.Call(function=fn) if FUNCTIONS.get(fn) == "member":
+            return []
+        case nodes.Call(args=args):
+            return [r for a in args for r in _references(c, a)]
+        case nodes.Binary(left=l, right=r):
+            return _references(c, l) + _references(c, r)
+        case nodes.Unary(operand=o):
+            return _references(c, o)
+    return []
+
+
+def _formula_order(c: _Checker) -> list[str]:
+    """Formulas in dependency order; a cycle is reported once, at each formula on it."""
+    order, state = [], {}
+
+    def visit(name: str, path: list[str]) -> None:
+        if state.get(name) == "done":
+            return
+        if state.get(name) == "active":
+            cycle = path[path.index(name):] + [name]
+            f = c.formulas[name]
+            c.error("cycle", "these formulas depend on each other: " + " → ".join(cycle), f.span,
+                    "break the loop: one of them must not use the other")
+            return
+        state[name] = "active"
+        f = c.formulas[name]
+        deps = [f.expr] + ([f.when] if f.when is not None else [])
+        for expr in deps:
+            for ref in _references(c, expr):
+                target = c.aliases.get(ref.name, ref.name)
+                if target in c.formulas:
+                    visit(target, path + [name])
+        state[name] = "done"
+        order.append(name)
+
+    for name in list(c.formulas):
+        visit(name, [])
+    return order
+
+
+def _unit_of(c: _Checker, expr: nodes.Expr) -> units.Unit | None:
+    """The unit of an expression, reporting unknown names and unit mismatches; None = unknown/boolean."""
+    match expr:
+        case nodes.Number():
+            return units.DIMENSIONLESS
+        case nodes.Ref(name=name):
+            return _ref_unit(c, expr)
+        case nodes.Call(function=fn, args=args):
+            return _call_unit(c, expr, FUNCTIONS.get(fn), args)
+        case nodes.Unary(op="-", operand=o):
+            return _unit_of(c, o)
+        case nodes.Unary(operand=o):
+            _unit_of(c, o)
+            return None
+        case nodes.Binary(op=op, left=l, right=r):
+            lu, ru = _unit_of(c, l), _unit_of(c, r)
+            if op in ("and", "or"):
+                return None
+            if lu is None or ru is None:
+                return None
+            if op in ("*", "/"):
+                return units.multiply(lu, ru, 1 if op == "*" else -1)
+            if lu != ru and lu != units.DIMENSIONLESS and ru != units.DIMENSIONLESS:
+                c.error("unit-mismatch", f"cannot combine {units.describe(lu)} and {units.describe(ru)} with '{op}'",
+                        expr.span, "both sides must be in the same unit (元/月 with 元/月, 年 with 年)")
+                return None
+            if op in ("+", "-"):
+                return lu if lu != units.DIMENSIONLESS else ru
+            return None
+    return None
+
+
+def _ref_unit(c: _Checker, ref: nodes.Ref) -> units.Unit | None:
+    name = c.aliases.get(ref.name, BUILTIN_ALIASES.get(ref.name, ref.name))
+    if name in BUILTINS:
+        return BUILTINS[name][1]
+    if name in c.formulas:
+        return c.formula_units.get(name)
+    if name in c.definitions:
+        d = c.definitions[name][-1]
+        if d.kind == "bonus":
+            return MONTHLY
+        if d.kind != "value":
+            c.error("type-mismatch", f"'{ref.name}' is a {d.kind} table and cannot be used in a formula", ref.span,
+                    "use a value, a bonus, a component or a let")
+            return None
+        return units.parse_unit(d.unit) if d.unit else None
+    candidates = list(c.formulas) + list(c.definitions) + list(BUILTINS) + list(BUILTIN_ALIASES) + \
+        [a for a in c.aliases]
+    c.error("unknown-name", f"unknown name '{ref.name}'", ref.span,
+            _did_you_mean(ref.name, candidates) or "define it with `value`, `let` or `component`")
+    return None
+
+
+def _call_unit(c: _Checker, call: nodes.Call, fn: str | None, args) -> units.Unit | None:
+    if fn is None:
+        c.error("unknown-name", f"unknown function '{call.function}'", call.span,
+                _did_you_mean(call.function, FUNCTIONS) or "functions: max, min, round, member")
+        return None
+    if fn == "member":
+        if len(args) != 1 or not isinstance(args[0], nodes.Ref):
+            c.error("type-mismatch", "member(…) takes one group name", call.span, "write e.g. member(低保对象)")
+        else:
+            _group(c, args[0].name, args[0].span)
+        return None
+    arg_units = [_unit_of(c, a) for a in args]
+    if fn == "round":
+        if len(args) != 1:
+            c.error("type-mismatch", "round(…) takes one amount; it rounds half-up to 0.01 yuan", call.span,
+                    "write round(amount)")
+        return arg_units[0] if arg_units else None
+    if len(args) < 2:
+        c.error("type-mismatch", f"{fn}(…) takes at least two values", call.span, f"write {fn}(a, b)")
+    known = [u for u in arg_units if u not in (None, units.DIMENSIONLESS)]
+    if any(u != known[0] for u in known):
+        c.error("unit-mismatch", f"{fn}(…) mixes " + " and ".join(units.describe(u) for u in known), call.span,
+                "give every argument the same unit")
+        return None
+    return known[0] if known else units.DIMENSIONLESS
+
+
+CHECKS = (check_regions, check_sources, check_declarations, check_blocks, check_periods, check_tables,
+          check_floors, check_formulas)

@@ -1,0 +1,242 @@
+"""The `jubao` command: check, test, eval, serve (contract.md, CLI)."""
+from __future__ import annotations
+
+import json
+import sys
+from decimal import Decimal
+from pathlib import Path
+
+import click
+
+from engine import model
+from engine.cases import load_cases, run_case
+from engine.errors import FieldError, PolicyError, Problem
+from engine.evaluate import evaluate
+from engine.person import read_as_of, read_person
+from engine.registry import DEFAULT_POLICY_DIR, Registry, check_texts
+from engine.source import SourceFile
+from engine.trace import Step, render_text
+
+
+@click.group()
+def main() -> None:
+    """jubao 居保 — rules-as-code for the urban-rural residents' basic pension."""
+
+
+def _registry(policies: str | None) -> Registry:
+    return Registry(Path(policies) if policies else DEFAULT_POLICY_DIR)
+
+
+@main.command()
+@click.argument("paths", nargs=-1, type=click.Path(exists=True))
+@click.option("--policies", type=click.Path(exists=True, file_okay=False), help="policy folder (default: policies/)")
+@click.option("--list-provisional", is_flag=True, help="list every proposal or provisional value, with its line")
+def check(paths: tuple[str, ...], policies: str | None, list_provisional: bool) -> None:
+    """Parse and check policy files or region folders (default: all of policies/)."""
+    registry = _registry(policies)
+    diagnostics, sources = [], {}
+    targets = list(paths) or [str(registry.policy_dir)]
+    for target in targets:
+        path = Path(target)
+        if path.is_file():
+            text = path.read_text(encoding="utf-8-sig")
+            name = _display(path)
+            sources[name] = SourceFile.from_text(name, text)
+            diagnostics += check_texts({name: text}, base=registry)
+            continue
+        folder_registry = registry if path.resolve() == registry.policy_dir.resolve() else (
+            Registry(path.parent) if any(path.glob("*.policy")) else Registry(path))
+        regions = [path.name] if any(path.glob("*.policy")) else folder_registry.regions
+        for region in regions:
+            for name, src in folder_registry.sources.get(region, {}).items():
+                sources[name] = src
+            for d in folder_registry.diagnostics(region):
+                diagnostics.append(d)
+            if list_provisional and not folder_registry.diagnostics(region):
+                _list_provisional(folder_registry.policy(region))
+    seen = set()
+    for d in diagnostics:
+        key = (d.code, str(d.span), d.message)
+        if key in seen:
+            continue
+        seen.add(key)
+        src = sources.get(d.span.file)
+        if src is None:
+            for region_sources in registry.sources.values():
+                src = src or region_sources.get(d.span.file)
+        click.echo(d.format(src) + "\n")
+    if diagnostics:
+        click.echo(f"{len(seen)} problem(s) found", err=True)
+        sys.exit(1)
+    if not list_provisional:
+        click.echo("ok: no problems found")
+
+
+def _list_provisional(policy: model.Policy) -> None:
+    for name, layers in policy.definitions.items():
+        own = [layer for layer in layers if layer.region == policy.region]
+        for layer in own:
+            for v in layer.versions:
+                if v.cite.status in model.UNCONFIRMED:
+                    period = f"{v.start or '…'}–{v.end or ''}"
+                    figure = "" if v.figure is None else f" {v.figure}"
+                    note = f" ({v.cite.note})" if v.cite.note else ""
+                    click.echo(f"{v.span.file}:{v.span.line}: {v.cite.status}: {policy.region} "
+                               f"{layer.label()}{figure} [{period}]{note}")
+    for f in policy.formulas.values():
+        if f.region == policy.region and f.cite and f.cite.status in model.UNCONFIRMED:
+            click.echo(f"{f.span.file}:{f.span.line}: {f.cite.status}: {policy.region} {f.label()}")
+
+
+def _display(path: Path) -> str:
+    try:
+        return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+@main.command("test")
+@click.argument("regions", nargs=-1)
+@click.option("--policies", type=click.Path(exists=True, file_okay=False), help="policy folder (default: policies/)")
+def test_cmd(regions: tuple[str, ...], policies: str | None) -> None:
+    """Run the policy test cases in policies/<region>/tests/."""
+    registry = _registry(policies)
+    passed = failed = 0
+    for region in regions or registry.regions:
+        if region not in registry.sources:
+            click.echo(f"unknown region '{region}': one of {', '.join(registry.regions)}")
+            failed += 1
+            continue
+        try:
+            policy = registry.policy(region)
+        except PolicyError as exc:
+            click.echo(f"{region}: policy does not check clean:\n{exc}")
+            failed += 1
+            continue
+        for case in load_cases(registry.policy_dir / region, region, registry.policy_dir.parent):
+            outcome = run_case(policy, case)
+            if outcome.passed:
+                passed += 1
+                continue
+            failed += 1
+            click.echo(f"FAIL {case.file}:{case.line} {case.name}")
+            for f in outcome.failures:
+                click.echo(f"  {f}")
+            if outcome.lines:
+                click.echo("  policy lines: " + ", ".join(outcome.lines))
+    click.echo(f"{passed} passed, {failed} failed")
+    sys.exit(1 if failed else 0)
+
+
+@main.command("eval")
+@click.option("--region", required=True)
+@click.option("--as-of", "as_of", required=True)
+@click.argument("file", type=click.File("r", encoding="utf-8"))
+@click.option("--explain", is_flag=True, help="include the explanation tree")
+@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh")
+@click.option("--format", "fmt", type=click.Choice(["json", "text"]), default="text")
+@click.option("--policies", type=click.Path(exists=True, file_okay=False))
+def eval_cmd(region, as_of, file, explain, lang, fmt, policies) -> None:
+    """Evaluate one person (FILE holds the PERSON JSON; - for stdin)."""
+    registry = _registry(policies)
+    try:
+        result = _evaluate(registry, region, as_of, file.read(), explain, lang)
+    except Problem as problem:
+        _fail(problem, fmt)
+        return
+    if fmt == "json":
+        click.echo(json.dumps(result, ensure_ascii=False, indent=2))
+    else:
+        click.echo(_text(result, lang))
+
+
+def _evaluate(registry: Registry, region: str, as_of_text: str, body: str, explain: bool, lang: str) -> dict:
+    if region not in registry.sources:
+        raise Problem(404, f"unknown region '{region}'; known regions: {', '.join(registry.regions)}")
+    errors = []
+    as_of = None
+    try:
+        as_of = read_as_of(as_of_text)
+    except Problem as problem:
+        errors = problem.errors
+    try:
+        data = json.loads(body, parse_float=Decimal)
+    except json.JSONDecodeError as exc:
+        raise Problem(400, f"the person file is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}",
+                      [FieldError("/person", "malformed JSON")]) from None
+    if as_of is None:
+        raise Problem(422, "--as-of is not a valid date", errors)
+    policy = registry.policy(region)
+    person = read_person(policy, data, as_of)
+    return evaluate(policy, person, as_of, explain=explain, lang=lang)
+
+
+def _fail(problem: Problem, fmt: str) -> None:
+    if fmt == "json":
+        click.echo(json.dumps(problem.as_dict(), ensure_ascii=False, indent=2))
+    else:
+        click.echo(f"错误 error {problem.status}: {problem.detail}", err=True)
+        for e in problem.errors:
+            click.echo(f"  {e.pointer}: {e.detail}", err=True)
+    sys.exit(2)
+
+
+STATUS_ZH = {"receiving": "领取中", "contributing": "缴费中", "not_eligible": "不符合领取条件", "deceased": "已死亡"}
+
+
+def _text(result: dict, lang: str) -> str:
+    zh = lang == "zh"
+    e = result["eligibility"]
+    lines = [
+        f"{'地区' if zh else 'region'}: {result['region']}   {'核定日' if zh else 'as of'}: {result['as_of']}",
+        f"{'状态' if zh else 'status'}: {STATUS_ZH[result['status']] if zh else result['status']}"
+        f"   {'领取起始日' if zh else 'pension start'}: {e['pension_start_date'] or '—'}"
+        f"   {'应缴/已缴年限' if zh else 'required/counted years'}: {e['required_years']}/{e['counted_years']}",
+        f"{'月养老金' if zh else 'monthly pension'}: {result['monthly_pension']['total']}",
+    ]
+    for c in result["monthly_pension"]["components"]:
+        levels = ", ".join(f"{k} {v}" for k, v in c.get("by_level", {}).items())
+        lines.append(f"  {c['id']}: {c['amount']}" + (f" ({levels})" if levels else ""))
+    lines.append(f"{'个人账户余额' if zh else 'account balance'}: {result['account']['balance']}"
+                 f"   {'领取时余额' if zh else 'at pension start'}: {result['account']['balance_at_pension_start']}")
+    for u in result["uses_unconfirmed"]:
+        lines.append(f"{'未确认数值' if zh else 'unconfirmed'} [{model.STATUS_LABELS[u['status']] if zh else u['status']}]"
+                     f" {u['value']}  ({u['file']}:{u['line']})")
+    if "explanation" in result:
+        lines.append("")
+        lines.append(render_text(_step(result["explanation"]), lang))
+    return "\n".join(lines)
+
+
+def _step(node: dict) -> Step:
+    from engine.source import Span
+
+    src = node.get("source")
+    span = Span(src["file"], src["line"], src["column"]) if src else None
+    cite = _Cite(node["citation"], node["status"]) if node.get("citation") else None
+    return Step(node["id"], node["label"], node["value"], node.get("formula"), span, cite, node.get("in_force"),
+                tuple(_step(c) for c in node.get("children", [])))
+
+
+class _Cite:
+    """The citation as it arrives in a rendered explanation (text and status only)."""
+
+    def __init__(self, text: str, status: str | None):
+        self.text, self.status = text, status
+
+
+def _plugins() -> None:
+    """Commands other packages add (e.g. `serve` from web), so the engine never imports them."""
+    from importlib.metadata import entry_points
+
+    for ep in entry_points(group="jubao.commands"):
+        try:
+            main.add_command(ep.load(), ep.name)
+        except ImportError:
+            continue
+
+
+_plugins()
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,228 @@
+"""The checked model of one region: definitions resolved, typed and layered on their base.
+
+Built by `engine.check`; read by `engine.evaluate`. Expression subtrees are reused from
+`engine.nodes`.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from decimal import Decimal
+
+import attrs
+
+from engine import nodes
+from engine.source import SourceFile, Span
+
+LEVELS = ("central", "province", "city", "county")
+LEVEL_NAMES = {
+    "central": "central", "中央": "central",
+    "province": "province", "省": "province", "省级": "province", "自治区": "province",
+    "city": "city", "市": "city", "市级": "city",
+    "county": "county", "县": "county", "县级": "county", "区县": "county",
+}
+LEVEL_LABELS = {"central": "中央", "province": "省级", "city": "市级", "county": "县级"}
+STATUS_NAMES = {
+    "law": "law", "法规": "law", "seed": "seed", "种子": "seed", "文献": "seed",
+    "proposal": "proposal", "建议值": "proposal", "provisional": "provisional", "暂定值": "provisional",
+}
+STATUS_LABELS = {"law": "法规", "seed": "文献", "proposal": "建议值", "provisional": "暂定值"}
+UNCONFIRMED = ("proposal", "provisional")
+STATUS_STRENGTH = {"law": 0, "seed": 1, "proposal": 2, "provisional": 3}
+
+
+@attrs.frozen
+class SourceDoc:
+    name: str
+    title: str
+    number: str | None
+    issued: dt.date | None
+    status: str
+    seed: str | None
+    span: Span
+
+    @property
+    def text(self) -> str:
+        head = f"{self.number}《{self.title}》" if self.number else f"《{self.title}》"
+        return head + (f"（种子文献 {self.seed}）" if self.seed else "")
+
+
+@attrs.frozen
+class Cite:
+    """A resolved citation: the source, the status of the figure it backs, a note."""
+
+    source: SourceDoc
+    status: str
+    note: str | None
+    span: Span
+
+    @property
+    def text(self) -> str:
+        return self.source.text + (f"；{self.note}" if self.note else "")
+
+
+@attrs.frozen
+class TierRow:
+    tier: Decimal
+    subsidy: tuple[tuple[str, Decimal], ...]  # (level, amount) in LEVELS order
+    only_daijiao: bool
+    span: Span
+
+
+@attrs.frozen
+class GroupRow:
+    """A row keyed by group (代缴 or reward): amount None means "the lowest tier"."""
+
+    group: str
+    position: str | None
+    amount: Decimal | None
+    by_level: tuple[tuple[str, Decimal], ...]
+    span: Span
+
+
+@attrs.frozen
+class BandRow:
+    """A band `low-high` (both included) or `low+`, with its figure."""
+
+    low: Decimal
+    high: Decimal | None
+    amount: Decimal
+    span: Span
+
+    def contains(self, x: Decimal) -> bool:
+        return x >= self.low and (self.high is None or x <= self.high)
+
+
+@attrs.frozen
+class Version:
+    """One dated version of a definition, as the evaluator reads it."""
+
+    name: str
+    start: dt.date | None
+    end: dt.date | None
+    condition: tuple[str, str] | None
+    figure: object  # Decimal, date, bool or None
+    rows: tuple
+    cite: Cite
+    span: Span
+
+    def covers(self, day: dt.date) -> bool:
+        return (self.start is None or self.start <= day) and (self.end is None or day <= self.end)
+
+    @property
+    def in_force(self) -> dict:
+        return {"from": self.start.isoformat() if self.start else None,
+                "to": self.end.isoformat() if self.end else None}
+
+
+@attrs.frozen
+class Definition:
+    """A dated block of one layer: kind, unit, who pays, and its versions in date order."""
+
+    kind: str
+    name: str
+    labels: nodes.Labels
+    unit: str | None
+    paid_by: str | None
+    basis: str | None  # `by age` / `by continuous_years` / `per counted_years`
+    beyond: Decimal | None
+    for_groups: tuple[str, ...]
+    versions: tuple[Version, ...]
+    region: str
+    span: Span
+
+    def label(self, lang: str = "zh") -> str:
+        return (self.labels.en if lang == "en" else self.labels.zh) or self.labels.zh or self.name
+
+
+@attrs.frozen
+class Formula:
+    """A component of the monthly pension or a `let` helper, resolved."""
+
+    kind: str
+    name: str
+    labels: nodes.Labels
+    expr: nodes.Expr
+    cite: Cite | None
+    when: nodes.Expr | None
+    paid_while: str
+    paid_by: str | None
+    region: str
+    span: Span
+
+    def label(self, lang: str = "zh") -> str:
+        return (self.labels.en if lang == "en" else self.labels.zh) or self.labels.zh or self.name
+
+
+@attrs.frozen
+class GroupDef:
+    name: str
+    labels: nodes.Labels
+    required_key: str | None
+    choices: tuple[str, ...]
+    span: Span
+
+
+@attrs.frozen
+class FactDef:
+    name: str
+    labels: nodes.Labels
+    type: str
+    choices: tuple[tuple[str, str | None], ...]
+    required: bool
+    required_unless: str | None
+    span: Span
+
+
+@attrs.frozen
+class Policy:
+    """Everything the evaluator needs for one region, layered on its bases."""
+
+    region: str
+    labels: nodes.Labels
+    chain: tuple[str, ...]  # this region first, then its bases
+    sources: dict[str, SourceDoc]
+    groups: dict[str, GroupDef]
+    facts: dict[str, FactDef]
+    definitions: dict[str, tuple[Definition, ...]]  # most specific layer first
+    formulas: dict[str, Formula]  # components and lets, merged by name
+    components: tuple[str, ...]  # component names in pension order
+    aliases: dict[str, str]  # Chinese label → name
+    files: dict[str, SourceFile]
+
+    @property
+    def digest(self) -> str:
+        h = hashlib.sha256()
+        for name in sorted(self.files):
+            h.update(name.encode() + b"\0" + self.files[name].text.encode() + b"\0")
+        return "sha256:" + h.hexdigest()
+
+    def resolve(self, name: str) -> str:
+        return self.aliases.get(name, name)
+
+    def definition(self, name: str) -> Definition | None:
+        layers = self.definitions.get(self.resolve(name))
+        return layers[0] if layers else None
+
+    def versions_at(self, name: str, day: dt.date) -> list[Version]:
+        """The versions in force on `day`: the most specific layer that covers the day wins.
+
+        代缴 tables are not inherited: a region pays only the 代缴 amounts it states.
+        """
+        layers = self.definitions.get(self.resolve(name), ())
+        if layers and layers[0].kind == "daijiao":
+            layers = layers[:1]
+        for layer in layers:
+            found = [v for v in layer.versions if v.covers(day)]
+            if found:
+                return found
+        return []
+
+    def all_versions(self, name: str) -> list[Version]:
+        return [v for layer in self.definitions.get(self.resolve(name), ()) for v in layer.versions]
+
+    def group_label(self, group: str, lang: str = "zh") -> str:
+        g = self.groups.get(group)
+        if g is None:
+            return group
+        return (g.labels.en if lang == "en" else g.labels.zh) or group

@@ -1,0 +1,56 @@
+"""Exact money: Decimal yuan, split by funding level, rounded half-up only when asked."""
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal
+
+import attrs
+
+FEN = Decimal("0.01")
+ZERO = Decimal(0)
+
+
+def round_fen(x: Decimal) -> Decimal:
+    """四舍五入到分: half-up to 0.01 yuan."""
+    return x.quantize(FEN, rounding=ROUND_HALF_UP)
+
+
+def fmt(x: Decimal) -> str:
+    """Money as the API carries it: a string with two decimals (exact values only)."""
+    return f"{x.quantize(FEN, rounding=ROUND_HALF_UP):.2f}"
+
+
+@attrs.frozen
+class Amount:
+    """An amount and who funds it: `by_level` maps central/province/city/county to parts."""
+
+    total: Decimal = ZERO
+    by_level: tuple[tuple[str, Decimal], ...] = ()
+
+    @classmethod
+    def at(cls, level: str | None, value: Decimal) -> "Amount":
+        return cls(value, ((level, value),) if level else ())
+
+    def levels(self) -> dict[str, Decimal]:
+        return dict(self.by_level)
+
+    def __add__(self, other: "Amount") -> "Amount":
+        merged = self.levels()
+        for level, v in other.by_level:
+            merged[level] = merged.get(level, ZERO) + v
+        return Amount(self.total + other.total, _ordered(merged))
+
+    def __neg__(self) -> "Amount":
+        return Amount(-self.total, tuple((l, -v) for l, v in self.by_level))
+
+    def scaled(self, factor: Decimal) -> "Amount":
+        return Amount(self.total * factor, tuple((l, v * factor) for l, v in self.by_level))
+
+    def relevel(self, level: str) -> "Amount":
+        return Amount.at(level, self.total)
+
+
+LEVEL_ORDER = ("central", "province", "city", "county")
+
+
+def _ordered(levels: dict[str, Decimal]) -> tuple[tuple[str, Decimal], ...]:
+    return tuple((l, levels[l]) for l in LEVEL_ORDER if l in levels)

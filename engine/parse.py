@@ -1,0 +1,378 @@
+"""Policy text → nodes. The only module that imports lark; no Lark object escapes it."""
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+from decimal import Decimal
+from functools import lru_cache
+from pathlib import Path
+
+from lark import Lark, Token, Transformer, v_args
+from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
+
+from engine import nodes
+from engine.errors import Diagnostic, PolicyError
+from engine.source import SourceFile, Span
+
+GRAMMAR_PATH = Path(__file__).resolve().parent.parent / "grammar" / "policy.lark"
+
+TOP_KEYWORDS = ("region", "source", "group", "fact", "value", "tiers", "subsidy", "floor",
+                "daijiao", "reward", "bonus", "early_start", "table", "component", "let")
+
+# Terminal names in the words of a policy author (Jinja's describe_token idea).
+TERMINAL_WORDS = {
+    "NAME": "a name", "NUMBER": "a number like 30 or 2.50", "DATE": "a date like 2014-07-01",
+    "STRING": 'text in "double quotes"', "_NL": "the end of the line", "$END": "the end of the file",
+    "BAND": "a band like 65-69 or 80+", "PERCENT": "a percentage like 2.25%", "DASH": "'-'",
+    "VBAR": "'|'", "COLON": "':'", "EQUAL": "'='", "LPAR": "'('", "RPAR": "')'", "COMMA": "','",
+    "BLOCK_KIND": "a block keyword (value, tiers, subsidy, daijiao, reward, bonus, …)",
+    "COMPARE": "a comparison", "PLUS": "'+'", "SLASH": "'/'", "STAR": "'*'",
+}
+
+# Curated messages for the common mistakes, matched by parser state (Lark's match_examples).
+CURATED = {
+    "missing-period": (
+        "a version line must start with `from <date>` or `always`",
+        "write e.g. `from 2019-01-01  22.00  cite <source>`",
+        ["value x: 元\n  70.00 cite a\n", "value x: 元\n  2019-01-01 22 cite a\n"],
+    ),
+    "unclosed-row": (
+        "this table row does not end with '|'",
+        "every row starts and ends with '|', e.g. `| 100 | 30 |`",
+        ["tiers t\n  from 2011-07-01 cite a\n  | 100 | 30\n"],
+    ),
+    "missing-versions": (
+        "this definition has no version line",
+        "add a line such as `from 2011-07-01  15.00  cite <source>` (or `always 139 cite <source>`)",
+        ["value x: 元\nvalue y: 元\n", "value x: 元\n"],
+    ),
+    "bad-date": (
+        "a date must be written YYYY-MM-DD",
+        "write the date with four-digit year and two-digit month and day, e.g. 2014-07-01",
+        ["value x: 元\n  from 2014-7-1 1 cite a\n", "value x: 元\n  from 2014 1 cite a\n"],
+    ),
+    "missing-expression": (
+        "an expression is missing here",
+        "complete the formula, e.g. `= a + b`",
+        ["component c = a +\n", "component c =\n", "component c = max(a, )\n"],
+    ),
+}
+
+
+@lru_cache(maxsize=1)
+def _parser() -> Lark:
+    return Lark(GRAMMAR_PATH.read_text(encoding="utf-8"), parser="lalr",
+                propagate_positions=True, maybe_placeholders=False)
+
+
+def parse(source: SourceFile) -> nodes.PolicyFile:
+    """Parse one file; raise PolicyError with every syntax diagnostic found."""
+    diagnostics: list[Diagnostic] = []
+    definitions: list[nodes.Definition] = []
+    for chunk_text in _chunks(source.text):
+        try:
+            tree = _parser().parse(chunk_text)
+            definitions.extend(_ToNodes(source.name).transform(tree).children)
+        except UnexpectedInput as exc:
+            diagnostics.append(_syntax_diagnostic(source, chunk_text, exc))
+        except VisitError as exc:  # a value error raised inside a transformer method
+            inner = exc.orig_exc
+            if isinstance(inner, _NodeError):
+                diagnostics.append(inner.diagnostic)
+            else:
+                raise
+    if diagnostics:
+        raise PolicyError(diagnostics)
+    return nodes.PolicyFile(name=source.name, definitions=tuple(definitions))
+
+
+def _chunks(text: str) -> list[str]:
+    """Split at top-level keyword lines, padding with newlines so line numbers hold.
+
+    Parsing block by block reports each real error once, instead of the cascade
+    that error recovery produces.
+    """
+    lines = text.split("\n")
+    starts = [i for i, line in enumerate(lines) if re.match(rf"({'|'.join(TOP_KEYWORDS)})\b", line)]
+    if not starts or starts[0] != 0:
+        starts = [0] + starts
+    chunks = []
+    for n, start in enumerate(starts):
+        end = starts[n + 1] if n + 1 < len(starts) else len(lines)
+        body = "\n".join(lines[start:end])
+        chunks.append("\n" * start + body + "\n")
+    return chunks
+
+
+class _NodeError(Exception):
+    def __init__(self, diagnostic: Diagnostic):
+        self.diagnostic = diagnostic
+
+
+def _syntax_diagnostic(source: SourceFile, chunk: str, exc: UnexpectedInput) -> Diagnostic:
+    line, column = max(exc.line, 1), max(exc.column, 1)
+    if isinstance(exc, UnexpectedEOF) or exc.line < 1:
+        lines = chunk.rstrip("\n").split("\n")
+        line, column = len(lines), len(lines[-1]) + 1
+    span = Span(source.name, line, column)
+    if isinstance(exc, UnexpectedCharacters):
+        ch = source.line_text(line)[column - 1: column] or " "
+        return Diagnostic("syntax", f"unexpected character '{ch}'", span, _character_hint(ch))
+    label = exc.match_examples(_parser().parse, {k: v[2] for k, v in CURATED.items()},
+                               use_accepts=True)
+    if label:
+        message, hint, _ = CURATED[label]
+        return Diagnostic("syntax", message, span, hint)
+    return Diagnostic("syntax", _unexpected_message(exc), span, _expected_hint(exc))
+
+
+def _character_hint(ch: str) -> str:
+    if ch in "“”‘’":
+        return '请使用英文双引号 " (use straight double quotes)'
+    if unicodedata.east_asian_width(ch) == "F":
+        return f"full-width '{ch}': use '{unicodedata.normalize('NFKC', ch)}' (请使用半角字符)"
+    return "remove this character, or put the text in double quotes"
+
+
+def _unexpected_message(exc: UnexpectedInput) -> str:
+    token = getattr(exc, "token", None)
+    if token is None or token.type == "$END":
+        return "the file ends too early"
+    if token.type == "_NL":
+        return "the line ends too early"
+    return f"unexpected {TERMINAL_WORDS.get(token.type, repr(str(token)))} '{token}'"
+
+
+def _expected_hint(exc: UnexpectedInput) -> str | None:
+    expected = sorted(getattr(exc, "expected", None) or getattr(exc, "allowed", None) or ())
+    words = []
+    for name in expected:
+        if name in TERMINAL_WORDS:
+            words.append(TERMINAL_WORDS[name])
+        else:
+            try:
+                pattern = _parser().get_terminal(name).pattern
+                words.append(f"'{pattern.value}'" if pattern.type == "str" else name.lower())
+            except KeyError:
+                words.append(name.lower())
+    return "expected " + ", ".join(dict.fromkeys(words)) if words else None
+
+
+def _span(file: str, meta) -> Span:
+    return Span(file, meta.line, meta.column, meta.end_line, meta.end_column)
+
+
+def _tspan(file: str, token: Token) -> Span:
+    return Span(file, token.line, token.column, token.end_line, token.end_column)
+
+
+def _unquote(token: Token) -> str:
+    return str(token)[1:-1]
+
+
+def _date(file: str, token: Token) -> dt.date:
+    try:
+        return dt.date.fromisoformat(str(token))
+    except ValueError:
+        raise _NodeError(Diagnostic("bad-date", f"'{token}' is not a calendar date",
+                                    _tspan(file, token), "check the month and the day")) from None
+
+
+@v_args(meta=True)
+class _ToNodes(Transformer):
+    """One short method per grammar rule, building `engine.nodes`."""
+
+    def __init__(self, file: str):
+        super().__init__()
+        self.file = file
+
+    def _labels(self, items) -> nodes.Labels:
+        texts = [_unquote(i) for i in items if isinstance(i, Token) and i.type == "STRING"]
+        return nodes.Labels(zh=texts[0] if texts else None, en=texts[1] if len(texts) > 1 else None)
+
+    def label(self, meta, items):
+        return items[0]
+
+    def region(self, meta, items):
+        names = [i for i in items if isinstance(i, Token) and i.type == "NAME"]
+        return nodes.Region(str(names[0]), self._labels(items), str(names[1]) if len(names) > 1 else None,
+                            _span(self.file, meta))
+
+    def source(self, meta, items):
+        fields = {k: v for k, v in (i for i in items if isinstance(i, tuple))}
+        return nodes.Source(str(items[0]), self._labels(items), fields.get("number"), fields.get("issued"),
+                            fields.get("status", (None,))[0], fields.get("seed"), fields.get("url"),
+                            _span(self.file, meta), fields.get("status", (None, None))[1])
+
+    def source_number(self, meta, items):
+        return ("number", _unquote(items[0]))
+
+    def source_issued(self, meta, items):
+        return ("issued", _date(self.file, items[0]))
+
+    def source_status(self, meta, items):
+        return ("status", (str(items[0]), _tspan(self.file, items[0])))
+
+    def source_seed(self, meta, items):
+        return ("seed", _unquote(items[0]))
+
+    def source_url(self, meta, items):
+        return ("url", _unquote(items[0]))
+
+    def group(self, meta, items):
+        requires = next((i for i in items if isinstance(i, tuple)), (None, ()))
+        return nodes.Group(str(items[0]), self._labels(items), requires[0], requires[1], _span(self.file, meta))
+
+    def requires(self, meta, items):
+        return (str(items[0]), tuple(str(i) for i in items[1:]))
+
+    def fact(self, meta, items):
+        _, type_name, choices = next(i for i in items if isinstance(i, tuple) and i[0] == "type")
+        flags = [i for i in items if isinstance(i, tuple) and i[0] in ("required", "unless")]
+        required = any(f[0] == "required" for f in flags)
+        unless = next((f[1] for f in flags if f[0] == "unless"), None)
+        return nodes.Fact(str(items[0]), self._labels(items[1:]), type_name, choices, required, unless,
+                          _span(self.file, meta))
+
+    def simple_type(self, meta, items):
+        return ("type", str(items[0]), ())
+
+    def choice_type(self, meta, items):
+        return ("type", "choice", tuple(items))
+
+    def choice(self, meta, items):
+        return (str(items[0]), _unquote(items[1]) if len(items) > 1 else None)
+
+    def required_flag(self, meta, items):
+        return ("required", None)
+
+    def required_unless(self, meta, items):
+        return ("unless", str(items[0]))
+
+    def block(self, meta, items):
+        clauses = tuple(i for i in items if isinstance(i, nodes.Clause))
+        versions = tuple(i for i in items if isinstance(i, nodes.Version))
+        return nodes.Block(str(items[0]), str(items[1]), self._labels(items[2:]), clauses, versions,
+                           _span(self.file, meta))
+
+    def unit_clause(self, meta, items):
+        return nodes.Clause("unit", (items[0],), _span(self.file, meta))
+
+    def paid_by_clause(self, meta, items):
+        return nodes.Clause("paid_by", (str(items[0]),), _span(self.file, meta))
+
+    def by_clause(self, meta, items):
+        return nodes.Clause("by", tuple(str(i) for i in items), _span(self.file, meta))
+
+    def per_clause(self, meta, items):
+        return nodes.Clause("per", (str(items[0]), str(items[1])), _span(self.file, meta))
+
+    def for_clause(self, meta, items):
+        return nodes.Clause("for", tuple(str(i) for i in items), _span(self.file, meta))
+
+    def unit(self, meta, items):
+        return "/".join(str(i) for i in items if i.type == "NAME") or "%"
+
+    def version(self, meta, items):
+        period = items[0]
+        condition = next((i for i in items if isinstance(i, nodes.Condition)), None)
+        citation = next((i for i in items if isinstance(i, nodes.Citation)), None)
+        figure = next((self._atom(i) for i in items[1:] if isinstance(i, Token)), None)
+        rows = tuple(i for i in items if isinstance(i, nodes.Row))
+        return nodes.Version(period, condition, figure, citation, rows, _span(self.file, meta))
+
+    def dated_period(self, meta, items):
+        return nodes.Period(_date(self.file, items[0]), _date(self.file, items[1]) if len(items) > 1 else None,
+                            _span(self.file, meta))
+
+    def always_period(self, meta, items):
+        return nodes.Period(None, None, _span(self.file, meta))
+
+    def condition(self, meta, items):
+        return nodes.Condition(str(items[0]), str(items[1]), _span(self.file, meta))
+
+    def citation(self, meta, items):
+        names = [str(i) for i in items if i.type == "NAME"]
+        note = next((_unquote(i) for i in items if i.type == "STRING"), None)
+        return nodes.Citation(names[0], names[1] if len(names) > 1 else None, note, _span(self.file, meta))
+
+    def row(self, meta, items):
+        return nodes.Row(tuple(items), _span(self.file, meta))
+
+    def cell(self, meta, items):
+        return tuple(self._atom(i) for i in items)
+
+    def _atom(self, token: Token) -> nodes.Atom:
+        text = _unquote(token) if token.type == "STRING" else str(token)
+        return nodes.Atom(token.type, text, _tspan(self.file, token))
+
+    def component(self, meta, items):
+        return self._formula("component", meta, items)
+
+    def let(self, meta, items):
+        return self._formula("let", meta, items)
+
+    def _formula(self, kind, meta, items):
+        lines = [i for i in items if isinstance(i, tuple)]
+        expr = next(i for i in items[1:] if not isinstance(i, (tuple, Token)))
+        get = lambda k: next((v for key, v in lines if key == k), None)  # noqa: E731
+        return nodes.Component(kind, str(items[0]), self._labels(items[1:]), expr, get("cite"), get("when"),
+                               get("while") or "receiving", get("paid_by"), _span(self.file, meta))
+
+    def component_citation(self, meta, items):
+        return ("cite", items[0])
+
+    def component_when(self, meta, items):
+        return ("when", items[0])
+
+    def component_while(self, meta, items):
+        return ("while", str(items[0]))
+
+    def component_paid_by(self, meta, items):
+        return ("paid_by", str(items[0]))
+
+    def number(self, meta, items):
+        return nodes.Number(Decimal(str(items[0])), _span(self.file, meta))
+
+    def ref(self, meta, items):
+        return nodes.Ref(str(items[0]), _span(self.file, meta))
+
+    def call(self, meta, items):
+        return nodes.Call(str(items[0]), tuple(i for i in items[1:] if i is not None), _span(self.file, meta))
+
+    def _binary(self, op, meta, items):
+        return nodes.Binary(op, items[0], items[-1], _span(self.file, meta))
+
+    def add(self, meta, items):
+        return self._binary("+", meta, items)
+
+    def sub(self, meta, items):
+        return self._binary("-", meta, items)
+
+    def mul(self, meta, items):
+        return self._binary("*", meta, items)
+
+    def div(self, meta, items):
+        return self._binary("/", meta, items)
+
+    def comparison(self, meta, items):
+        return nodes.Binary(str(items[1]), items[0], items[2], _span(self.file, meta))
+
+    def and_expr(self, meta, items):
+        return self._fold("and", meta, items)
+
+    def or_expr(self, meta, items):
+        return self._fold("or", meta, items)
+
+    def _fold(self, op, meta, items):
+        result = items[0]
+        for item in items[1:]:
+            result = nodes.Binary(op, result, item, _span(self.file, meta))
+        return result
+
+    def negation(self, meta, items):
+        return nodes.Unary("not", items[0], _span(self.file, meta))
+
+    def neg(self, meta, items):
+        return nodes.Unary("-", items[-1], _span(self.file, meta))

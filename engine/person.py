@@ -1,0 +1,361 @@
+"""The PERSON of contract.md, read and validated against a region's declared facts.
+
+Wrong JSON types are 400; well-formed but invalid values are 422; every offending
+field is named by its JSON pointer, all at once.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import re
+from decimal import Decimal, InvalidOperation
+
+import attrs
+
+from engine.errors import FieldError, Problem, pointer
+from engine.model import Policy
+
+MONEY = re.compile(r"^[0-9]+(\.[0-9]{1,2})?$")
+DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+KINDS = ("regular", "back_payment")
+GROUP_KEYS = {"id", "from", "to"}
+CONTRIBUTION_KEYS = {"year", "tier", "kind", "date", "collective"}
+OPENING_KEYS = {"amount", "as_of"}
+EARLIEST = dt.date(1900, 1, 1)
+LATEST = dt.date(2100, 12, 31)
+
+
+@attrs.frozen
+class Membership:
+    group: str
+    start: dt.date
+    end: dt.date | None
+    position: str | None
+    index: int
+
+    def holds(self, day: dt.date) -> bool:
+        return self.start <= day and (self.end is None or day <= self.end)
+
+
+@attrs.frozen
+class Record:
+    """One contribution record as submitted; `index` is its place in the request list."""
+
+    index: int
+    year: int
+    tier: Decimal
+    kind: str
+    date: dt.date | None
+    collective: Decimal
+
+
+@attrs.frozen
+class Person:
+    id: str | None
+    birth_date: dt.date
+    death_date: dt.date | None
+    hukou: dict[str, str]
+    scheme_start_date: dt.date | None
+    pension_start_date: dt.date | None
+    groups: tuple[Membership, ...]
+    contributions: tuple[Record, ...]
+    opening_balance: tuple[Decimal, dt.date] | None
+    facts: dict[str, object]
+
+    def fact(self, name: str):
+        if name.startswith("hukou."):
+            return self.hukou.get(name.split(".", 1)[1])
+        return self.facts.get(name)
+
+    def groups_on(self, day: dt.date) -> list[Membership]:
+        return [g for g in self.groups if g.holds(day)]
+
+
+def read_as_of(value: object, at: str = "/as_of") -> dt.date:
+    if not isinstance(value, str):
+        raise Problem(400, "as_of must be a date string YYYY-MM-DD", [FieldError(at, "expected a string like \"2024-07-01\"")])
+    errors: list[FieldError] = []
+    day = _date(value, at, errors)
+    if errors:
+        raise Problem(422, "as_of is not a valid date", errors)
+    return day
+
+
+def read_person(policy: Policy, data: object, as_of: dt.date, at: str = "/person") -> Person:
+    reader = _Reader(policy, at)
+    person = reader.read(data, as_of)
+    if reader.type_errors:
+        raise Problem(400, "some values have the wrong JSON type", reader.type_errors)
+    if reader.errors:
+        raise Problem(422, "the person is not valid", reader.errors)
+    return person
+
+
+class _Reader:
+    def __init__(self, policy: Policy, at: str):
+        self.policy = policy
+        self.at = at
+        self.errors: list[FieldError] = []
+        self.type_errors: list[FieldError] = []
+
+    def ptr(self, *parts) -> str:
+        return self.at + pointer(*parts)
+
+    def typed(self, value, types, where: str, expected: str) -> bool:
+        if value is None:
+            return False
+        if isinstance(value, bool) and bool not in types or not isinstance(value, types):
+            self.type_errors.append(FieldError(where, f"expected {expected}, got {_json_type(value)}"))
+            return False
+        return True
+
+    def read(self, data, as_of: dt.date) -> Person | None:
+        if not isinstance(data, dict):
+            self.type_errors.append(FieldError(self.at, f"expected a JSON object, got {_json_type(data)}"))
+            return None
+        self.unknown_keys(data)
+        facts = self.simple_facts(data)
+        birth = facts.get("birth_date")
+        if "birth_date" not in facts and data.get("birth_date") is None:
+            self.errors.append(FieldError(self.ptr("birth_date"), "birth_date is required (YYYY-MM-DD)"))
+        if birth and birth > as_of:
+            self.errors.append(FieldError(self.ptr("birth_date"), f"birth_date {birth} is after as_of {as_of}"))
+        death = facts.get("death_date")
+        if death and birth and death < birth:
+            self.errors.append(FieldError(self.ptr("death_date"), f"death_date {death} is before birth_date {birth}"))
+        hukou = self.hukou(data.get("hukou"))
+        groups = self.groups(data.get("groups"))
+        records = self.contributions(data.get("contributions"))
+        opening = self.opening(data.get("opening_balance"), as_of)
+        if self.errors or self.type_errors or birth is None:
+            return None
+        return Person(facts.get("id"), birth, death, hukou, facts.get("scheme_start_date"),
+                      facts.get("pension_start_date"), tuple(groups), tuple(records), opening, facts)
+
+    def unknown_keys(self, data: dict) -> None:
+        top = {name.split(".")[0] for name in self.policy.facts}
+        for key in data:
+            if key not in top:
+                self.errors.append(FieldError(self.ptr(key), f"unknown fact '{key}'" + _suggest(key, top)))
+
+    def simple_facts(self, data: dict) -> dict:
+        out = {}
+        for name, fact in self.policy.facts.items():
+            if "." in name or fact.type in ("groups", "contributions", "opening_balance"):
+                continue
+            value = data.get(name)
+            where = self.ptr(name)
+            if value is None:
+                if fact.required and name != "birth_date":
+                    self.errors.append(FieldError(where, f"{name} is required"))
+                continue
+            if fact.type == "date":
+                if self.typed(value, str, where, "a date string YYYY-MM-DD"):
+                    day = _date(value, where, self.errors)
+                    if day:
+                        out[name] = day
+            elif fact.type == "money":
+                amount = self.money(value, where)
+                if amount is not None:
+                    out[name] = amount
+            elif self.typed(value, str, where, "a string"):
+                if fact.choices and value not in {c for c, _ in fact.choices}:
+                    self.errors.append(FieldError(where, f"'{value}' is not one of " +
+                                                  ", ".join(c for c, _ in fact.choices)))
+                else:
+                    out[name] = value
+        return out
+
+    def hukou(self, value) -> dict[str, str]:
+        if value is None:
+            return {}
+        if not self.typed(value, dict, self.ptr("hukou"), "an object like {\"type\": \"rural\"}"):
+            return {}
+        declared = {name.split(".", 1)[1]: f for name, f in self.policy.facts.items() if name.startswith("hukou.")}
+        out = {}
+        for key, v in value.items():
+            where = self.ptr("hukou", key)
+            fact = declared.get(key)
+            if fact is None:
+                self.errors.append(FieldError(where, f"unknown fact 'hukou.{key}'" + _suggest(key, declared)))
+            elif v is None:
+                continue
+            elif self.typed(v, str, where, "a string"):
+                if fact.choices and v not in {c for c, _ in fact.choices}:
+                    self.errors.append(FieldError(where, f"'{v}' is not one of " +
+                                                  ", ".join(c for c, _ in fact.choices)))
+                else:
+                    out[key] = v
+        return out
+
+    def groups(self, value) -> list[Membership]:
+        if value is None or not self.typed(value, list, self.ptr("groups"), "a list of {id, from, to}"):
+            return []
+        out = []
+        for i, item in enumerate(value):
+            if not self.typed(item, dict, self.ptr("groups", i), "an object {id, from, to}"):
+                if item is None:
+                    self.type_errors.append(FieldError(self.ptr("groups", i), "expected an object, got null"))
+                continue
+            membership = self.group(i, item)
+            if membership:
+                out.append(membership)
+        return out
+
+    def group(self, i: int, item: dict) -> Membership | None:
+        gid = item.get("id")
+        definition = None
+        if gid is None:
+            self.errors.append(FieldError(self.ptr("groups", i, "id"), "the group id is required"))
+        elif self.typed(gid, str, self.ptr("groups", i, "id"), "a group id string"):
+            definition = self.policy.groups.get(gid)
+            if definition is None:
+                self.errors.append(FieldError(self.ptr("groups", i, "id"), f"unknown group '{gid}'" +
+                                              _suggest(gid, self.policy.groups)))
+        allowed = GROUP_KEYS | ({definition.required_key} if definition and definition.required_key else set())
+        for key in item:
+            if key not in allowed:
+                self.errors.append(FieldError(self.ptr("groups", i, key), f"unknown key '{key}'"))
+        start = self.date_field(item, "from", ("groups", i), required=True)
+        end = self.date_field(item, "to", ("groups", i))
+        if start and end and end < start:
+            self.errors.append(FieldError(self.ptr("groups", i, "to"), f"'to' {end} is before 'from' {start}"))
+        position = None
+        if definition and definition.required_key:
+            key = definition.required_key
+            position = item.get(key)
+            where = self.ptr("groups", i, key)
+            if position is None:
+                self.errors.append(FieldError(where, f"group '{gid}' needs '{key}': one of " +
+                                              ", ".join(definition.choices)))
+            elif self.typed(position, str, where, "a string") and position not in definition.choices:
+                self.errors.append(FieldError(where, f"'{position}' is not one of " + ", ".join(definition.choices)))
+        if definition is None or start is None:
+            return None
+        return Membership(definition.name, start, end, position, i)
+
+    def contributions(self, value) -> list[Record]:
+        if value is None or not self.typed(value, list, self.ptr("contributions"), "a list of records"):
+            return []
+        out = []
+        for i, item in enumerate(value):
+            where = ("contributions", i)
+            if item is None or not self.typed(item, dict, self.ptr(*where), "an object {year, tier, kind, date}"):
+                if item is None:
+                    self.type_errors.append(FieldError(self.ptr(*where), "expected an object, got null"))
+                continue
+            for key in item:
+                if key not in CONTRIBUTION_KEYS:
+                    self.errors.append(FieldError(self.ptr(*where, key), f"unknown key '{key}'" +
+                                                  _suggest(key, CONTRIBUTION_KEYS)))
+            year = item.get("year")
+            if year is None:
+                self.errors.append(FieldError(self.ptr(*where, "year"), "year is required (a JSON integer)"))
+            elif self.typed(year, int, self.ptr(*where, "year"), "a JSON integer") and not 1900 <= year <= 2100:
+                self.errors.append(FieldError(self.ptr(*where, "year"), f"year {year} is out of range 1900–2100"))
+                year = None
+            tier = item.get("tier")
+            if tier is None:
+                self.errors.append(FieldError(self.ptr(*where, "tier"), "tier is required, e.g. \"300.00\""))
+            else:
+                tier = self.money(tier, self.ptr(*where, "tier"))
+            kind = item.get("kind")
+            if kind is None:
+                self.errors.append(FieldError(self.ptr(*where, "kind"), "kind is required: regular or back_payment"))
+            elif self.typed(kind, str, self.ptr(*where, "kind"), "a string") and kind not in KINDS:
+                self.errors.append(FieldError(self.ptr(*where, "kind"), f"'{kind}' is not regular or back_payment"))
+                kind = None
+            date = self.date_field(item, "date", where)
+            collective = item.get("collective")
+            collective = Decimal(0) if collective is None else self.money(collective, self.ptr(*where, "collective"))
+            if isinstance(year, int) and not isinstance(year, bool) and tier is not None and kind in KINDS \
+                    and collective is not None:
+                out.append(Record(i, year, tier, kind, date, collective))
+        return out
+
+    def opening(self, value, as_of: dt.date) -> tuple[Decimal, dt.date] | None:
+        where = ("opening_balance",)
+        if value is None or not self.typed(value, dict, self.ptr(*where), "an object {amount, as_of}"):
+            return None
+        for key in value:
+            if key not in OPENING_KEYS:
+                self.errors.append(FieldError(self.ptr(*where, key), f"unknown key '{key}'"))
+        amount = value.get("amount")
+        if amount is None:
+            self.errors.append(FieldError(self.ptr(*where, "amount"), "amount is required"))
+        else:
+            amount = self.money(amount, self.ptr(*where, "amount"))
+        day = self.date_field(value, "as_of", where, required=True)
+        if day and (day.month, day.day) != (12, 31):
+            self.errors.append(FieldError(self.ptr(*where, "as_of"), f"{day} is not a 31 December: the opening "
+                                          "balance is the balance at the end of a year"))
+        elif day and day > as_of:
+            self.errors.append(FieldError(self.ptr(*where, "as_of"), f"{day} is after as_of {as_of}"))
+        if amount is None or day is None:
+            return None
+        return (amount, day)
+
+    def date_field(self, item: dict, key: str, where: tuple, required: bool = False) -> dt.date | None:
+        value = item.get(key)
+        at = self.ptr(*where, key)
+        if value is None:
+            if required:
+                self.errors.append(FieldError(at, f"'{key}' is required (YYYY-MM-DD)"))
+            return None
+        if not self.typed(value, str, at, "a date string YYYY-MM-DD"):
+            return None
+        return _date(value, at, self.errors)
+
+    def money(self, value, where: str) -> Decimal | None:
+        if isinstance(value, bool) or not isinstance(value, (str, int, float, Decimal)):
+            self.type_errors.append(FieldError(where, f"expected money as a string like \"300.00\" or a number, "
+                                               f"got {_json_type(value)}"))
+            return None
+        text = str(value)
+        if isinstance(value, float):
+            text = repr(value)
+        if "e" in text.lower():
+            self.errors.append(FieldError(where, f"'{text}' has an exponent; write plain digits like \"300.00\""))
+            return None
+        if text.startswith("-"):
+            self.errors.append(FieldError(where, f"'{text}' is negative; money must be ≥ 0"))
+            return None
+        if not MONEY.match(text):
+            self.errors.append(FieldError(where, f"'{text}' is not an amount with at most two decimals, "
+                                          "e.g. \"300.00\""))
+            return None
+        return Decimal(text)
+
+
+def _date(text: str, where: str, errors: list[FieldError]) -> dt.date | None:
+    if not DATE.match(text):
+        errors.append(FieldError(where, f"'{text}' is not a date YYYY-MM-DD"))
+        return None
+    try:
+        day = dt.date.fromisoformat(text)
+    except ValueError:
+        errors.append(FieldError(where, f"'{text}' is not a calendar date"))
+        return None
+    if not EARLIEST <= day <= LATEST:
+        errors.append(FieldError(where, f"{text} is out of range ({EARLIEST} to {LATEST})"))
+        return None
+    return day
+
+
+def _json_type(value) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float, Decimal)):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "a list"
+    return "an object"
+
+
+def _suggest(word: str, candidates) -> str:
+    close = difflib.get_close_matches(word, list(candidates), n=1, cutoff=0.6)
+    return f"; did you mean '{close[0]}'?" if close else ""

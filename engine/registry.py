@@ -1,0 +1,140 @@
+"""Finding regions under `policies/`, reading, parsing and checking each once.
+
+"Prepare once, evaluate many": a Registry keeps every region's checked model.
+"""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from engine import check as checker
+from engine import model, nodes
+from engine.errors import Diagnostic, PolicyError
+from engine.parse import parse
+from engine.source import SourceFile, Span
+
+DEFAULT_POLICY_DIR = Path(__file__).resolve().parent.parent / "policies"
+BASE_REGION = "national"
+
+
+def read_source(path: Path, display: str) -> SourceFile:
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise PolicyError([Diagnostic("encoding", "this file is not UTF-8 text", Span(display, 1, 1),
+                                      "save the file as UTF-8 (在编辑器中另存为 UTF-8)")]) from None
+    return SourceFile.from_text(display, text)
+
+
+def parse_files(sources: dict[str, SourceFile]) -> tuple[list[nodes.PolicyFile], list[Diagnostic]]:
+    files, diagnostics = [], []
+    for name in sorted(sources):
+        try:
+            files.append(parse(sources[name]))
+        except PolicyError as exc:
+            diagnostics.extend(exc.diagnostics)
+    return files, diagnostics
+
+
+def extends_of(files: list[nodes.PolicyFile]) -> str | None:
+    for f in files:
+        for d in f.definitions:
+            if isinstance(d, nodes.Region) and d.extends:
+                return d.extends
+    return None
+
+
+class Registry:
+    """The checked policies of every region in one folder."""
+
+    def __init__(self, policy_dir: Path | str = DEFAULT_POLICY_DIR, display_root: Path | str | None = None):
+        self.policy_dir = Path(policy_dir)
+        root = Path(display_root) if display_root else self.policy_dir.parent
+        self.sources: dict[str, dict[str, SourceFile]] = {}
+        for folder in sorted(p for p in self.policy_dir.iterdir() if p.is_dir()):
+            paths = sorted(folder.glob("*.policy"))
+            if paths:
+                self.sources[folder.name] = {
+                    _display(p, root): read_source(p, _display(p, root)) for p in paths}
+        self._models: dict[str, model.Policy] = {}
+        self._errors: dict[str, list[Diagnostic]] = {}
+
+    @property
+    def regions(self) -> list[str]:
+        return sorted(self.sources)
+
+    def policy(self, region: str) -> model.Policy:
+        if region not in self._models and region not in self._errors:
+            self._build(region)
+        if region in self._errors:
+            raise PolicyError(self._errors[region])
+        return self._models[region]
+
+    def diagnostics(self, region: str) -> list[Diagnostic]:
+        try:
+            self.policy(region)
+        except PolicyError as exc:
+            return exc.diagnostics
+        return []
+
+    def _build(self, region: str) -> None:
+        try:
+            layers = self._layers(region)
+            self._models[region] = checker.check(layers)
+        except PolicyError as exc:
+            self._errors[region] = exc.diagnostics
+
+    def _layers(self, region: str) -> list[checker.Layer]:
+        chain, seen, diagnostics = [], set(), []
+        name: str | None = region
+        while name is not None:
+            if name in seen or name not in self.sources:
+                span = Span(next(iter(self.sources.get(chain[-1].region, {"?": None}))), 1, 1) if chain else \
+                    Span(str(self.policy_dir / region), 1, 1)
+                raise PolicyError([Diagnostic("unknown-region", f"region '{name}' has no folder under policies/",
+                                              span, "create policies/<region>/ or fix `extends`")])
+            seen.add(name)
+            files, errs = parse_files(self.sources[name])
+            diagnostics.extend(errs)
+            chain.append(checker.Layer(name, files, self.sources[name]))
+            name = extends_of(files) if name != BASE_REGION else None
+            if name is None and chain[-1].region != BASE_REGION and BASE_REGION in self.sources and not errs:
+                name = BASE_REGION
+        if diagnostics:
+            raise PolicyError(diagnostics)
+        return list(reversed(chain))
+
+
+def _display(path: Path, root: Path) -> str:
+    try:
+        return path.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def check_texts(files: dict[str, str], base: Registry | None = None) -> list[Diagnostic]:
+    """Check policy sources given as text (the API and the editor): `files` maps name → source."""
+    sources = {name: SourceFile.from_text(name, text) for name, text in files.items()}
+    parsed, diagnostics = parse_files(sources)
+    if diagnostics:
+        return diagnostics
+    region = next((d.name for f in parsed for d in f.definitions if isinstance(d, nodes.Region)), None)
+    if region is None:
+        return [Diagnostic("missing-region", "no file says which region it belongs to",
+                           Span(next(iter(sources), "?"), 1, 1), "start the file with `region <name>`")]
+    layers = [checker.Layer(region, parsed, sources)]
+    base_name = extends_of(parsed)
+    if base is not None and region != BASE_REGION:
+        base_name = base_name or BASE_REGION
+        if base_name in base.sources:
+            base_files, _ = parse_files(base.sources[base_name])
+            layers.insert(0, checker.Layer(base_name, base_files, base.sources[base_name]))
+    try:
+        checker.check(layers)
+    except PolicyError as exc:
+        return exc.diagnostics
+    return []
+
+
+SAFE_NAME = re.compile(r"^[\w\-]+\.policy$")
