@@ -82,7 +82,8 @@ class _Run:
         key = (version.span.file, version.span.line)
         if version.cite.status in model.UNCONFIRMED:
             definition = self.policy.definition(version.name)
-            label = definition.label(self.lang) if definition else version.name
+            # The machine-facing text is stable across --lang: English label, canonical figure.
+            label = definition.label("en") if definition else version.name
             region = definition.region if definition else self.policy.region
             entry = self.uses.setdefault(key, {
                 "value": f"{region} {label} {figure if figure is not None else _figure_text(version)}".strip(),
@@ -446,16 +447,20 @@ class _Run:
             info.update(at_start=at_start, at_start_step=start_step, account_pension=account_pension,
                         months=months, balance=balance, divisor=divisor_version)
             info["balance_step"] = self.step_of("account.balance", "account_balance", fmt(balance),
-                                                f"{fmt(at_start)} − {fmt(account_pension)} × {months}", start_step)
+                                                f"max(0, {fmt(at_start)} − {fmt(account_pension)} × {months})",
+                                                start_step, version=divisor_version)
         else:
             balance, step = ledger.balance_on(death or self.as_of, "account_balance")
             info.update(at_start=ZERO, account_pension=ZERO, months=0, balance=balance, balance_step=step)
         return info
 
-    def step_of(self, id, key, value, formula, *children) -> Step | None:
+    def step_of(self, id, key, value, formula, *children, version: model.Version | None = None) -> Step | None:
         if not self.explain:
             return None
-        return Step(id, self.word(key), value, formula, children=tuple(c for c in children if c))
+        kids = tuple(c for c in children if c)
+        if version is not None:
+            return Step.of_version(id, self.word(key), value, version, formula, kids)
+        return Step(id, self.word(key), value, formula, children=kids)
 
     # ── the monthly pension ────────────────────────────────────────────────
     def monthly_pension(self, account: dict) -> dict:
@@ -501,10 +506,9 @@ class _Run:
                 f"{fmt(account['balance'])} − subsidies {fmt(excluded)}"
         step = None
         if self.explain:
-            inh = Step("death.inheritable_balance", self.word("inheritable_balance"), fmt(inheritable), formula,
-                       rule.span if rule and rule.figure is False else None,
-                       rule.cite if rule and rule.figure is False else None,
-                       rule.in_force if rule and rule.figure is False else None)
+            inh = Step.of_version("death.inheritable_balance", self.word("inheritable_balance"), fmt(inheritable),
+                                  rule, formula) if rule else \
+                Step("death.inheritable_balance", self.word("inheritable_balance"), fmt(inheritable), formula)
             step = Step("death", self.word("death"), fmt(grant + inheritable), None,
                         children=tuple(s for s in (grant_step, inh) if s))
         return {"funeral_grant": grant, "inheritable_balance": inheritable, "step": step}
@@ -599,8 +603,8 @@ class _Run:
             out[name] = fmt(amount)
         return out
 
-    def reasons(self) -> list[str]:
-        zh = self.lang != "en"
+    def reasons(self, zh: bool = False) -> list[str]:
+        """Why the pension starts when it does: canonical English in the JSON, Chinese in the explanation."""
         if self.route == "given":
             return ["待遇领取起始日由申报给定" if zh else "pension_start_date given as a fact"]
         if self.route == "aged_60_at_start":
@@ -618,19 +622,57 @@ class _Run:
     def explanation(self, pension: dict, account: dict, death: dict) -> Step:
         root = pension["step"]
         extra = []
-        elig = Step("eligibility", self.word("pension_start"), self.start.isoformat() if self.start else "—",
-                    "; ".join(self.reasons()), children=(
-                        Step("required_years", self.word("required_years"), str(self.required),
-                             f"min({int(self.constant('full_contribution_years'))}, {self.sixtieth.year} − "
-                             f"{self.scheme_start.year})"
-                             if self.age_at_start < self.pension_age else f"{self.age_at_start} ≥ 60"),
-                        Step("counted_years", self.word("counted_years"), str(self.counted_years))))
+        full = self.rule_version("full_contribution_years")
+        age_rule = self.rule_version("pension_age")
+        route_version = {"payment": full, "aged_60_at_start": age_rule}.get(self.route, getattr(self, "poverty_version", None)
+                                                                          if self.route else full)
+        required = Step.of_version("required_years", self.word("required_years"), str(self.required), full,
+                                   f"min({int(full.figure)}, {self.sixtieth.year} − {self.scheme_start.year})"
+                                   if self.age_at_start < self.pension_age else
+                                   f"{self.word('age')} {self.age_at_start} ≥ {self.pension_age}")
+        if self.person.scheme_start_date:
+            start_step = Step("scheme_start", self.word("scheme_start"), self.scheme_start.isoformat(),
+                              "参保人申报" if self.lang == "zh" else "given for this person")
+        else:
+            start_step = Step.of_version("scheme_start", self.word("scheme_start"), self.scheme_start.isoformat(),
+                                         self.rule_version("scheme_start"))
+        required = attrs.evolve(required, children=(start_step,))
+        counted = Step.of_version("counted_years", self.word("counted_years"), str(self.counted_years), full,
+                                  f"{sum(1 for r in self.rows if r.counted)}")
+        reasons = "；".join(self.reasons(zh=self.lang == "zh"))
+        value = self.start.isoformat() if self.start else "—"
+        elig = Step.of_version("eligibility", self.word("pension_start"), value, route_version, reasons,
+                               (required, counted)) if route_version else \
+            Step("eligibility", self.word("pension_start"), value, reasons, children=(required, counted))
         extra.append(elig)
         if account.get("balance_step"):
             extra.append(account["balance_step"])
         if death.get("step"):
             extra.append(death["step"])
-        return attrs.evolve(root, children=root.children + tuple(extra))
+        first = self.policy.formulas[self.policy.components[0]]
+        return attrs.evolve(root, span=first.span, cite=first.cite, in_force=_common_period(root),
+                            children=root.children + tuple(extra))
+
+    def rule_version(self, name: str) -> model.Version:
+        return self.value(name, self.as_of) or next(iter(self.policy.all_versions(name)))
+
+
+def _common_period(step: Step) -> dict | None:
+    """The period over which every dated figure under `step` stays the same."""
+    starts, ends = [], []
+
+    def walk(s: Step) -> None:
+        if s.in_force:
+            if s.in_force.get("from"):
+                starts.append(s.in_force["from"])
+            if s.in_force.get("to"):
+                ends.append(s.in_force["to"])
+        for c in s.children:
+            walk(c)
+
+    for child in step.children:
+        walk(child)
+    return {"from": max(starts) if starts else None, "to": min(ends) if ends else None}
 
 
 def _figure_text(version: model.Version) -> str:
@@ -671,7 +713,7 @@ class _Ledger:
         elif years:
             first, balance = min(years), ZERO
         else:
-            return ZERO, run.step_of(id, id, "0.00", None)
+            return ZERO, run.step_of(id, id, "0.00", None, version=run.rule_version("interest_rate"))
         steps = []
         if self.opening:
             steps.append(Step("opening_balance", "期初余额" if run.lang == "zh" else "opening balance",
@@ -698,8 +740,10 @@ class _Ledger:
                 if run.explain and start_balance:
                     steps.append(Step.of_version(f"interest_{year}", run.word("interest", year=year), fmt(interest),
                                                  version, f"{fmt(start_balance)} × {_percent(version.figure)}"))
-        formula = None
-        step = run.step_of(id, id, fmt(balance), formula, *steps)
+        formula = ("上年末余额 + 当年记账（利息于 12 月 31 日日终计入）" if run.lang == "zh" else
+                   "end-of-last-year balance + this year's credits (interest credited at the end of 31 December)")
+        rule = run.value("interest_rate", day) or run.rule_version("interest_rate")
+        step = run.step_of(id, id, fmt(balance), f"{formula}；{day}", *steps, version=rule)
         return balance, step
 
 
@@ -735,6 +779,7 @@ class _Env:
         if run.explain:
             step = Step(formula.name, formula.label(run.lang), fmt(value.total), text,
                         formula.span, formula.cite, None, tuple(steps))
+            step = attrs.evolve(step, in_force=_common_period(step))
         return value, step
 
     def eval(self, expr: nodes.Expr, field: str):
