@@ -838,7 +838,7 @@ class _Env:
         figure = version.figure
         value = Amount.at(definition.paid_by, figure) if isinstance(figure, Decimal) and definition.unit and \
             definition.unit.startswith("元") else figure
-        steps = [Step.of_version(resolved, definition.label(run.lang), _show(figure), version)] if run.explain else []
+        steps = [Step.of_version(resolved, definition.label(run.lang), _show(value), version)] if run.explain else []
         return value, steps
 
     def bonus(self, definition: model.Definition, field: str):
