@@ -29,7 +29,8 @@ DAIJIAO_WORDS = {"代缴对象", "代缴", "daijiao"}
 ONLY_WORDS = {"仅限", "only", "适用"}
 YES = {"是", "yes", "true"}
 NO = {"否", "no", "false"}
-KINDS_WITH_TABLE = {"tiers", "subsidy", "floor", "daijiao", "reward"}
+KINDS_WITH_TABLE = {"tiers", "subsidy", "floor", "daijiao", "reward", "table"}
+INTERCHANGEABLE = {"value", "table"}  # a region may give by table what its base gives as one value
 MONTHLY = units.parse_unit("元/月")
 
 
@@ -170,7 +171,7 @@ def check_blocks(c: _Checker) -> None:
                 continue
             seen[name] = b
             base = c.definitions.get(name)
-            if base and base[0].kind != b.kind:
+            if base and base[0].kind != b.kind and {base[0].kind, b.kind} != INTERCHANGEABLE:
                 c.error("type-mismatch", f"'{b.name}' is a {base[0].kind} in the base region, not a {b.kind}",
                         b.span, f"write `{base[0].kind} {b.name}`")
                 continue
@@ -194,8 +195,18 @@ def _definition(c: _Checker, region: str, b: nodes.Block, base: model.Definition
                     _did_you_mean(paid.args[0], model.LEVEL_NAMES) or "use central, province, city or county")
     elif base:
         paid_by = base.paid_by
+    keys: tuple[str, ...] = ()
+    if b.kind == "table":
+        keys = by.args if by else ()
+        for key in keys:
+            if key not in c.facts:
+                c.error("unknown-name", f"unknown fact '{key}'", by.span, _did_you_mean(key, c.facts))
+        if not keys:
+            c.error("bad-table", f"table '{b.name}' must say which facts it is looked up by", b.span,
+                    "add `by <fact>` (and a second fact for the columns), e.g. `by hukou.county, hukou.type`")
+        by = None
     basis = by.args[0] if by else (per.args[0] if per else (base.basis if base else None))
-    beyond = Decimal(per.args[1]) if per else (base.beyond if base else None)
+    beyond = Decimal(per.args[1]) if per else (base.beyond if base and not by else None)
     if basis is not None and basis not in BUILTINS and BUILTIN_ALIASES.get(basis) is None:
         span = (by or per).span if (by or per) else b.span
         c.error("unknown-name", f"unknown basis '{basis}'", span, _did_you_mean(basis, list(BUILTINS) +
@@ -205,7 +216,7 @@ def _definition(c: _Checker, region: str, b: nodes.Block, base: model.Definition
     versions = _versions(c, b, unit)
     return model.Definition(b.kind, c.aliases.get(b.name, b.name), b.labels if b.labels.zh else
                             (base.labels if base else b.labels), unit, paid_by, basis, beyond, groups,
-                            versions, region, b.span)
+                            versions, region, b.span, keys)
 
 
 def _group(c: _Checker, word: str, span: Span) -> str | None:
@@ -326,7 +337,8 @@ def _rows(c: _Checker, b: nodes.Block, v: nodes.Version) -> tuple:
                 "add rows like `| 档次 | 省 |` then `| 100 | 30 |`")
         return ()
     header, body = v.rows[0], v.rows[1:]
-    reader = {"tiers": _tier_row, "subsidy": _tier_row, "daijiao": _group_row, "reward": _group_row}
+    reader = {"tiers": _tier_row, "subsidy": _tier_row, "daijiao": _group_row, "reward": _group_row,
+              "table": lambda c, row, cols: _keyed_row(c, row, cols, b.clause("unit"))}
     columns = _columns(c, b, header)
     rows = []
     for row in body:
@@ -350,6 +362,8 @@ def _columns(c: _Checker, b: nodes.Block, header: nodes.Row) -> list[str]:
             out.append(level)
         elif any(w in ONLY_WORDS for w in words):
             out.append("only")
+        elif b.kind == "table":
+            out.append("col:" + " ".join(words))
         elif b.kind in ("tiers", "subsidy", "reward"):
             span = cell[0].span if cell else header.span
             c.error("bad-table", f"unknown column '{' '.join(words)}'", span,
@@ -418,6 +432,26 @@ def _group_row(c: _Checker, row: nodes.Row, columns: list[str]):
         return None
     return model.GroupRow(group, position, amount, tuple((l, by_level[l]) for l in model.LEVELS if l in by_level),
                           row.span)
+
+
+def _keyed_row(c: _Checker, row: nodes.Row, columns: list[str], unit_clause: nodes.Clause | None):
+    key = row.cells[0]
+    if len(key) != 1:
+        c.error("bad-table", "the first cell of a row names its key, e.g. 红塔", key[0].span if key else row.span,
+                "write one word in the first cell")
+        return None
+    unit = unit_clause.args[0] if unit_clause else None
+    values = []
+    for col, cell in zip(columns[1:], row.cells[1:]):
+        if len(cell) != 1:
+            c.error("bad-table", "each cell holds one figure", cell[0].span if cell else row.span,
+                    "write one figure per cell")
+            return None
+        figure = _typed_figure(c, cell[0], unit)
+        if figure is None:
+            return None
+        values.append((col.removeprefix("col:"), figure))
+    return model.KeyedRow(key[0].text, tuple(values), row.span)
 
 
 def _band_row(c: _Checker, row: nodes.Row, columns: list[str]):
@@ -552,8 +586,12 @@ def check_formulas(c: _Checker) -> None:
                     _did_you_mean(f.paid_by, model.LEVEL_NAMES))
         if f.paid_while not in ("receiving", "contributing"):
             c.error("unknown-name", f"unknown state '{f.paid_while}'", f.span, "write `while contributing`")
+        start, end = (f.period.start, f.period.end) if f.period else (None, None)
+        if start and end and end < start:
+            c.error("bad-period", f"the period ends ({end}) before it starts ({start})", f.period.span,
+                    "swap the dates or correct the year")
         c.formulas[f.name] = model.Formula(f.kind, f.name, f.labels, f.expr, cite, f.when, f.paid_while, paid_by,
-                                           layer.region, f.span)
+                                           layer.region, f.span, start, end)
         if f.kind == "component" and f.name not in c.components:
             c.components.append(f.name)
         if f.labels.zh:

@@ -92,14 +92,56 @@ class _Run:
             entry["used_by"].update({fields} if isinstance(fields, str) else fields)
         return key
 
+    def use_formula(self, formula: model.Formula, field: str, figure: str) -> None:
+        """A formula whose rule itself is a proposal or provisional (e.g. a top-up rule)."""
+        entry = self.uses.setdefault((formula.span.file, formula.span.line), {
+            "value": f"{self.policy.region} {formula.label('en')} rule", "status": formula.cite.status,
+            "used_by": set(), "file": formula.span.file, "line": formula.span.line})
+        entry["used_by"].add(field)
+
     def attach(self, keys: set, fields: str | set) -> None:
         for key in keys:
             if key in self.uses:
                 self.uses[key]["used_by"].update({fields} if isinstance(fields, str) else fields)
 
     def value(self, name: str, day: dt.date) -> model.Version | None:
+        """The version in force on `day` that applies to this person (`for hukou.type = …` versions)."""
         found = self.policy.versions_at(name, day)
-        return found[0] if found else None
+        matching = [v for v in found if v.condition is None or self.person.fact(v.condition[0]) == v.condition[1]]
+        if matching:
+            return matching[0]
+        missing = sorted({v.condition[0] for v in found if v.condition and self.person.fact(v.condition[0]) is None})
+        if missing:
+            raise Problem(422, f"a fact is needed to work out '{self.label(name)}'", [
+                FieldError(pointer("person", *fact.split(".")),
+                           f"{fact} is required: '{self.label(name)}' on {day} depends on it") for fact in missing])
+        return None
+
+    def figure(self, version: model.Version):
+        """A version's figure; for a table, the cell for this person's facts (422 when one is missing)."""
+        layer = self.policy.layer_of(version)
+        if not layer or not layer.keys:
+            return version.figure
+        key_fact = layer.keys[0]
+        key = self.person.fact(key_fact)
+        keys = [r.key for r in version.rows]
+        if key is None or key not in keys:
+            got = "is required: one of" if key is None else f"'{key}' is not one of"
+            hint = " (or give scheme_start_date)" if version.name == "scheme_start" else ""
+            raise Problem(422, f"'{layer.label(self.lang)}' needs {key_fact}", [FieldError(
+                pointer("person", *key_fact.split(".")), f"{key_fact} {got} " + "、".join(keys) + hint)])
+        row = next(r for r in version.rows if r.key == key)
+        figures = {f for _, f in row.values}
+        if len(figures) == 1:
+            return figures.pop()
+        column_fact = layer.keys[1] if len(layer.keys) > 1 else None
+        column = self.person.fact(column_fact) if column_fact else None
+        match = next((f for c, f in row.values if c == column), None)
+        if match is None:
+            raise Problem(422, f"'{layer.label(self.lang)}' needs {column_fact}", [FieldError(
+                pointer("person", *str(column_fact).split(".")), f"{column_fact} is required: for {key} it decides "
+                f"'{layer.label(self.lang)}' (" + ", ".join(f"{c} {_show(f)}" for c, f in row.values) + ")")])
+        return match
 
     def label(self, name: str) -> str:
         d = self.policy.definition(name)
@@ -151,7 +193,8 @@ class _Run:
         if self.person.scheme_start_date:
             return self.person.scheme_start_date, set()
         version = self.value("scheme_start", self.as_of) or next(iter(self.policy.all_versions("scheme_start")))
-        return version.figure, {self.use(version, "eligibility.required_years")}
+        figure = self.figure(version)
+        return figure, {self.use(version, "eligibility.required_years", _show(figure))}
 
     def required_years(self) -> int:
         age_at_start = dates.age_on(self.person.birth_date, self.scheme_start)
@@ -762,6 +805,10 @@ class _Env:
                                    "未领取" if run.lang == "zh" else "not paid in this status",
                                    formula.span, formula.cite) if run.explain else None)
         field = f"monthly_pension.{formula.name}"
+        if not formula.in_force_on(run.as_of):
+            return Amount(), (Step(formula.name, formula.label(run.lang), "0.00",
+                                   f"{run.as_of} 不在施行期内" if run.lang == "zh" else f"not in force on {run.as_of}",
+                                   formula.span, formula.cite, formula.in_force) if run.explain else None)
         if formula.when is not None:
             held, cond_steps, cond_text = self.eval(formula.when, field)
             if not held:
@@ -771,6 +818,8 @@ class _Env:
         value, steps, text = self.eval(formula.expr, field)
         if not isinstance(value, Amount):
             value = Amount(value)
+        if formula.cite and formula.cite.status in model.UNCONFIRMED and value.total:
+            run.use_formula(formula, field, fmt(value.total))
         if formula.paid_by:
             value = value.relevel(formula.paid_by)
         if formula.name == "account_pension":
@@ -844,9 +893,11 @@ class _Env:
     def bonus(self, definition: model.Definition, field: str):
         run = self.run
         version = run.value(definition.name, run.as_of)
-        level = definition.paid_by or "province"
         if version is None:
             return Amount(), []
+        # The layer the version comes from decides its basis (a region may change `per` into `by`).
+        definition = run.policy.layer_of(version) or definition
+        level = definition.paid_by or "province"
         if definition.beyond is not None:
             basis = Decimal(getattr(run, definition.basis))
             years = max(basis - definition.beyond, ZERO)

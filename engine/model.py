@@ -81,6 +81,15 @@ class GroupRow:
 
 
 @attrs.frozen
+class KeyedRow:
+    """A row of a `table … by fact1, fact2`: the key (fact1's value) and a figure per column (fact2's values)."""
+
+    key: str
+    values: tuple[tuple[str, object], ...]
+    span: Span
+
+
+@attrs.frozen
 class BandRow:
     """A band `low-high` (both included) or `low+`, with its figure."""
 
@@ -130,6 +139,7 @@ class Definition:
     versions: tuple[Version, ...]
     region: str
     span: Span
+    keys: tuple[str, ...] = ()
 
     def label(self, lang: str = "zh") -> str:
         return (self.labels.en if lang == "en" else self.labels.zh) or self.labels.zh or self.name
@@ -149,9 +159,19 @@ class Formula:
     paid_by: str | None
     region: str
     span: Span
+    start: dt.date | None = None
+    end: dt.date | None = None
 
     def label(self, lang: str = "zh") -> str:
         return (self.labels.en if lang == "en" else self.labels.zh) or self.labels.zh or self.name
+
+    def in_force_on(self, day: dt.date) -> bool:
+        return (self.start is None or self.start <= day) and (self.end is None or day <= self.end)
+
+    @property
+    def in_force(self) -> dict:
+        return {"from": self.start.isoformat() if self.start else None,
+                "to": self.end.isoformat() if self.end else None}
 
 
 @attrs.frozen
@@ -217,6 +237,12 @@ class Policy:
             if found:
                 return found
         return []
+
+    def layer_of(self, version: Version) -> Definition | None:
+        for layer in self.definitions.get(version.name, ()):
+            if any(v is version for v in layer.versions):
+                return layer
+        return None
 
     def all_versions(self, name: str) -> list[Version]:
         return [v for layer in self.definitions.get(self.resolve(name), ()) for v in layer.versions]

@@ -159,6 +159,7 @@ class Component:
     when: "Expr | None"
     paid_while: str
     paid_by: str | None
+    period: Period | None = None
     span: Span = _span
 
 

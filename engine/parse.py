@@ -318,7 +318,7 @@ class _ToNodes(Transformer):
         expr = next(i for i in items[1:] if not isinstance(i, (tuple, Token)))
         get = lambda k: next((v for key, v in lines if key == k), None)  # noqa: E731
         return nodes.Component(kind, str(items[0]), self._labels(items[1:]), expr, get("cite"), get("when"),
-                               get("while") or "receiving", get("paid_by"), _span(self.file, meta))
+                               get("while") or "receiving", get("paid_by"), get("period"), _span(self.file, meta))
 
     def component_citation(self, meta, items):
         return ("cite", items[0])
@@ -328,6 +328,9 @@ class _ToNodes(Transformer):
 
     def component_while(self, meta, items):
         return ("while", str(items[0]))
+
+    def component_period(self, meta, items):
+        return ("period", items[0])
 
     def component_paid_by(self, meta, items):
         return ("paid_by", str(items[0]))
