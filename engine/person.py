@@ -104,7 +104,8 @@ class _Reader:
     def typed(self, value, types, where: str, expected: str) -> bool:
         if value is None:
             return False
-        if isinstance(value, bool) and bool not in types or not isinstance(value, types):
+        types = types if isinstance(types, tuple) else (types,)
+        if (isinstance(value, bool) and bool not in types) or not isinstance(value, types):
             self.type_errors.append(FieldError(where, f"expected {expected}, got {_json_type(value)}"))
             return False
         return True

@@ -114,22 +114,32 @@ def _display(path: Path, root: Path) -> str:
 
 
 def check_texts(files: dict[str, str], base: Registry | None = None) -> list[Diagnostic]:
-    """Check policy sources given as text (the API and the editor): `files` maps name → source."""
-    sources = {name: SourceFile.from_text(name, text) for name, text in files.items()}
-    parsed, diagnostics = parse_files(sources)
+    """Check policy sources given as text (the API and the editor): `files` maps name → source.
+
+    When the files belong to a region the registry knows, they replace the live files of the same
+    name and the region's other live files are checked with them, on the region's bases.
+    """
+    given = {name: SourceFile.from_text(name, text) for name, text in files.items()}
+    parsed, diagnostics = parse_files(given)
     if diagnostics:
         return diagnostics
     region = next((d.name for f in parsed for d in f.definitions if isinstance(d, nodes.Region)), None)
     if region is None:
         return [Diagnostic("missing-region", "no file says which region it belongs to",
-                           Span(next(iter(sources), "?"), 1, 1), "start the file with `region <name>`")]
+                           Span(next(iter(given), "?"), 1, 1), "start the file with `region <name>`")]
+    sources = dict(given)
+    if base is not None and region in base.sources:
+        names = {n.rsplit("/", 1)[-1] for n in given}
+        live = {n: s for n, s in base.sources[region].items() if n.rsplit("/", 1)[-1] not in names}
+        live_parsed, _ = parse_files(live)
+        parsed += live_parsed
+        sources.update(live)
     layers = [checker.Layer(region, parsed, sources)]
-    base_name = extends_of(parsed)
-    if base is not None and region != BASE_REGION:
-        base_name = base_name or BASE_REGION
-        if base_name in base.sources:
-            base_files, _ = parse_files(base.sources[base_name])
-            layers.insert(0, checker.Layer(base_name, base_files, base.sources[base_name]))
+    base_name = extends_of(parsed) or BASE_REGION
+    while base is not None and layers[0].region != BASE_REGION and base_name in base.sources:
+        base_files, _ = parse_files(base.sources[base_name])
+        layers.insert(0, checker.Layer(base_name, base_files, base.sources[base_name]))
+        base_name = extends_of(base_files) or BASE_REGION
     try:
         checker.check(layers)
     except PolicyError as exc:

@@ -106,3 +106,9 @@ def test_text_format_prints_a_readable_message_and_exits_2():
                 stdin=json.dumps(with_(birth_date="1960-02-30")))
     assert run.returncode == 2
     assert "/person/birth_date" in run.stderr and "Traceback" not in run.stderr
+
+
+def test_boolean_where_a_string_belongs_is_400():
+    # Found by schemathesis: {"hukou": {"type": true}} once crashed the person reader.
+    status, pointers, _ = problem(with_(hukou={"type": True, "county": False}))
+    assert (status, pointers) == (400, ["/person/hukou/county", "/person/hukou/type"])

@@ -1,0 +1,290 @@
+"""The JSON API of contract.md: validation at the boundary, problem+json errors, the decision log."""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from decimal import Decimal
+
+from flask import Blueprint, Response, current_app, g, request
+
+from engine import Problem, Registry, check_texts, evaluate, read_as_of, read_person
+from engine.errors import FieldError
+from engine.model import UNCONFIRMED, Policy
+from web.schema import person_schema
+
+api = Blueprint("api", __name__)
+FILE_NAME = re.compile(r"^[\w\-]+\.policy$")
+FAR_FUTURE = dt.date(9999, 12, 31)
+
+
+def registry() -> Registry:
+    return current_app.extensions["jubao.registry"]
+
+
+def decision_log():
+    return current_app.extensions.get("jubao.decisions")
+
+
+def json_response(data, status: int = 200, content_type: str = "application/json") -> Response:
+    body = json.dumps(data, ensure_ascii=False, default=_json_default)
+    return Response(body, status=status, content_type=f"{content_type}; charset=utf-8")
+
+
+def problem_response(problem: Problem) -> Response:
+    return json_response(problem.as_dict(), problem.status, "application/problem+json")
+
+
+def _json_default(value):
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+def region_policy(region: str) -> Policy:
+    if region not in registry().sources:
+        raise Problem(404, f"unknown region '{region}'; known regions: {', '.join(registry().regions)}")
+    return registry().policy(region)
+
+
+def json_body():
+    raw = request.get_data(cache=False)
+    if len(raw) > current_app.config["MAX_CONTENT_LENGTH"]:
+        raise Problem(413, f"the body is over the limit of {current_app.config['MAX_CONTENT_LENGTH']} bytes")
+    try:
+        return json.loads(raw.decode("utf-8"), parse_float=Decimal)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        where = f" at line {exc.lineno} column {exc.colno}" if isinstance(exc, json.JSONDecodeError) else ""
+        raise Problem(400, f"the body is not valid UTF-8 JSON{where}", [FieldError("", "malformed JSON")]) from None
+
+
+def _object_body(allowed: set[str]) -> tuple[dict, list[FieldError], list[FieldError]]:
+    body = json_body()
+    if not isinstance(body, dict):
+        raise Problem(400, "the body must be a JSON object", [FieldError("", "expected a JSON object")])
+    unknown = [FieldError(f"/{k}", f"unknown key '{k}'; expected " + ", ".join(sorted(allowed)))
+               for k in body if k not in allowed]
+    return body, [], unknown
+
+
+def _as_of(body: dict, type_errors: list, errors: list) -> dt.date | None:
+    value = body.get("as_of")
+    if value is None:
+        errors.append(FieldError("/as_of", "as_of is required: the date to determine for, YYYY-MM-DD"))
+    elif not isinstance(value, str):
+        type_errors.append(FieldError("/as_of", "expected a date string YYYY-MM-DD"))
+    else:
+        try:
+            return read_as_of(value)
+        except Problem as problem:
+            errors.extend(problem.errors)
+    return None
+
+
+def _person(policy: Policy, value: dict, as_of: dt.date | None, at: str, type_errors: list, errors: list):
+    try:
+        return read_person(policy, value, as_of or FAR_FUTURE, at=at)
+    except Problem as problem:
+        (type_errors if problem.status == 400 else errors).extend(problem.errors)
+    return None
+
+
+def _raise_if(type_errors: list, errors: list) -> None:
+    if type_errors:
+        raise Problem(400, "some values have the wrong JSON type", type_errors)
+    if errors:
+        raise Problem(422, "the request is not valid", errors)
+
+
+def _determine(policy: Policy, region: str, as_of: dt.date, person_json: dict, person, explain: bool) -> dict:
+    result = evaluate(policy, person, as_of, explain=explain)
+    log = decision_log()
+    if log is not None:
+        stored = {k: v for k, v in result.items() if k != "explanation"}
+        result["decision_id"] = log.record(region, policy.digest, as_of.isoformat(),
+                                           {"as_of": as_of.isoformat(), "person": person_json}, stored)
+        g.decision_ids = getattr(g, "decision_ids", []) + [result["decision_id"]]
+    return result
+
+
+@api.post("/v1/regions/<region>/entitlements")
+def entitlements(region: str):
+    policy = region_policy(region)
+    body, type_errors, errors = _object_body({"as_of", "person", "explain"})
+    as_of = _as_of(body, type_errors, errors)
+    explain = body.get("explain")
+    if explain is not None and not isinstance(explain, bool):
+        type_errors.append(FieldError("/explain", "expected true or false"))
+    value = body.get("person")
+    person = None
+    if value is None:
+        errors.append(FieldError("/person", "the person is required"))
+    elif not isinstance(value, dict):
+        type_errors.append(FieldError("/person", "expected a JSON object"))
+    else:
+        person = _person(policy, value, as_of, "/person", type_errors, errors)
+    _raise_if(type_errors, errors)
+    return json_response(_determine(policy, region, as_of, body["person"], person, bool(explain)))
+
+
+@api.post("/v1/regions/<region>/entitlements/batch")
+def entitlements_batch(region: str):
+    policy = region_policy(region)
+    body, type_errors, errors = _object_body({"as_of", "persons"})
+    as_of = _as_of(body, type_errors, errors)
+    persons = body.get("persons")
+    limit = current_app.config["JUBAO_MAX_BATCH"]
+    if persons is None:
+        errors.append(FieldError("/persons", "persons is required: a list of PERSON objects"))
+    elif not isinstance(persons, list):
+        type_errors.append(FieldError("/persons", "expected a list of PERSON objects"))
+    elif len(persons) > limit:
+        errors.append(FieldError("/persons", f"{len(persons)} persons is over the batch limit of {limit}; "
+                                 "split the request"))
+    _raise_if(type_errors, errors)
+    results = []
+    for item in persons:
+        person_types, person_errors = [], []
+        person = None
+        if not isinstance(item, dict):
+            person_types.append(FieldError("/person", "expected a JSON object"))
+        else:
+            person = _person(policy, item, as_of, "/person", person_types, person_errors)
+        try:
+            _raise_if(person_types, person_errors)
+            results.append(_determine(policy, region, as_of, item, person, False))
+        except Problem as problem:
+            results.append({"error": problem.as_dict()})
+    return json_response({"results": results})
+
+
+@api.get("/v1/regions")
+def regions():
+    out = []
+    for region in registry().regions:
+        policy = registry().policy(region)
+        out.append({"id": region, "name": policy.labels.zh or region, "policy_version": policy.digest,
+                    "effective_from": _effective_from(policy), "files": sorted(registry().sources[region])})
+    return json_response(out)
+
+
+def _effective_from(policy: Policy) -> str | None:
+    today = dt.date.today()
+    starts = [v.start for layers in policy.definitions.values() for layer in layers for v in layer.versions
+              if v.start and v.start <= today]
+    return max(starts).isoformat() if starts else None
+
+
+@api.get("/v1/regions/<region>/policy")
+def region_policy_sources(region: str):
+    policy = region_policy(region)
+    files = {name.rsplit("/", 1)[-1]: src.text for name, src in registry().sources[region].items()}
+    parameters, provisional = {}, []
+    for name, layers in policy.definitions.items():
+        rows = []
+        for layer in layers:
+            for v in layer.versions:
+                entry = {"region": layer.region, "from": v.in_force["from"], "to": v.in_force["to"],
+                         "condition": dict([v.condition]) if v.condition else None,
+                         "figure": _figure(v.figure), "table": [_row(r) for r in v.rows],
+                         "status": v.cite.status, "citation": v.cite.text,
+                         "file": v.span.file, "line": v.span.line}
+                rows.append(entry)
+                if v.cite.status in UNCONFIRMED and layer.region == region:
+                    provisional.append({"name": name, "label": layer.label(), **entry})
+        parameters[name] = {"kind": layers[0].kind, "label": layers[0].label(), "unit": layers[0].unit,
+                            "paid_by": layers[0].paid_by, "versions": rows}
+    return json_response({"region": region, "policy_version": policy.digest, "files": files,
+                          "parameters": parameters, "provisional": provisional})
+
+
+def _figure(value):
+    if value is None or isinstance(value, bool):
+        return value
+    return str(value) if not isinstance(value, dt.date) else value.isoformat()
+
+
+def _row(row) -> dict:
+    out = {}
+    for field in ("tier", "group", "position", "amount", "low", "high", "key"):
+        if hasattr(row, field):
+            out[field] = _figure(getattr(row, field))
+    for field in ("subsidy", "by_level", "values"):
+        if hasattr(row, field):
+            out[field] = {k: _figure(v) for k, v in getattr(row, field)}
+    if hasattr(row, "only_daijiao"):
+        out["only_daijiao"] = row.only_daijiao
+    return out
+
+
+@api.get("/v1/regions/<region>/schema")
+def region_schema(region: str):
+    return json_response(person_schema(region_policy(region)), content_type="application/schema+json")
+
+
+@api.post("/v1/check")
+def check():
+    body, type_errors, errors = _object_body({"files"})
+    files = body.get("files")
+    if files is None:
+        errors.append(FieldError("/files", "files is required: {\"name.policy\": \"source…\"}"))
+    elif not isinstance(files, dict):
+        type_errors.append(FieldError("/files", "expected an object mapping file names to source text"))
+    else:
+        for name, text in files.items():
+            where = "/files/" + name.replace("~", "~0").replace("/", "~1")
+            if not isinstance(text, str):
+                type_errors.append(FieldError(where, "expected the source text as a string"))
+            elif not FILE_NAME.match(name):
+                errors.append(FieldError(where, f"'{name}' is not a policy file name: letters, digits, '_' or "
+                                         "'-' followed by .policy (no folders)"))
+    _raise_if(type_errors, errors)
+    diagnostics = check_texts(files, base=registry())
+    return json_response({"ok": not diagnostics, "diagnostics": [d.as_dict() for d in diagnostics]})
+
+
+@api.get("/v1/decisions/<decision_id>")
+def decision(decision_id: str):
+    log = decision_log()
+    stored = log.get(decision_id) if log is not None and re.fullmatch(r"[0-9a-f]{12,40}", decision_id) else None
+    if stored is None:
+        raise Problem(404, f"no decision '{decision_id}' in the decision log")
+    result = dict(stored["result"])
+    result["decision_id"] = stored["id"]
+    result["decided_at"] = stored["created_at"].isoformat() if stored["created_at"] else None
+    result["policy_version"] = stored["policy_version"]
+    region = stored["region"]
+    policy = registry().policy(region) if region in registry().sources else None
+    if policy is not None and policy.digest == stored["policy_version"]:
+        as_of = read_as_of(stored["request"]["as_of"])
+        person = read_person(policy, stored["request"]["person"], as_of)
+        result["explanation"] = evaluate(policy, person, as_of, explain=True)["explanation"]
+    else:
+        result["explanation"] = None
+        result["explanation_unavailable"] = ("the policy version of this decision is no longer live; "
+                                             "its explanation needs that version")
+    return json_response(result)
+
+
+@api.get("/healthz")
+def healthz():
+    return json_response({"status": "ok"})
+
+
+@api.get("/readyz")
+def readyz():
+    problems = {}
+    for region in registry().regions:
+        diagnostics = registry().diagnostics(region)
+        if diagnostics:
+            problems[region] = f"{len(diagnostics)} policy problem(s)"
+    log = decision_log()
+    if log is not None:
+        try:
+            log.ping()
+        except Exception as exc:  # the database being down must be reported, whatever the driver raises
+            problems["database"] = type(exc).__name__
+    status = 200 if not problems else 503
+    return json_response({"status": "ready" if status == 200 else "not ready", "problems": problems}, status)

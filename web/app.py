@@ -1,0 +1,91 @@
+"""The Flask application factory: settings, registry, decision log, error handlers, access log."""
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import time
+
+from flask import Flask, g, request
+from werkzeug.exceptions import HTTPException
+
+from engine import PolicyError, Problem, Registry
+from web.api import api, json_response, problem_response
+from web.decisions import DecisionLog
+from web.openapi import openapi_document
+from web.settings import Settings
+
+access_log = logging.getLogger("jubao.access")
+
+
+def create_app(overrides: dict | None = None, registry: Registry | None = None) -> Flask:
+    """Application factory: embedded defaults (policies/, SQLite in ./data) unless told otherwise."""
+    settings = Settings.load(overrides)
+    app = Flask(__name__)
+    app.config["MAX_CONTENT_LENGTH"] = settings.max_body
+    app.config["JUBAO_MAX_BATCH"] = settings.max_batch
+    app.config["JUBAO_SETTINGS"] = settings
+    app.extensions["jubao.registry"] = registry = registry or Registry(settings.policy_dir)
+    for region in registry.regions:
+        registry.diagnostics(region)  # prepare once, evaluate many: parse and check every region now
+    if settings.decision_log:
+        if settings.database_url.startswith("sqlite"):
+            settings.data_dir.mkdir(parents=True, exist_ok=True)
+        app.extensions["jubao.decisions"] = DecisionLog(settings.database_url)
+    app.register_blueprint(api)
+    app.add_url_rule("/openapi.json", "openapi", lambda: json_response(openapi_document(app)))
+    _error_handlers(app)
+    _access_log(app)
+    return app
+
+
+def _error_handlers(app: Flask) -> None:
+    @app.errorhandler(Problem)
+    def on_problem(problem: Problem):
+        return problem_response(problem)
+
+    @app.errorhandler(PolicyError)
+    def on_policy_error(exc: PolicyError):
+        # A region whose policy does not check is a server-side problem, reported with its diagnostics.
+        body = Problem(503, "the policy of this region does not check clean; see `jubao check`").as_dict()
+        body["diagnostics"] = [d.as_dict() for d in exc.diagnostics]
+        return json_response(body, 503, "application/problem+json")
+
+    @app.errorhandler(HTTPException)
+    def on_http(exc: HTTPException):
+        status = exc.code or 500
+        detail = {404: "no such endpoint; see /openapi.json", 405: "method not allowed on this endpoint",
+                  413: f"the body is over the limit of {app.config['MAX_CONTENT_LENGTH']} bytes"}
+        response = problem_response(Problem(status, detail.get(status, exc.description or exc.name)))
+        if status == 405 and exc.valid_methods:
+            response.headers["Allow"] = ", ".join(exc.valid_methods)
+        return response
+
+    @app.errorhandler(Exception)
+    def on_crash(exc: Exception):
+        app.logger.exception("unhandled error")
+        return problem_response(Problem(500, "internal error; the request was logged"))
+
+
+def _access_log(app: Flask) -> None:
+    if not access_log.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        access_log.addHandler(handler)
+        access_log.setLevel(logging.INFO)
+        access_log.propagate = False
+
+    @app.before_request
+    def start_timer():
+        g.started = time.perf_counter()
+
+    @app.after_request
+    def log_request(response):
+        entry = {"time": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "method": request.method, "path": request.path,
+                 "status": response.status_code, "duration_ms": round((time.perf_counter() - g.get("started",
+                 time.perf_counter())) * 1000, 2), "remote": request.remote_addr,
+                 "bytes": response.calculate_content_length()}
+        if g.get("decision_ids"):
+            entry["decision_ids"] = g.decision_ids[:10]
+        access_log.info(json.dumps(entry, ensure_ascii=False))
+        return response

@@ -1,0 +1,76 @@
+"""The decision log (as Open Policy Agent keeps one): every determination, stored with its inputs.
+
+SQLAlchemy Core over SQLite (embedded default) or PostgreSQL (a URL); the same code for both.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import secrets
+import time
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import JSONB
+
+METADATA = sa.MetaData()
+DECISIONS = sa.Table(
+    "decisions", METADATA,
+    sa.Column("id", sa.String(40), primary_key=True),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("region", sa.String(40), nullable=False),
+    sa.Column("policy_version", sa.String(80), nullable=False),
+    sa.Column("as_of", sa.String(10), nullable=False),
+    sa.Column("request", sa.JSON().with_variant(JSONB(), "postgresql"), nullable=False),
+    sa.Column("result", sa.JSON().with_variant(JSONB(), "postgresql"), nullable=False),
+)
+
+
+def new_id() -> str:
+    """Time-ordered: milliseconds then randomness, so ids sort by creation (Python 3.11 has no uuid7)."""
+    return f"{int(time.time() * 1000):012x}{secrets.token_hex(10)}"
+
+
+def _dumps(obj) -> str:
+    # Keep Chinese readable in the database (SQLAlchemy's default escapes it to \\uXXXX).
+    return json.dumps(obj, ensure_ascii=False)
+
+
+class DecisionLog:
+    def __init__(self, url: str):
+        kwargs = {"json_serializer": _dumps, "pool_pre_ping": True}
+        if url.startswith("sqlite"):
+            kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
+        self.engine = sa.create_engine(url, **kwargs)
+        if url.startswith("sqlite"):
+            sa.event.listen(self.engine, "connect", _sqlite_pragmas)
+        METADATA.create_all(self.engine)
+        self.engine.dispose()  # no pooled connection may cross a fork of the server
+
+    def record(self, region: str, policy_version: str, as_of: str, request: dict, result: dict) -> str:
+        decision_id = new_id()
+        with self.engine.begin() as conn:
+            conn.execute(DECISIONS.insert().values(
+                id=decision_id, created_at=dt.datetime.now(dt.timezone.utc), region=region,
+                policy_version=policy_version, as_of=as_of, request=request, result=result))
+        return decision_id
+
+    def get(self, decision_id: str) -> dict | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(DECISIONS).where(DECISIONS.c.id == decision_id)).mappings().first()
+        return dict(row) if row else None
+
+    def count(self) -> int:
+        with self.engine.connect() as conn:
+            return conn.execute(sa.select(sa.func.count()).select_from(DECISIONS)).scalar_one()
+
+    def ping(self) -> None:
+        with self.engine.connect() as conn:
+            conn.execute(sa.text("SELECT 1"))
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()

@@ -1,0 +1,181 @@
+"""The OpenAPI 3.1 document of the API, built from the same schemas the API validates with."""
+from __future__ import annotations
+
+from flask import Flask
+
+from web.schema import DATE, person_schema
+
+MONEY_OUT = {"type": "string", "pattern": "^-?[0-9]+\\.[0-9]{2}$"}
+LEVELS = {"type": "object", "additionalProperties": MONEY_OUT,
+          "propertyNames": {"enum": ["central", "province", "city", "county"]}}
+NULLABLE_DATE = {"anyOf": [DATE, {"type": "null"}]}
+
+COMPONENTS = {
+    "Problem": {
+        "type": "object", "required": ["type", "title", "status", "detail", "errors"],
+        "properties": {"type": {"type": "string"}, "title": {"type": "string"}, "status": {"type": "integer"},
+                       "detail": {"type": "string"},
+                       "errors": {"type": "array", "items": {
+                           "type": "object", "required": ["pointer", "detail"],
+                           "properties": {"pointer": {"type": "string"}, "detail": {"type": "string"}}}}},
+    },
+    "Step": {
+        "type": "object", "required": ["id", "label", "value", "children"],
+        "properties": {
+            "id": {"type": "string"}, "label": {"type": "string"}, "value": {"type": "string"},
+            "formula": {"type": ["string", "null"]},
+            "source": {"anyOf": [{"type": "null"}, {"type": "object", "properties": {
+                "file": {"type": "string"}, "line": {"type": "integer"}, "column": {"type": "integer"}}}]},
+            "citation": {"type": ["string", "null"]},
+            "in_force": {"anyOf": [{"type": "null"}, {"type": "object", "properties": {
+                "from": NULLABLE_DATE, "to": NULLABLE_DATE}}]},
+            "status": {"enum": ["law", "seed", "proposal", "provisional", None]},
+            "children": {"type": "array", "items": {"$ref": "#/components/schemas/Step"}},
+        },
+    },
+    "Contribution": {
+        "type": "object",
+        "required": ["year", "tier", "kind", "date", "personal", "government_paid", "subsidy", "collective",
+                     "credited", "counted"],
+        "properties": {
+            "year": {"type": "integer"}, "tier": MONEY_OUT, "kind": {"enum": ["regular", "back_payment"]},
+            "date": DATE, "personal": MONEY_OUT, "government_paid": MONEY_OUT,
+            "subsidy": {"type": "object", "required": ["total", "by_level"],
+                        "properties": {"total": MONEY_OUT, "by_level": LEVELS}},
+            "collective": MONEY_OUT, "credited": MONEY_OUT, "counted": {"type": "boolean"},
+        },
+        "additionalProperties": MONEY_OUT,
+    },
+    "Determination": {
+        "type": "object",
+        "required": ["region", "policy_version", "as_of", "person_id", "status", "eligibility", "monthly_pension",
+                     "contributions", "account", "death", "tier_options", "uses_unconfirmed"],
+        "properties": {
+            "region": {"type": "string"}, "policy_version": {"type": "string"}, "as_of": DATE,
+            "person_id": {"type": ["string", "null"]},
+            "status": {"enum": ["receiving", "contributing", "not_eligible", "deceased"]},
+            "decision_id": {"type": "string"},
+            "eligibility": {"type": "object", "required": ["eligible", "required_years", "counted_years",
+                                                          "pension_start_date", "reasons"],
+                            "properties": {"eligible": {"type": "boolean"}, "required_years": {"type": "integer"},
+                                           "counted_years": {"type": "integer"},
+                                           "continuous_years": {"type": "integer"},
+                                           "pension_start_date": NULLABLE_DATE,
+                                           "reasons": {"type": "array", "items": {"type": "string"}}}},
+            "monthly_pension": {"type": "object", "required": ["total", "components"], "properties": {
+                "total": MONEY_OUT,
+                "components": {"type": "array", "items": {
+                    "type": "object", "required": ["id", "amount"],
+                    "properties": {"id": {"type": "string"}, "amount": MONEY_OUT, "by_level": LEVELS}}}}},
+            "contributions": {"type": "array", "items": {"$ref": "#/components/schemas/Contribution"}},
+            "account": {"type": "object", "required": ["balance", "balance_at_pension_start"],
+                        "properties": {"balance": MONEY_OUT, "balance_at_pension_start": MONEY_OUT}},
+            "death": {"type": "object", "required": ["funeral_grant", "inheritable_balance"],
+                      "properties": {"funeral_grant": MONEY_OUT, "inheritable_balance": MONEY_OUT}},
+            "tier_options": {"type": "array", "items": {
+                "type": "object", "required": ["tier", "personal", "government_paid", "subsidy"],
+                "properties": {k: MONEY_OUT for k in ("tier", "personal", "government_paid", "subsidy")}}},
+            "uses_unconfirmed": {"type": "array", "items": {
+                "type": "object", "required": ["value", "status", "used_by", "file", "line"],
+                "properties": {"value": {"type": "string"}, "status": {"enum": ["proposal", "provisional"]},
+                               "used_by": {"type": "array", "items": {"type": "string"}},
+                               "file": {"type": "string"}, "line": {"type": "integer"}}}},
+            "explanation": {"$ref": "#/components/schemas/Step"},
+        },
+    },
+    "Diagnostic": {
+        "type": "object",
+        "required": ["severity", "code", "message", "file", "line", "column", "end_line", "end_column", "hint"],
+        "properties": {"severity": {"type": "string"}, "code": {"type": "string"}, "message": {"type": "string"},
+                       "file": {"type": "string"}, "line": {"type": "integer"}, "column": {"type": "integer"},
+                       "end_line": {"type": "integer"}, "end_column": {"type": "integer"},
+                       "hint": {"type": ["string", "null"]}},
+    },
+}
+
+
+def _problem(*statuses: int) -> dict:
+    return {str(s): {"description": {400: "malformed JSON or a value of the wrong JSON type",
+                                     404: "unknown region or decision", 413: "body over the limit",
+                                     422: "well-formed but invalid: every offending field by JSON pointer",
+                                     503: "policy not loadable"}.get(s, "error"),
+                     "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}}
+            for s in statuses}
+
+
+def _ok(schema: dict, description: str = "OK", media: str = "application/json") -> dict:
+    return {"200": {"description": description, "content": {media: {"schema": schema}}}}
+
+
+def _json_body(schema: dict) -> dict:
+    return {"required": True, "content": {"application/json": {"schema": schema}}}
+
+
+REGION = [{"name": "region", "in": "path", "required": True,
+           "schema": {"type": "string", "enum": ["national", "anhui", "ningxia", "yuxi"]}}]
+
+
+def openapi_document(app: Flask) -> dict:
+    registry = app.extensions["jubao.registry"]
+    person = person_schema(registry.policy("national"))
+    person.pop("$schema", None)
+    person["properties"]["hukou"] = {"anyOf": [{"type": "object", "additionalProperties": False, "properties": {
+        "type": {"anyOf": [{"enum": ["rural", "urban"]}, {"type": "null"}]},
+        "county": {"type": ["string", "null"]}}}, {"type": "null"}]}
+    schemas = {**COMPONENTS, "Person": person}
+    limit = app.config["JUBAO_MAX_BATCH"]
+    ref = lambda name: {"$ref": f"#/components/schemas/{name}"}  # noqa: E731
+    paths = {
+        "/v1/regions": {"get": {"operationId": "listRegions", "summary": "Regions and their live policy versions",
+                                "responses": _ok({"type": "array", "items": {"type": "object", "required": [
+                                    "id", "name", "policy_version", "effective_from", "files"]}})}},
+        "/v1/regions/{region}/policy": {"get": {
+            "operationId": "getPolicy", "summary": "Live sources, parameters by date, provisional values",
+            "parameters": REGION, "responses": {**_ok({"type": "object", "required": [
+                "region", "policy_version", "files", "parameters", "provisional"]}), **_problem(404)}}},
+        "/v1/regions/{region}/schema": {"get": {
+            "operationId": "getPersonSchema", "summary": "JSON Schema of the PERSON for this region",
+            "parameters": REGION, "responses": {**_ok({"type": "object"}, media="application/schema+json"),
+                                                **_problem(404)}}},
+        "/v1/regions/{region}/entitlements": {"post": {
+            "operationId": "determine", "summary": "Determine one person's entitlement on a date",
+            "parameters": REGION,
+            "requestBody": _json_body({"type": "object", "additionalProperties": False, "required": ["as_of", "person"],
+                                       "properties": {"as_of": DATE, "person": ref("Person"),
+                                                      "explain": {"type": "boolean"}}}),
+            "responses": {**_ok(ref("Determination")), **_problem(400, 404, 413, 422)}}},
+        "/v1/regions/{region}/entitlements/batch": {"post": {
+            "operationId": "determineBatch",
+            "summary": f"Determine up to {limit} persons; a bad person gets an error entry in its place",
+            "parameters": REGION,
+            "requestBody": _json_body({"type": "object", "additionalProperties": False,
+                                       "required": ["as_of", "persons"],
+                                       "properties": {"as_of": DATE, "persons": {
+                                           "type": "array", "maxItems": limit, "items": ref("Person")}}}),
+            "responses": {**_ok({"type": "object", "required": ["results"], "properties": {"results": {
+                "type": "array", "items": {"anyOf": [ref("Determination"), {
+                    "type": "object", "required": ["error"], "properties": {"error": ref("Problem")}}]}}}}),
+                **_problem(400, 404, 413, 422)}}},
+        "/v1/check": {"post": {
+            "operationId": "checkPolicy", "summary": "Check policy sources and return every diagnostic",
+            "requestBody": _json_body({"type": "object", "additionalProperties": False, "required": ["files"],
+                                       "properties": {"files": {"type": "object", "additionalProperties": {
+                                           "type": "string"}}}}),
+            "responses": {**_ok({"type": "object", "required": ["ok", "diagnostics"], "properties": {
+                "ok": {"type": "boolean"}, "diagnostics": {"type": "array", "items": ref("Diagnostic")}}}),
+                **_problem(400, 413, 422)}}},
+        "/v1/decisions/{id}": {"get": {
+            "operationId": "getDecision", "summary": "A stored determination with its explanation re-rendered",
+            "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}],
+            "responses": {**_ok(ref("Determination")), **_problem(404)}}},
+        "/healthz": {"get": {"operationId": "health", "summary": "Liveness",
+                             "responses": _ok({"type": "object", "required": ["status"]})}},
+        "/readyz": {"get": {"operationId": "ready", "summary": "Readiness: policies check, database reachable",
+                            "responses": {**_ok({"type": "object"}),
+                                          "503": {"description": "not ready", "content": {
+                                              "application/json": {"schema": {"type": "object"}}}}}}},
+    }
+    return {"openapi": "3.1.0",
+            "info": {"title": "jubao 居保 API", "version": "1.0.0",
+                     "description": "Entitlements of the urban-rural residents' basic pension, with explanations."},
+            "paths": paths, "components": {"schemas": schemas}}

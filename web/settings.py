@@ -1,0 +1,45 @@
+"""Service settings: environment variables (JUBAO_*) over an optional TOML file over embedded defaults."""
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+
+import attrs
+
+from engine.registry import DEFAULT_POLICY_DIR
+
+
+@attrs.frozen
+class Settings:
+    policy_dir: Path
+    data_dir: Path
+    database_url: str
+    max_body: int = 10 * 1024 * 1024
+    max_batch: int = 1000
+    decision_log: bool = True
+
+    @classmethod
+    def load(cls, overrides: dict | None = None) -> "Settings":
+        """Defaults ← JUBAO_CONFIG (a TOML file) ← JUBAO_* environment ← explicit overrides."""
+        values: dict = {}
+        config = os.environ.get("JUBAO_CONFIG")
+        if config:
+            values.update(tomllib.loads(Path(config).read_text(encoding="utf-8")))
+        env = {
+            "policy_dir": "JUBAO_POLICY_DIR", "data_dir": "JUBAO_DATA_DIR", "database_url": "JUBAO_DATABASE_URL",
+            "max_body": "JUBAO_MAX_BODY", "max_batch": "JUBAO_MAX_BATCH", "decision_log": "JUBAO_DECISION_LOG",
+        }
+        for key, var in env.items():
+            if os.environ.get(var):
+                values[key] = os.environ[var]
+        values.update(overrides or {})
+        data_dir = Path(values.get("data_dir", "data"))
+        return cls(
+            policy_dir=Path(values.get("policy_dir", DEFAULT_POLICY_DIR)),
+            data_dir=data_dir,
+            database_url=str(values.get("database_url") or f"sqlite:///{(data_dir / 'jubao.sqlite3').resolve()}"),
+            max_body=int(values.get("max_body", 10 * 1024 * 1024)),
+            max_batch=int(values.get("max_batch", 1000)),
+            decision_log=str(values.get("decision_log", "true")).lower() not in ("0", "false", "no", "off"),
+        )
