@@ -89,7 +89,10 @@ class Problem(Exception):
 
 
 def escape_pointer_token(token: str) -> str:
-    return str(token).replace("~", "~0").replace("/", "~1")
+    token = str(token)
+    if "~" not in token and "/" not in token:
+        return token
+    return token.replace("~", "~0").replace("/", "~1")
 
 
 def pointer(*parts: object) -> str:

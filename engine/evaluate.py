@@ -320,8 +320,9 @@ class _Run:
         subsidy, rewards, steps = Amount(), {}, []
         if regular:
             subsidy = Amount(sum((a for _, a in tier_row.subsidy), ZERO), tier_row.subsidy)
-            steps.append(Step.of_version("tier_subsidy", self.label("contribution_tiers"), fmt(subsidy.total),
-                                         table, _levels_formula(subsidy, self.lang)))
+            if self.explain:
+                steps.append(Step.of_version("tier_subsidy", self.label("contribution_tiers"), fmt(subsidy.total),
+                                             table, _levels_formula(subsidy, self.lang)))
             field = f"contributions[{record.year}].subsidy"
             subsidy, extra_steps = self.extra_subsidies(record, day, subsidy, uses, field)
             steps += extra_steps
@@ -336,9 +337,7 @@ class _Run:
 
     def extra_subsidies(self, record, day, subsidy: Amount, uses: set, field: str) -> tuple[Amount, list[Step]]:
         steps = []
-        for name, layers in self.policy.definitions.items():
-            if layers[0].kind != "subsidy":
-                continue
+        for name in self.policy.names_of_kind("subsidy"):
             for version in self.policy.versions_at(name, day):
                 row = next((r for r in version.rows if r.tier == record.tier), None)
                 if row is None:
@@ -346,16 +345,16 @@ class _Run:
                 extra = Amount(sum((a for _, a in row.subsidy), ZERO), row.subsidy)
                 subsidy = subsidy + extra
                 uses.add(self.use(version, field))
-                steps.append(Step.of_version(name, self.label(name), fmt(extra.total), version,
-                                             _levels_formula(extra, self.lang)))
+                if self.explain:
+                    steps.append(Step.of_version(name, self.label(name), fmt(extra.total), version,
+                                                 _levels_formula(extra, self.lang)))
         return subsidy, steps
 
     def rewards(self, record, day, uses: set, field: str) -> tuple[dict, Amount, list[Step]]:
         rewards, total, steps = {}, Amount(), []
         memberships = self.person.groups_on(day)
-        for name, layers in self.policy.definitions.items():
-            if layers[0].kind != "reward":
-                continue
+        for name in self.policy.names_of_kind("reward"):
+            layers = self.policy.definitions[name]
             rewards[name] = ZERO
             for version in self.policy.versions_at(name, day):
                 matches = [r for r in version.rows if any(
@@ -369,9 +368,10 @@ class _Run:
                 total = total + amount
                 uses.add(self.use(version, field,
                                   f"{self.policy.group_label(best.group, self.lang)} {fmt(best.amount)}"))
-                steps.append(Step.of_version(name, self.label(name), fmt(best.amount), version,
-                                             f"{self.policy.group_label(best.group, self.lang)}: "
-                                             f"{_levels_formula(amount, self.lang)}"))
+                if self.explain:
+                    steps.append(Step.of_version(name, self.label(name), fmt(best.amount), version,
+                                                 f"{self.policy.group_label(best.group, self.lang)}: "
+                                                 f"{_levels_formula(amount, self.lang)}"))
         return rewards, total, steps
 
     def contribution_step(self, row: Row, table, daijiao_version, steps) -> Step:
@@ -415,10 +415,8 @@ class _Run:
 
     def poverty_route(self) -> tuple[dt.date, str] | None:
         best = None
-        for name, layers in self.policy.definitions.items():
-            d = layers[0]
-            if d.kind != "early_start":
-                continue
+        for name in self.policy.names_of_kind("early_start"):
+            d = self.policy.definitions[name][0]
             for version in self.policy.all_versions(name):
                 for m in self.person.groups:
                     if m.group not in d.for_groups:

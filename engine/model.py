@@ -6,6 +6,7 @@ Built by `engine.check`; read by `engine.evaluate`. Expression subtrees are reus
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 from decimal import Decimal
 
@@ -194,7 +195,7 @@ class FactDef:
     span: Span
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)  # slots off so that `digest` can be cached on the instance
 class Policy:
     """Everything the evaluator needs for one region, layered on its bases."""
 
@@ -210,12 +211,20 @@ class Policy:
     aliases: dict[str, str]  # Chinese label → name
     files: dict[str, SourceFile]
 
-    @property
+    @functools.cached_property
     def digest(self) -> str:
+        """The policy version: sha256 over every file of the region and its bases."""
         h = hashlib.sha256()
         for name in sorted(self.files):
             h.update(name.encode() + b"\0" + self.files[name].text.encode() + b"\0")
         return "sha256:" + h.hexdigest()
+
+    def names_of_kind(self, kind: str) -> tuple[str, ...]:
+        """Definition names of one kind (e.g. every `reward`), computed once per policy."""
+        cache = self.__dict__.setdefault("_kinds", {})
+        if kind not in cache:
+            cache[kind] = tuple(n for n, layers in self.definitions.items() if layers[0].kind == kind)
+        return cache[kind]
 
     def resolve(self, name: str) -> str:
         return self.aliases.get(name, name)
