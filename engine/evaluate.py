@@ -803,7 +803,7 @@ class _Env:
                                    "未领取" if run.lang == "zh" else "not paid in this status",
                                    formula.span, formula.cite) if run.explain else None)
         field = f"monthly_pension.{formula.name}"
-        if not formula.in_force_on(run.as_of):
+        if not formula.covers(run.as_of):
             return Amount(), (Step(formula.name, formula.label(run.lang), "0.00",
                                    f"{run.as_of} 不在施行期内" if run.lang == "zh" else f"not in force on {run.as_of}",
                                    formula.span, formula.cite, formula.in_force) if run.explain else None)

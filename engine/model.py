@@ -103,6 +103,21 @@ class BandRow:
         return x >= self.low and (self.high is None or x <= self.high)
 
 
+class Dated:
+    """Shared by anything with an inclusive `start`–`end` period (None = open)."""
+
+    start: dt.date | None
+    end: dt.date | None
+
+    def covers(self, day: dt.date) -> bool:
+        return (self.start is None or self.start <= day) and (self.end is None or day <= self.end)
+
+    @property
+    def in_force(self) -> dict:
+        return {"from": self.start.isoformat() if self.start else None,
+                "to": self.end.isoformat() if self.end else None}
+
+
 @attrs.frozen
 class Version:
     """One dated version of a definition, as the evaluator reads it."""
@@ -116,13 +131,8 @@ class Version:
     cite: Cite
     span: Span
 
-    def covers(self, day: dt.date) -> bool:
-        return (self.start is None or self.start <= day) and (self.end is None or day <= self.end)
-
-    @property
-    def in_force(self) -> dict:
-        return {"from": self.start.isoformat() if self.start else None,
-                "to": self.end.isoformat() if self.end else None}
+    covers = Dated.covers
+    in_force = Dated.in_force
 
 
 @attrs.frozen
@@ -166,13 +176,8 @@ class Formula:
     def label(self, lang: str = "zh") -> str:
         return (self.labels.en if lang == "en" else self.labels.zh) or self.labels.zh or self.name
 
-    def in_force_on(self, day: dt.date) -> bool:
-        return (self.start is None or self.start <= day) and (self.end is None or day <= self.end)
-
-    @property
-    def in_force(self) -> dict:
-        return {"from": self.start.isoformat() if self.start else None,
-                "to": self.end.isoformat() if self.end else None}
+    covers = Dated.covers
+    in_force = Dated.in_force
 
 
 @attrs.frozen
