@@ -16,7 +16,9 @@
 from engine.errors import Diagnostic, PolicyError, Problem
 from engine.evaluate import evaluate
 from engine.person import read_as_of, read_person
-from engine.registry import Registry, check_texts
+from engine.registry import Registry, check_texts, policy_from_texts
+from engine.parse import keywords
+from engine.cases import load_cases, run_case
 
-__all__ = ["Diagnostic", "PolicyError", "Problem", "Registry", "check_texts", "evaluate", "read_as_of",
-           "read_person"]
+__all__ = ["Diagnostic", "PolicyError", "Problem", "Registry", "check_texts", "evaluate", "keywords", "load_cases",
+           "policy_from_texts", "read_as_of", "read_person", "run_case"]

@@ -66,6 +66,14 @@ def _parser() -> Lark:
                 propagate_positions=True, maybe_placeholders=False)
 
 
+@lru_cache(maxsize=1)
+def keywords() -> tuple[str, ...]:
+    """The language's keywords, read from the grammar so that highlighters cannot drift from it."""
+    text = GRAMMAR_PATH.read_text(encoding="utf-8")
+    rules = "\n".join(line.split("//")[0] for line in text.splitlines())
+    return tuple(sorted(set(re.findall(r'"([a-z_]{2,})"', rules))))
+
+
 def parse(source: SourceFile) -> nodes.PolicyFile:
     """Parse one file; raise PolicyError with every syntax diagnostic found."""
     diagnostics: list[Diagnostic] = []

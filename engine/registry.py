@@ -113,20 +113,21 @@ def _display(path: Path, root: Path) -> str:
         return path.as_posix()
 
 
-def check_texts(files: dict[str, str], base: Registry | None = None) -> list[Diagnostic]:
-    """Check policy sources given as text (the API and the editor): `files` maps name → source.
+def policy_from_texts(files: dict[str, str], base: Registry | None = None) -> model.Policy:
+    """Build a region's policy from sources given as text (the API and the editor): name → source.
 
     When the files belong to a region the registry knows, they replace the live files of the same
-    name and the region's other live files are checked with them, on the region's bases.
+    name and the region's other live files are used with them, on the region's bases.
+    Raises PolicyError with every diagnostic.
     """
     given = {name: SourceFile.from_text(name, text) for name, text in files.items()}
     parsed, diagnostics = parse_files(given)
     if diagnostics:
-        return diagnostics
+        raise PolicyError(diagnostics)
     region = next((d.name for f in parsed for d in f.definitions if isinstance(d, nodes.Region)), None)
     if region is None:
-        return [Diagnostic("missing-region", "no file says which region it belongs to",
-                           Span(next(iter(given), "?"), 1, 1), "start the file with `region <name>`")]
+        raise PolicyError([Diagnostic("missing-region", "no file says which region it belongs to",
+                                      Span(next(iter(given), "?"), 1, 1), "start the file with `region <name>`")])
     sources = dict(given)
     if base is not None and region in base.sources:
         names = {n.rsplit("/", 1)[-1] for n in given}
@@ -140,8 +141,13 @@ def check_texts(files: dict[str, str], base: Registry | None = None) -> list[Dia
         base_files, _ = parse_files(base.sources[base_name])
         layers.insert(0, checker.Layer(base_name, base_files, base.sources[base_name]))
         base_name = extends_of(base_files) or BASE_REGION
+    return checker.check(layers)
+
+
+def check_texts(files: dict[str, str], base: Registry | None = None) -> list[Diagnostic]:
+    """Every diagnostic of sources given as text (see policy_from_texts); [] when they check clean."""
     try:
-        checker.check(layers)
+        policy_from_texts(files, base)
     except PolicyError as exc:
         return exc.diagnostics
     return []

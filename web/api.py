@@ -8,7 +8,8 @@ from decimal import Decimal
 
 from flask import Blueprint, Response, current_app, g, request
 
-from engine import Problem, Registry, check_texts, evaluate, read_as_of, read_person
+from engine import PolicyError, Problem, Registry, check_texts, evaluate, load_cases, policy_from_texts, read_as_of, \
+    read_person, run_case
 from engine.errors import FieldError
 from engine.model import UNCONFIRMED, Policy
 from web.schema import person_schema
@@ -224,9 +225,7 @@ def region_schema(region: str):
     return json_response(person_schema(region_policy(region)), content_type="application/schema+json")
 
 
-@api.post("/v1/check")
-def check():
-    body, type_errors, errors = _object_body({"files"})
+def _policy_files(body: dict, type_errors: list, errors: list) -> dict:
     files = body.get("files")
     if files is None:
         errors.append(FieldError("/files", "files is required: {\"name.policy\": \"source…\"}"))
@@ -241,12 +240,44 @@ def check():
                 errors.append(FieldError(where, f"'{name}' is not a policy file name: letters, digits, '_' or "
                                          "'-' followed by .policy (no folders)"))
     _raise_if(type_errors, errors)
+    return files
+
+
+@api.post("/v1/regions/<region>/test")
+def test_region(region: str):
+    """Check edited sources of a region and run its test cases against them (nothing is saved)."""
+    region_policy(region)
+    body, type_errors, errors = _object_body({"files"})
+    files = _policy_files(body, type_errors, errors)
+    try:
+        policy = policy_from_texts(files, base=registry())
+    except PolicyError as exc:
+        return json_response({"ok": False, "diagnostics": [d.as_dict() for d in exc.diagnostics],
+                              "tests": {"passed": 0, "failed": 0, "failures": []}})
+    folder = registry().policy_dir / region
+    outcomes = [run_case(policy, case) for case in load_cases(folder, region, registry().policy_dir.parent)]
+    failures = [{"case": o.case.name, "file": o.case.file, "line": o.case.line, "failures": list(o.failures),
+                 "policy_lines": list(o.lines)} for o in outcomes if not o.passed]
+    return json_response({"ok": not failures, "diagnostics": [],
+                          "tests": {"passed": len(outcomes) - len(failures), "failed": len(failures),
+                                    "failures": failures}})
+
+
+@api.post("/v1/check")
+def check():
+    body, type_errors, errors = _object_body({"files"})
+    files = _policy_files(body, type_errors, errors)
     diagnostics = check_texts(files, base=registry())
     return json_response({"ok": not diagnostics, "diagnostics": [d.as_dict() for d in diagnostics]})
 
 
 @api.get("/v1/decisions/<decision_id>")
 def decision(decision_id: str):
+    return json_response(stored_decision(decision_id))
+
+
+def stored_decision(decision_id: str, lang: str = "zh") -> dict:
+    """A stored determination, with its explanation re-rendered when its policy version is live."""
     log = decision_log()
     stored = log.get(decision_id) if log is not None and re.fullmatch(r"[0-9a-f]{12,40}", decision_id) else None
     if stored is None:
@@ -260,12 +291,13 @@ def decision(decision_id: str):
     if policy is not None and policy.digest == stored["policy_version"]:
         as_of = read_as_of(stored["request"]["as_of"])
         person = read_person(policy, stored["request"]["person"], as_of)
-        result["explanation"] = evaluate(policy, person, as_of, explain=True)["explanation"]
+        result["explanation"] = evaluate(policy, person, as_of, explain=True, lang=lang)["explanation"]
     else:
         result["explanation"] = None
         result["explanation_unavailable"] = ("the policy version of this decision is no longer live; "
                                              "its explanation needs that version")
-    return json_response(result)
+    result["request"] = stored["request"]
+    return result
 
 
 @api.get("/healthz")

@@ -7,15 +7,19 @@ import sys
 import time
 
 from flask import Flask, g, request
+
+from web.pages import render_page_error
 from werkzeug.exceptions import HTTPException
 
 from engine import PolicyError, Problem, Registry
 from web.api import api, json_response, problem_response
+from web.pages import pages
 from web.decisions import DecisionLog
 from web.openapi import openapi_document
 from web.settings import Settings
 
 access_log = logging.getLogger("jubao.access")
+API_PREFIXES = ("/v1/", "/healthz", "/readyz", "/openapi.json")
 
 
 def create_app(overrides: dict | None = None, registry: Registry | None = None) -> Flask:
@@ -33,6 +37,7 @@ def create_app(overrides: dict | None = None, registry: Registry | None = None) 
             settings.data_dir.mkdir(parents=True, exist_ok=True)
         app.extensions["jubao.decisions"] = DecisionLog(settings.database_url)
     app.register_blueprint(api)
+    app.register_blueprint(pages)
     app.add_url_rule("/openapi.json", "openapi", lambda: json_response(openapi_document(app)))
     _error_handlers(app)
     _access_log(app)
@@ -54,6 +59,8 @@ def _error_handlers(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def on_http(exc: HTTPException):
         status = exc.code or 500
+        if not request.path.startswith(API_PREFIXES):
+            return render_page_error(status, exc.description or exc.name), status
         detail = {404: "no such endpoint; see /openapi.json", 405: "method not allowed on this endpoint",
                   413: f"the body is over the limit of {app.config['MAX_CONTENT_LENGTH']} bytes"}
         response = problem_response(Problem(status, detail.get(status, exc.description or exc.name)))

@@ -1,0 +1,181 @@
+"""The pages in a real browser (Debian's chromium, headless, driven by Playwright).
+
+Screenshots of each page are saved under artifacts/screenshots/.
+"""
+import os
+import shutil
+import threading
+from pathlib import Path
+
+import pytest
+from werkzeug.serving import make_server
+
+from web import create_app
+
+ROOT = Path(__file__).resolve().parent.parent
+SHOTS = ROOT / "artifacts" / "screenshots"
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync"]
+
+if not CHROMIUM and not os.environ.get("CI"):
+    pytest.skip("chromium is not installed (apt-get install chromium fonts-wqy-microhei)", allow_module_level=True)
+sync_api = pytest.importorskip("playwright.sync_api") if not os.environ.get("CI") else \
+    __import__("playwright.sync_api").sync_api
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    app = create_app({"data_dir": tmp_path_factory.mktemp("data")})
+    httpd = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_port}"
+    httpd.shutdown()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1366, "height": 768}, locale="zh-CN")
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    yield page
+    context.close()
+
+
+def shot(page, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
+def fill_person(page, server, region, as_of, facts, groups=(), contributions=()):
+    page.goto(f"{server}/?region={region}")
+    page.fill("#as_of", as_of)
+    for name, value in facts.items():
+        field = page.locator(f"[data-fact='{name}']")
+        if field.evaluate("el => el.tagName") == "SELECT":
+            field.select_option(value)
+        else:
+            field.fill(value)
+    for i, group in enumerate(groups):
+        page.click("#add-group")
+        row = page.locator("#groups tbody tr").nth(i)
+        for key, value in group.items():
+            cell = row.locator(f"[data-key='{key}']")
+            cell.select_option(value) if key in ("id", "position") else cell.fill(value)
+    for i, record in enumerate(contributions):
+        page.click("#add-contribution")
+        row = page.locator("#contributions tbody tr").nth(i)
+        for key, value in record.items():
+            cell = row.locator(f"[data-key='{key}']")
+            cell.select_option(value) if key == "kind" else cell.fill(str(value))
+
+
+def submit(page):
+    page.click("#submit")
+    page.wait_for_url("**/decisions/**")
+
+
+PERSONS = {
+    # domain.md §6, worked check 3 (明光): 88 central + 22 province.
+    "anhui": ("2019-07-15", {"birth_date": "1955-04-01", "hukou.type": "rural", "hukou.county": "明光"},
+              [{"id": "poverty_registered", "from": "2019-06-10"}], [], "110.00"),
+    # domain.md §6, worked check 2: central 143 only.
+    "national": ("2025-06-30", {"birth_date": "1949-05-20", "scheme_start_date": "2011-07-01"}, [], [], "143.00"),
+    # domain.md §5: 93 + 5 basic, +50 add-on, top-up to the rural 低保 line 172.50.
+    "yuxi": ("2020-08-15", {"birth_date": "1950-03-10", "hukou.type": "rural", "hukou.county": "红塔"},
+             [{"id": "land_expropriated", "from": "2012-01-01"}], [], "172.50"),
+    # domain.md §4: 88 central + 20 Ningxia (2018), aged 60+ at the 2011-07-01 start.
+    "ningxia": ("2018-06-30", {"birth_date": "1950-01-01", "hukou.type": "rural"}, [], [], "108.00"),
+}
+
+
+@pytest.mark.parametrize("region", sorted(PERSONS))
+def test_caseworker_form_gives_the_amount_and_the_why_links(page, server, region):
+    as_of, facts, groups, contributions, total = PERSONS[region]
+    fill_person(page, server, region, as_of, facts, groups, contributions)
+    shot(page, f"calculator-{region}")
+    submit(page)
+    assert page.inner_text("#total") == total
+    shot(page, f"determination-{region}")
+    # The "why" link of the central basic pension opens the policy at its line.
+    for label in ("基础养老金", "中央基础养老金"):  # each step of the tree opens on its own
+        page.locator(f"summary:has(.why-label:text-is('{label}'))").first.click()
+    node = page.locator("details.why[open]:has(> summary .why-label:text-is('中央基础养老金'))").first
+    link = node.locator(":scope > .why-body > .why-line a")
+    target = link.inner_text().split(":")[-1]
+    link.click()
+    page.wait_for_url(f"**/policies/national/pension.policy#L{target}")
+    line_text = page.inner_text(f"#L{target}")
+    assert any(word in line_text for word in ("from", "central_basic_pension"))
+
+
+def test_daijiao_case_shows_government_paid_years(page, server):
+    fill_person(page, server, "anhui", "2021-06-30", {"birth_date": "1965-03-01", "hukou.type": "rural"},
+                [{"id": "dibao", "from": "2018-01-01"}],
+                [{"year": 2019, "tier": "100.00", "kind": "regular", "date": "2019-04-01"},
+                 {"year": 2020, "tier": "200.00", "kind": "regular", "date": "2020-04-01"}])
+    submit(page)
+    # domain.md §3: from 2019 the full 100 is paid for dibao; tier 200 → personal 100, government 100.
+    assert page.inner_text("#contribution-rows tr[data-year='2019'] td.gov") == "100.00"
+    assert page.inner_text("#contribution-rows tr[data-year='2020'] td.gov") == "100.00"
+    assert page.locator("#tier-options").is_visible()
+    shot(page, "determination-daijiao")
+
+
+def test_invalid_input_is_marked_inline_in_chinese(page, server):
+    fill_person(page, server, "anhui", "2020-06-30", {"birth_date": "1970-01-01"}, [],
+                [{"year": 2020, "tier": "100.00", "kind": "regular", "date": "2020-03-01"}])
+    page.click("#submit")
+    error = page.locator("#contributions tbody tr [data-key='tier'] + .field-error")
+    error.wait_for()
+    assert "可选档次" in error.inner_text()
+    assert "invalid" in page.locator("#contributions tbody tr [data-key='tier']").get_attribute("class")
+    shot(page, "calculator-invalid")
+
+
+def test_editor_shows_a_typo_at_its_line(page, server):
+    page.goto(f"{server}/policies/ningxia/edit?file=pension.policy")
+    page.locator("#diagnostics li.ok").wait_for()
+    text = page.locator("#text")
+    source = text.input_value()
+    lines = source.split("\n")
+    line = next(i for i, l in enumerate(lines) if "cite 宁夏2011模式" in l) + 1
+    text.fill(source.replace("cite 宁夏2011模式", "cite 宁夏2011膜式", 1))
+    item = page.locator(f"#diagnostics li[data-line='{line}']")
+    item.wait_for()
+    assert "unknown-name" in item.inner_text() and "宁夏2011模式" in item.inner_text()
+    assert page.locator(f"#g{line}").get_attribute("class") == "err"
+    assert page.locator("#editor-note").is_visible()
+    shot(page, "editor-typo")
+    page.click("#run-tests")
+    page.locator("#tests .fail, #tests #test-summary").first.wait_for()
+    shot(page, "editor-tests")
+
+
+def test_policy_browser_tables_timeline_and_provisional(page, server):
+    page.goto(f"{server}/policies/ningxia/")
+    assert page.locator("#provisional tbody tr").count() > 5
+    assert "2019-01-01" in page.inner_text(".timeline")
+    shot(page, "policy-ningxia")
+    page.goto(f"{server}/policies/ningxia/contributions.policy#L8")
+    assert page.locator("#L8 .tok-keyword").count() >= 1
+    shot(page, "policy-file")
+
+
+def test_phone_width_layout(browser, server):
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    page.goto(f"{server}/?region=ningxia")
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 400
+    shot(page, "calculator-phone")
+    context.close()

@@ -1,0 +1,58 @@
+"""Page texts in Chinese (default) and English; `?lang=en` switches."""
+from __future__ import annotations
+
+TEXTS = {
+    "app": ("居保 · 城乡居民基本养老保险", "jubao · residents' basic pension"),
+    "nav_calc": ("经办计算", "Calculate"), "nav_policy": ("政策查看", "Policies"), "nav_edit": ("政策编辑", "Edit policy"),
+    "region": ("地区", "Region"), "as_of": ("核定日期", "As-of date"), "person": ("参保人", "Person"),
+    "groups": ("人员类别", "Groups"), "contributions": ("缴费记录", "Contributions"),
+    "add_row": ("添加一行", "Add row"), "remove": ("删除", "Remove"), "submit": ("计算", "Calculate"),
+    "calculating": ("正在计算…", "Calculating…"), "fix_errors": ("请更正以下内容：", "Please correct:"),
+    "no_groups": ("无人员类别（可不填）", "No groups (optional)"),
+    "no_contributions": ("尚无缴费记录（可不填）", "No contributions yet (optional)"),
+    "group": ("类别", "Group"), "from": ("起", "From"), "to": ("止", "To"), "position": ("职务", "Position"),
+    "year": ("年度", "Year"), "tier": ("档次（元）", "Tier (yuan)"), "kind": ("类型", "Kind"),
+    "date": ("缴费日期", "Date"), "collective": ("集体补助（元）", "Collective (yuan)"),
+    "regular": ("正常缴费", "regular"), "back_payment": ("补缴", "back payment"),
+    "status": ("状态", "Status"), "monthly_pension": ("月养老金", "Monthly pension"),
+    "component": ("项目", "Component"), "amount": ("金额（元/月）", "Amount (yuan/month)"),
+    "central": ("中央", "central"), "province": ("省级", "province"), "city": ("市级", "city"),
+    "county": ("县级", "county"), "personal": ("个人缴费", "Personal"), "government_paid": ("政府代缴", "Gov. paid"),
+    "subsidy": ("缴费补贴", "Subsidy"), "credited": ("记入账户", "Credited"), "counted": ("计入年限", "Counted"),
+    "account": ("个人账户", "Account"), "balance": ("账户余额", "Balance"),
+    "balance_at_pension_start": ("领取时账户余额", "Balance at pension start"),
+    "death": ("死亡待遇", "Death"), "funeral_grant": ("丧葬补助金", "Funeral grant"),
+    "inheritable_balance": ("可继承余额", "Inheritable balance"),
+    "tier_options": ("选档参考", "Tier options"), "tier_cost": ("个人负担", "Personal cost"),
+    "why": ("为什么是这个金额", "Why this amount"), "source": ("依据", "Source"), "in_force": ("施行期", "In force"),
+    "line": ("政策条文", "Policy line"), "unconfirmed": ("未确认数值", "Unconfirmed values"),
+    "provisional": ("暂定值", "provisional"), "proposal": ("建议值", "proposal"), "law": ("法规", "law"),
+    "seed": ("文献", "seed"), "eligibility": ("领取资格", "Eligibility"), "pension_start": ("领取起始日", "Pension start"),
+    "required_years": ("应缴年限", "Required years"), "counted_years": ("已缴年限", "Counted years"),
+    "print": ("打印", "Print"), "decision": ("核定结果", "Determination"), "decision_id": ("核定编号", "Decision id"),
+    "receiving": ("领取中", "receiving"), "contributing": ("缴费中", "contributing"),
+    "not_eligible": ("不符合领取条件", "not eligible"), "deceased": ("已死亡", "deceased"),
+    "yes": ("是", "yes"), "no": ("否", "no"), "files": ("政策文件", "Policy files"),
+    "timeline": ("变更时间线", "Timeline of changes"), "tables": ("各期数值", "Figures by period"),
+    "provisional_list": ("暂定值与建议值", "Provisional and proposed values"), "none": ("无", "none"),
+    "editor_note": ("此页面的修改不会保存到 policies/（发布功能见政策生命周期）。可检查语法并运行本地区测试用例。",
+                    "Changes on this page are not saved to policies/ (publishing comes with the policy lifecycle). "
+                    "You can check the text and run this region's test cases."),
+    "run_tests": ("运行测试用例", "Run test cases"), "checking": ("正在检查…", "Checking…"),
+    "no_problems": ("未发现问题", "No problems found"), "passed": ("通过", "passed"), "failed": ("失败", "failed"),
+    "hint": ("提示", "hint"), "open_tiers": ("可选档次", "Open tiers"), "period": ("期间", "Period"),
+    "figure": ("数值", "Figure"), "changed": ("变更", "changed"), "not_found": ("未找到", "Not found"),
+    "error": ("出错了", "Something went wrong"), "retry": ("请稍后重试。", "Please try again."),
+    "empty_result": ("填写表单后点击“计算”，结果将显示在新页面，可打印或发送链接。",
+                     "Fill in the form and press Calculate; the result opens on its own page to print or share."),
+}
+
+
+def translator(lang: str):
+    index = 1 if lang == "en" else 0
+
+    def t(key: str) -> str:
+        pair = TEXTS.get(key)
+        return pair[index] if pair else key
+
+    return t

@@ -1,0 +1,149 @@
+"""Pages for caseworkers (calculate, "why this amount") and policy officers (browse, edit)."""
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from flask import Blueprint, abort, render_template, request
+
+from engine import Problem, keywords
+from web.api import registry, stored_decision
+from web.highlight import highlight_line
+from web.i18n import translator
+
+pages = Blueprint("pages", __name__)
+
+
+def _lang() -> str:
+    return "en" if request.args.get("lang") == "en" else "zh"
+
+
+def _render(template: str, **context):
+    lang = _lang()
+    regions = [(r, registry().policy(r).labels.zh or r) for r in registry().regions]
+    return render_template(template, t=translator(lang), lang=lang, regions=regions, **context)
+
+
+def _region_or_404(region: str):
+    if region not in registry().sources:
+        abort(404)
+    return registry().policy(region)
+
+
+@pages.get("/")
+def calculator():
+    region = request.args.get("region", "anhui" if "anhui" in registry().sources else registry().regions[0])
+    policy = _region_or_404(region)
+    facts = [f for name, f in policy.facts.items()
+             if f.type in ("date", "text", "choice", "money") and name not in ("groups",)]
+    tiers = sorted({r.tier for layers in policy.definitions.get("contribution_tiers", ()) for layer in [layers]
+                    for v in layer.versions for r in v.rows})
+    return _render("calculator.html", region=region, policy=policy, facts=facts,
+                   groups=sorted(policy.groups.values(), key=lambda g: g.name),
+                   tiers=[f"{t:.2f}" for t in tiers], today=dt.date.today().isoformat())
+
+
+@pages.get("/decisions/<decision_id>")
+def determination(decision_id: str):
+    try:
+        d = stored_decision(decision_id, _lang())
+    except Problem:
+        abort(404)
+    policy = registry().policy(d["region"]) if d["region"] in registry().sources else None
+    return _render("determination.html", d=d, policy=policy, levels=("central", "province", "city", "county"))
+
+
+@pages.get("/policies/")
+def policy_index():
+    return _render("policy_index.html")
+
+
+@pages.get("/policies/<region>/")
+def policy_region(region: str):
+    policy = _region_or_404(region)
+    return _render("policy_region.html", region=region, policy=policy, files=_files(region),
+                   tables=_tables(policy, region), timeline=_timeline(policy, region),
+                   provisional=_provisional(policy, region))
+
+
+@pages.get("/policies/<region>/<name>")
+def policy_file(region: str, name: str):
+    _region_or_404(region)
+    source = _files(region).get(name)
+    if source is None:
+        abort(404)
+    lines = [(i + 1, highlight_line(line)) for i, line in enumerate(source.text.split("\n"))]
+    return _render("policy_file.html", region=region, name=name, lines=lines, files=_files(region))
+
+
+@pages.get("/policies/<region>/edit")
+def policy_edit(region: str):
+    _region_or_404(region)
+    files = {name: src.text for name, src in _files(region).items()}
+    current = request.args.get("file") if request.args.get("file") in files else sorted(files)[0]
+    return _render("policy_edit.html", region=region, files=files, current=current, keywords=list(keywords()))
+
+
+def _files(region: str) -> dict:
+    return {name.rsplit("/", 1)[-1]: src for name, src in sorted(registry().sources[region].items())}
+
+
+def _tables(policy, region: str) -> list[dict]:
+    """Tier/subsidy tables, bands and dated values of this region and its bases, one table per period."""
+    out = []
+    for name, layers in policy.definitions.items():
+        for layer in layers:
+            periods = []
+            for v in layer.versions:
+                periods.append({"version": v, "rows": v.rows, "figure": v.figure})
+            out.append({"name": name, "label": layer.label(_lang()), "kind": layer.kind, "unit": layer.unit,
+                        "region": layer.region, "periods": periods, "paid_by": layer.paid_by,
+                        "levels": sorted({lvl for v in layer.versions for r in v.rows
+                                          for lvl, _ in getattr(r, "subsidy", ()) or getattr(r, "by_level", ())},
+                                         key=("central", "province", "city", "county").index)})
+    order = {"tiers": 0, "subsidy": 1, "daijiao": 2, "reward": 3, "value": 4, "bonus": 5, "table": 6, "floor": 7,
+             "early_start": 8}
+    return sorted(out, key=lambda t: (t["region"] != region, order.get(t["kind"], 9), t["name"]))
+
+
+def _timeline(policy, region: str) -> list[tuple[str, list[str]]]:
+    changes: dict[str, list[str]] = {}
+    for name, layers in policy.definitions.items():
+        for layer in layers:
+            for v in layer.versions:
+                if v.start and v.start.year > 1900:
+                    changes.setdefault(v.start.isoformat(), []).append(f"{layer.label(_lang())}（{layer.region}）")
+    return sorted((day, sorted(set(names))) for day, names in changes.items())
+
+
+def _provisional(policy, region: str) -> list[dict]:
+    out = []
+    for name, layers in policy.definitions.items():
+        for layer in layers:
+            for v in layer.versions:
+                if v.cite.status in ("proposal", "provisional"):
+                    out.append({"label": layer.label(_lang()), "version": v, "region": layer.region,
+                                "figure": v.figure})
+    return sorted(out, key=lambda p: (p["version"].span.file, p["version"].span.line))
+
+
+@pages.app_template_filter("money")
+def money_filter(value) -> str:
+    if value is None:
+        return "—"
+    return f"{Decimal(str(value)):,.2f}"
+
+
+@pages.app_template_filter("policy_link")
+def policy_link(source: dict | None, lang: str = "zh") -> str | None:
+    if not source:
+        return None
+    parts = source["file"].split("/")
+    if len(parts) < 3:
+        return None
+    suffix = "?lang=en" if lang == "en" else ""
+    return f"/policies/{parts[1]}/{parts[2]}{suffix}#L{source['line']}"
+
+
+def render_page_error(status: int, detail: str):
+    return _render("error.html", status=status, detail=detail)

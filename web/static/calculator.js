@@ -1,0 +1,121 @@
+// 经办计算: builds the PERSON from the form, asks the API, and opens the determination page.
+(function () {
+  "use strict";
+  const form = document.getElementById("calc");
+  const lang = form.dataset.lang;
+  const region = form.dataset.region;
+  const zh = lang !== "en";
+
+  function addRow(tableId, templateId) {
+    const body = document.querySelector("#" + tableId + " tbody");
+    const row = document.getElementById(templateId).content.firstElementChild.cloneNode(true);
+    row.querySelector(".remove").addEventListener("click", () => { row.remove(); refresh(); });
+    body.appendChild(row);
+    refresh();
+    const first = row.querySelector("input, select");
+    if (first) first.focus();
+    return row;
+  }
+  function refresh() {
+    for (const id of ["groups", "contributions"]) {
+      const rows = document.querySelectorAll("#" + id + " tbody tr");
+      document.getElementById(id + "-empty").hidden = rows.length > 0;
+      rows.forEach((tr, i) => tr.querySelectorAll("[data-key]").forEach(el => {
+        el.dataset.pointer = "/person/" + id + "/" + i + "/" + el.dataset.key;
+      }));
+    }
+  }
+  document.getElementById("add-group").addEventListener("click", () => addRow("groups", "group-row"));
+  document.getElementById("add-contribution").addEventListener("click", () => addRow("contributions", "contribution-row"));
+  refresh();
+
+  function setPath(obj, path, value) {
+    const parts = path.split(".");
+    let cur = obj;
+    for (const p of parts.slice(0, -1)) { cur = cur[p] = cur[p] || {}; }
+    cur[parts[parts.length - 1]] = value;
+  }
+  function person() {
+    const p = {};
+    form.querySelectorAll("[data-fact]").forEach(el => { if (el.value.trim()) setPath(p, el.dataset.fact, el.value.trim()); });
+    p.groups = [...document.querySelectorAll("#groups tbody tr")].map(tr => {
+      const g = {};
+      tr.querySelectorAll("[data-key]").forEach(el => { if (el.value.trim()) g[el.dataset.key] = el.value.trim(); });
+      return g;
+    });
+    p.contributions = [...document.querySelectorAll("#contributions tbody tr")].map(tr => {
+      const c = {};
+      tr.querySelectorAll("[data-key]").forEach(el => {
+        const v = el.value.trim();
+        if (!v) return;
+        c[el.dataset.key] = el.dataset.key === "year" && /^[0-9]+$/.test(v) ? Number(v) : v;
+      });
+      return c;
+    });
+    return p;
+  }
+
+  // Server messages are English; show the common ones in Chinese, the rest as they come.
+  const ZH = [
+    [/is required/, "必填"], [/is not a calendar date/, "不是有效的日期"], [/is not a date YYYY-MM-DD/, "日期格式应为 YYYY-MM-DD"],
+    [/tier (\S+) is not open to this person on (\S+); open tiers: (.*)/, "该日（$2）不能选 $1 档；可选档次：$3"],
+    [/is before the 16th birthday/, "早于年满 16 周岁之日"], [/is after the death date/, "晚于死亡日期"],
+    [/is before the scheme start/, "早于参保起始日"], [/a second record for/, "同一年度只能有一条缴费记录"],
+    [/unknown group/, "未知的人员类别"], [/is not one of/, "不在可选范围内"], [/is negative/, "金额不能为负"],
+    [/is after as_of/, "晚于核定日期"], [/is before birth_date/, "早于出生日期"], [/is before 'from'/, "早于起始日期"],
+    [/needs 'position'/, "请选择职务"], [/must be dated in/, "缴费日期须在该年度内"],
+  ];
+  function message(detail) {
+    if (!zh) return detail;
+    for (const [re, text] of ZH) { if (re.test(detail)) return detail.replace(re, text).replace(/^.*?(?=[\u4e00-\u9fff])/, "") || text; }
+    return detail;
+  }
+  function clearErrors() {
+    form.querySelectorAll(".invalid").forEach(el => el.classList.remove("invalid"));
+    form.querySelectorAll(".field-error").forEach(el => { el.textContent = ""; });
+    const box = document.getElementById("errors");
+    box.hidden = true;
+    box.querySelector("ul").innerHTML = "";
+  }
+  function showErrors(problem) {
+    const box = document.getElementById("errors");
+    const list = box.querySelector("ul");
+    const errors = problem.errors && problem.errors.length ? problem.errors : [{ pointer: "", detail: problem.detail }];
+    let first = null;
+    for (const e of errors) {
+      const el = form.querySelector('[data-pointer="' + e.pointer + '"]');
+      const li = document.createElement("li");
+      li.textContent = (el ? (el.getAttribute("aria-label") || el.closest("label")?.firstChild.textContent.trim() || e.pointer) : e.pointer) + "：" + message(e.detail);
+      list.appendChild(li);
+      if (el) {
+        el.classList.add("invalid");
+        const slot = el.parentElement.querySelector(".field-error");
+        if (slot) slot.textContent = message(e.detail);
+        first = first || el;
+      }
+    }
+    box.hidden = false;
+    (first || box).focus();
+  }
+
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    clearErrors();
+    const button = document.getElementById("submit");
+    const busy = document.getElementById("busy");
+    button.disabled = true; busy.hidden = false;
+    try {
+      const response = await fetch("/v1/regions/" + region + "/entitlements", {
+        method: "POST", headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ as_of: document.getElementById("as_of").value, explain: false, person: person() }),
+      });
+      const body = await response.json();
+      if (!response.ok) { showErrors(body); return; }
+      location.href = "/decisions/" + body.decision_id + (lang === "en" ? "?lang=en" : "");
+    } catch (err) {
+      showErrors({ detail: (zh ? "网络或服务错误，请稍后重试：" : "network or server error: ") + err });
+    } finally {
+      button.disabled = false; busy.hidden = true;
+    }
+  });
+})();

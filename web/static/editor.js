@@ -1,0 +1,98 @@
+// 政策编辑: a plain textarea (native IME) over a highlighted copy; diagnostics as the officer types.
+(function () {
+  "use strict";
+  const root = document.getElementById("editor");
+  const region = root.dataset.region, current = root.dataset.file, zh = root.dataset.lang !== "en";
+  const text = document.getElementById("text"), gutter = document.getElementById("gutter");
+  const highlight = document.getElementById("highlight");
+  const files = JSON.parse(document.getElementById("other-files").textContent);
+  const keywords = new Set(JSON.parse(document.getElementById("keywords").textContent));
+  const state = document.getElementById("check-state");
+  let errorLines = new Set(), timer = null, sequence = 0;
+
+  const escapeHtml = s => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+  const TOKEN = /(#.*$)|("[^"\n]*")|([0-9]{4}-[0-9]{2}-[0-9]{2})|([0-9]+(?:\.[0-9]+)?%?\+?)|(\|)|([^\s\d|#"()=,:+\-*/×÷<>!][^\s|#"()=,:+\-*/×÷<>!]*)/g;
+  function highlightLine(line) {
+    let out = "", pos = 0, m;
+    TOKEN.lastIndex = 0;
+    while ((m = TOKEN.exec(line)) !== null) {
+      out += escapeHtml(line.slice(pos, m.index));
+      let cls = m[1] ? "comment" : m[2] ? "string" : m[3] ? "date" : m[4] ? "number" : m[5] ? "pipe" : null;
+      if (m[6]) cls = /^(provisional|proposal)$/.test(m[6]) ? "status" : keywords.has(m[6]) ? "keyword" : null;
+      out += cls ? '<span class="tok-' + cls + '">' + escapeHtml(m[0]) + "</span>" : escapeHtml(m[0]);
+      pos = m.index + m[0].length;
+      if (m[0].length === 0) TOKEN.lastIndex++;
+    }
+    return out + escapeHtml(line.slice(pos));
+  }
+  function render() {
+    const lines = text.value.split("\n");
+    gutter.innerHTML = lines.map((_, i) => '<span id="g' + (i + 1) + '"' + (errorLines.has(i + 1) ? ' class="err"' : "") + ">" + (i + 1) + "</span>").join("\n");
+    highlight.innerHTML = lines.map((l, i) => '<span data-line="' + (i + 1) + '"' + (errorLines.has(i + 1) ? ' class="err"' : "") + ">" + highlightLine(l) + "</span>").join("\n") + "\n";
+    text.style.height = "auto";
+    text.style.height = text.scrollHeight + "px";
+  }
+  function allFiles() { const f = Object.assign({}, files); f[current] = text.value; return f; }
+
+  async function check() {
+    const mine = ++sequence;
+    state.textContent = zh ? "正在检查…" : "Checking…";
+    try {
+      const response = await fetch("/v1/check", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ files: allFiles() }) });
+      const body = await response.json();
+      if (mine !== sequence) return;
+      showDiagnostics(response.ok ? body.diagnostics : [{ file: current, line: 1, column: 1, code: "request", message: body.detail, hint: null }]);
+    } catch (err) {
+      state.textContent = (zh ? "检查失败：" : "check failed: ") + err;
+    }
+  }
+  function showDiagnostics(diagnostics) {
+    const list = document.getElementById("diagnostics");
+    list.innerHTML = "";
+    errorLines = new Set(diagnostics.filter(d => d.file === current).map(d => d.line));
+    if (!diagnostics.length) {
+      list.innerHTML = '<li class="empty ok">' + (zh ? "未发现问题" : "No problems found") + "</li>";
+    }
+    for (const d of diagnostics) {
+      const li = document.createElement("li");
+      li.dataset.line = d.line;
+      const where = (d.file === current ? "" : d.file + " ") + (zh ? "第 " + d.line + " 行第 " + d.column + " 列" : "line " + d.line + ", column " + d.column);
+      li.innerHTML = '<a href="#g' + d.line + '">' + escapeHtml(where) + '</a> <span class="code-tag">error[' + escapeHtml(d.code) + "]</span> " + escapeHtml(d.message) + (d.hint ? " — " + (zh ? "提示：" : "hint: ") + escapeHtml(d.hint) : "");
+      li.querySelector("a").addEventListener("click", e => { e.preventDefault(); goToLine(d.line, d.column); });
+      list.appendChild(li);
+    }
+    state.textContent = diagnostics.length ? (zh ? diagnostics.length + " 个问题" : diagnostics.length + " problem(s)") : (zh ? "未发现问题" : "No problems found");
+    render();
+  }
+  function goToLine(line, column) {
+    const lines = text.value.split("\n");
+    const offset = lines.slice(0, line - 1).reduce((n, l) => n + l.length + 1, 0) + Math.max(column - 1, 0);
+    text.focus();
+    text.setSelectionRange(offset, offset);
+    document.getElementById("g" + line)?.scrollIntoView({ block: "center" });
+  }
+  text.addEventListener("input", () => { render(); clearTimeout(timer); timer = setTimeout(check, 350); });
+  text.addEventListener("keydown", e => {
+    if (e.key === "Tab" && !e.shiftKey) { e.preventDefault(); document.execCommand("insertText", false, "  "); }
+  });
+
+  document.getElementById("run-tests").addEventListener("click", async () => {
+    const out = document.getElementById("tests");
+    out.innerHTML = '<p class="busy">' + (zh ? "正在运行测试用例…" : "Running test cases…") + "</p>";
+    try {
+      const response = await fetch("/v1/regions/" + region + "/test", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ files: allFiles() }) });
+      const body = await response.json();
+      if (!response.ok) { out.innerHTML = '<p class="fail">' + escapeHtml(body.detail) + "</p>"; return; }
+      if (body.diagnostics.length) { showDiagnostics(body.diagnostics); }
+      let html = '<p id="test-summary"><span class="pass">' + body.tests.passed + " " + (zh ? "通过" : "passed") + '</span>, <span class="fail">' + body.tests.failed + " " + (zh ? "失败" : "failed") + "</span></p><ul>";
+      for (const f of body.tests.failures) {
+        html += "<li><b>" + escapeHtml(f.case) + "</b> (" + escapeHtml(f.file) + ":" + f.line + ")<ul>" + f.failures.map(x => "<li>" + escapeHtml(x) + "</li>").join("") + "</ul>" + (f.policy_lines.length ? (zh ? "相关条文：" : "policy lines: ") + escapeHtml(f.policy_lines.join(", ")) : "") + "</li>";
+      }
+      out.innerHTML = html + "</ul>";
+    } catch (err) {
+      out.innerHTML = '<p class="fail">' + escapeHtml(String(err)) + "</p>";
+    }
+  });
+  render();
+  check();
+})();
