@@ -3,6 +3,7 @@
 Screenshots of each page are saved under artifacts/screenshots/.
 """
 import os
+import re
 import shutil
 import threading
 from pathlib import Path
@@ -179,3 +180,16 @@ def test_phone_width_layout(browser, server):
     assert width <= 400
     shot(page, "calculator-phone")
     context.close()
+
+
+def test_printing_a_determination_gives_one_page(page, server):
+    # A resident with 15 contribution years: the longest determination page we ship an example of.
+    records = [{"year": 2011, "tier": "500.00", "kind": "regular", "date": "2011-09-01"}] + \
+        [{"year": y, "tier": "500.00", "kind": "regular", "date": f"{y}-03-01"} for y in range(2012, 2026)]
+    fill_person(page, server, "ningxia", "2026-03-01", {"birth_date": "1966-01-15", "hukou.type": "rural"}, [],
+                records)
+    submit(page)
+    assert page.inner_text("#total") == "322.35"  # domain.md §6, last worked check
+    pdf = page.pdf(format="A4")
+    (SHOTS / "determination-print.pdf").write_bytes(pdf)
+    assert len(re.findall(rb"/Type\s*/Page[^s]", pdf)) == 1
