@@ -281,6 +281,30 @@ def population(region, size, seed, as_of, mean_contribution, output, policies) -
     click.echo(f"wrote {size} persons to {output}")
 
 
+@main.command()
+@click.option("--region", required=True)
+@click.option("--as-of", "as_of", required=True)
+@click.option("--base", "base_dir", required=True, type=click.Path(exists=True, file_okay=False),
+              help="policy folder of the current rules (e.g. policies/)")
+@click.option("--proposal", "proposal_dir", required=True, type=click.Path(exists=True, file_okay=False),
+              help="policy folder with the proposed change")
+@click.argument("source", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--report", "report_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("impact"),
+              show_default=True, help="folder for report.md and its SVG charts")
+def impact(region, as_of, base_dir, proposal_dir, source, report_dir) -> None:
+    """Evaluate a population under two versions of a region's policy and report the difference."""
+    from engine.impact import compare, write_report
+
+    try:
+        result = compare(Registry(Path(base_dir)), Registry(Path(proposal_dir)), region, as_of, source)
+    except (Problem, PolicyError) as exc:
+        click.echo(f"错误 error: {exc}", err=True)
+        sys.exit(2)
+    report = write_report(result, report_dir)
+    click.echo(report.read_text(encoding="utf-8"))
+    click.echo(f"report: {report}")
+
+
 def _plugins() -> None:
     """Commands other packages add (e.g. `serve` from web), so the engine never imports them."""
     from importlib.metadata import entry_points
