@@ -127,6 +127,16 @@ def _init(policy_dir: str) -> None:
     _worker_registry = Registry(Path(policy_dir))
 
 
+_shipped: dict[str, Registry] = {}
+
+
+def evaluate_shipped_chunk(sources: dict, digest: str, region: str, as_of_text: str, chunk: list) -> tuple:
+    """Run on a cluster worker: the policy texts travel with the job; each worker builds them once."""
+    if digest not in _shipped:
+        _shipped[digest] = Registry.from_sources(sources)
+    return evaluate_chunk(region, as_of_text, chunk, _shipped[digest])
+
+
 def evaluate_chunk(region: str, as_of_text: str, chunk: list[tuple[int, object]],
                    registry: Registry | None = None) -> tuple[list[dict], dict]:
     registry = registry or _worker_registry
@@ -159,7 +169,7 @@ def evaluate_chunk(region: str, as_of_text: str, chunk: list[tuple[int, object]]
 
 # ── the run ───────────────────────────────────────────────────────────────
 def run(registry: Registry, region: str, as_of_text: str, source: Path, target: Path,
-        workers: int | None = None, progress=None) -> Summary:
+        workers: int | None = None, progress=None, engine: str = "local", scheduler: str | None = None) -> Summary:
     """Stream `source` through evaluation into `target`; at most a few chunks are in memory at once."""
     if region not in registry.sources:
         raise Problem(404, f"unknown region '{region}'; known regions: {', '.join(registry.regions)}")
@@ -174,7 +184,9 @@ def run(registry: Registry, region: str, as_of_text: str, source: Path, target: 
     rows = errors = 0
     totals: dict = {}
     try:
-        for out_rows, chunk_totals in _chunks_evaluated(registry, region, as_of_text, source, workers):
+        chunks = _chunks_on_dask(registry, region, as_of_text, source, workers, scheduler) if engine == "dask" \
+            else _chunks_evaluated(registry, region, as_of_text, source, workers)
+        for out_rows, chunk_totals in chunks:
             writer.write(out_rows)
             rows += len(out_rows)
             errors += sum(1 for r in out_rows if r["error"])
@@ -214,6 +226,31 @@ def _chunks_evaluated(registry: Registry, region: str, as_of_text: str, source: 
                 yield window.popleft().result()
         while window:
             yield window.popleft().result()
+
+
+def _chunks_on_dask(registry: Registry, region: str, as_of_text: str, source: Path, workers: int,
+                    scheduler: str | None):
+    """The same chunks on a Dask cluster (`scheduler` address) or a local one; output stays in input order."""
+    from dask.distributed import Client, LocalCluster
+
+    cluster = None if scheduler else LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                                                  dashboard_address=None)
+    client = Client(scheduler or cluster)
+    try:
+        sources = client.scatter(registry.texts(), broadcast=True)
+        digest = registry.policy(region).digest
+        window: deque = deque()
+        for chunk in _chunks(source):
+            window.append(client.submit(evaluate_shipped_chunk, sources, digest, region, as_of_text, chunk,
+                                        pure=False))
+            if len(window) >= workers * 2:
+                yield window.popleft().result()
+        while window:
+            yield window.popleft().result()
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
 
 
 class _JsonlWriter:

@@ -231,8 +231,11 @@ class _Cite:
 @click.argument("source", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.argument("target", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--workers", type=int, default=None, help="processes (default: one per core)")
+@click.option("--engine", type=click.Choice(["local", "dask"]), default="local", show_default=True,
+              help="local processes, or Dask (a local cluster, or --scheduler tcp://host:8786)")
+@click.option("--scheduler", default=None, help="address of a running Dask scheduler")
 @click.option("--policies", type=click.Path(exists=True, file_okay=False))
-def batch(region, as_of, source, target, workers, policies) -> None:
+def batch(region, as_of, source, target, workers, engine, scheduler, policies) -> None:
     """Evaluate a population file (.jsonl, .csv or .parquet) into TARGET, one row per person."""
     from tqdm import tqdm
 
@@ -242,7 +245,7 @@ def batch(region, as_of, source, target, workers, policies) -> None:
     total = batch_run.count_rows(source)
     with tqdm(total=total, unit=" persons", unit_scale=True, disable=None, file=sys.stderr) as bar:
         try:
-            summary = batch_run.run(registry, region, as_of, source, target, workers, bar.update)
+            summary = batch_run.run(registry, region, as_of, source, target, workers, bar.update, engine, scheduler)
         except Problem as problem:
             bar.close()
             _fail(problem, "text")

@@ -60,6 +60,19 @@ class Registry:
         self._models: dict[str, model.Policy] = {}
         self._errors: dict[str, list[Diagnostic]] = {}
 
+    @classmethod
+    def from_sources(cls, sources: dict[str, dict[str, str]], policy_dir: Path | str = DEFAULT_POLICY_DIR) -> "Registry":
+        """A registry from source texts (region → file name → text), e.g. shipped to a cluster worker."""
+        registry = cls.__new__(cls)
+        registry.policy_dir = Path(policy_dir)
+        registry.sources = {region: {name: SourceFile.from_text(name, text) for name, text in files.items()}
+                            for region, files in sources.items()}
+        registry._models, registry._errors = {}, {}
+        return registry
+
+    def texts(self) -> dict[str, dict[str, str]]:
+        return {region: {name: src.text for name, src in files.items()} for region, files in self.sources.items()}
+
     @property
     def regions(self) -> list[str]:
         return sorted(self.sources)
