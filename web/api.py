@@ -10,7 +10,7 @@ from flask import Blueprint, Response, current_app, g, request
 
 from engine import PolicyError, Problem, Registry, check_texts, evaluate, load_cases, policy_from_texts, read_as_of, \
     read_person, run_case
-from engine.errors import FieldError
+from engine.errors import FieldError, pointer
 from engine.model import UNCONFIRMED, Policy
 from web.schema import person_schema
 
@@ -233,7 +233,7 @@ def _policy_files(body: dict, type_errors: list, errors: list) -> dict:
         type_errors.append(FieldError("/files", "expected an object mapping file names to source text"))
     else:
         for name, text in files.items():
-            where = "/files/" + name.replace("~", "~0").replace("/", "~1")
+            where = pointer("files", name)
             if not isinstance(text, str):
                 type_errors.append(FieldError(where, "expected the source text as a string"))
             elif not FILE_NAME.match(name):
