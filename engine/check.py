@@ -537,7 +537,8 @@ def _check_bands(c: _Checker, d: model.Definition, v: model.Version) -> None:
             c.error("overlapping-bands", f"the band starting at {b.low} overlaps the band starting at {a.low}",
                     b.span, f"end the earlier band at {b.low - 1}")
         elif a.high + 1 < b.low:
-            c.error("gapped-bands", f"no band covers {a.high + 1} to {b.low - 1}", b.span,
+            gap = f"{a.high + 1}" if a.high + 1 == b.low - 1 else f"{a.high + 1} to {b.low - 1}"
+            c.error("gapped-bands", f"no band covers {gap}", b.span,
                     f"start this band at {a.high + 1}")
 
 

@@ -40,7 +40,8 @@ CURATED = {
     "unclosed-row": (
         "this table row does not end with '|'",
         "every row starts and ends with '|', e.g. `| 100 | 30 |`",
-        ["tiers t\n  from 2011-07-01 cite a\n  | 100 | 30\n"],
+        ["tiers t\n  from 2011-07-01 cite a\n  | 100 | 30\n",
+         "tiers t\n  from 2011-07-01 cite a\n  | 档次 | 省 |\n  | 100 | 30\n"],
     ),
     "missing-versions": (
         "this definition has no version line",
@@ -127,7 +128,10 @@ def _syntax_diagnostic(source: SourceFile, chunk: str, exc: UnexpectedInput) -> 
     if isinstance(exc, UnexpectedCharacters):
         ch = source.line_text(line)[column - 1: column] or " "
         return Diagnostic("syntax", f"unexpected character '{ch}'", span, _character_hint(ch))
-    label = exc.match_examples(_parser().parse, {k: v[2] for k, v in CURATED.items()},
+    # Lark compares parser states by stack depth too: give the examples the same leading newline
+    # that line-number padding (or a comment) gives the chunk.
+    lead = "\n" if chunk.lstrip(" \t\u3000")[:1] in ("\n", "#") else ""
+    label = exc.match_examples(_parser().parse, {k: [lead + e for e in v[2]] for k, v in CURATED.items()},
                                use_accepts=True)
     if label:
         message, hint, _ = CURATED[label]
@@ -149,7 +153,7 @@ def _unexpected_message(exc: UnexpectedInput) -> str:
         return "the file ends too early"
     if token.type == "_NL":
         return "the line ends too early"
-    return f"unexpected {TERMINAL_WORDS.get(token.type, repr(str(token)))} '{token}'"
+    return f"'{token}' is not expected here ({TERMINAL_WORDS.get(token.type, token.type.lower())})"
 
 
 def _expected_hint(exc: UnexpectedInput) -> str | None:
