@@ -23,7 +23,9 @@ from engine.evaluate import evaluate
 from engine.person import read_as_of, read_person
 from engine.registry import Registry
 
-CHUNK = 500
+CHUNK = 500  # persons per job on the interpreter
+COLUMN_CHUNK = 32_768  # persons per job on columns: large enough for arrays, small enough for flat memory
+METHODS = ("columns", "interpreter")
 LEVELS = ("central", "province", "city", "county")
 
 
@@ -119,6 +121,18 @@ def _plain(value):
 
 
 # ── evaluating a chunk (in a worker process) ──────────────────────────────
+@attrs.frozen
+class Chunk:
+    """A slice of the input: a Parquet slice (`table`) or rows already read (`items`: (number, PERSON))."""
+
+    first: int
+    table: object | None = None
+    items: list | None = None
+
+    def __len__(self) -> int:
+        return self.table.num_rows if self.table is not None else len(self.items)
+
+
 _worker_registry: Registry | None = None
 
 
@@ -130,20 +144,47 @@ def _init(policy_dir: str) -> None:
 _shipped: dict[str, Registry] = {}
 
 
-def evaluate_shipped_chunk(sources: dict, digest: str, region: str, as_of_text: str, chunk: list) -> tuple:
+def evaluate_shipped_chunk(sources: dict, digest: str, region: str, as_of_text: str, chunk: Chunk,
+                           method: str = "columns") -> tuple:
     """Run on a cluster worker: the policy texts travel with the job; each worker builds them once."""
     if digest not in _shipped:
         _shipped[digest] = Registry.from_sources(sources)
-    return evaluate_chunk(region, as_of_text, chunk, _shipped[digest])
+    return evaluate_chunk(region, as_of_text, chunk, _shipped[digest], method)
 
 
-def evaluate_chunk(region: str, as_of_text: str, chunk: list[tuple[int, object]],
-                   registry: Registry | None = None) -> tuple[list[dict], dict]:
+def evaluate_chunk(region: str, as_of_text: str, chunk: Chunk, registry: Registry | None = None,
+                   method: str = "columns"):
+    """(output table, totals by component and level) for one chunk.
+
+    `columns` evaluates the chunk as arrays and hands the rows it does not take to the interpreter;
+    `interpreter` evaluates person by person. Both give the same rows (tests/test_columnar.py).
+    """
+    import pyarrow as pa
+
+    from engine import columnar
+
     registry = registry or _worker_registry
     policy = registry.policy(region)
     as_of = read_as_of(as_of_text)
+    names = columns(list(policy.components))
+    if method == "columns":
+        table = chunk.table if chunk.table is not None else as_table(chunk.items)
+        if table is not None:
+            try:
+                result = columnar.evaluate_batch(policy, as_of, table)
+            except (columnar.Unsupported, pa.ArrowException):
+                result = None
+            if result is not None:
+                return _merged(policy, as_of, chunk, table, result, names)
+    items = chunk.items if chunk.items is not None else _items(chunk, range(len(chunk)))
+    rows, totals = interpret(policy, as_of, items)
+    return pa.Table.from_pylist(rows, schema=_schema(names)), totals
+
+
+def interpret(policy, as_of: dt.date, items: list[tuple[int, object]]) -> tuple[list[dict], dict]:
+    """Rows and totals by the interpreter, person by person; a bad person becomes an error row."""
     rows, totals = [], {}
-    for number, person in chunk:
+    for number, person in items:
         try:
             if isinstance(person, Problem):
                 raise person
@@ -167,9 +208,99 @@ def evaluate_chunk(region: str, as_of_text: str, chunk: list[tuple[int, object]]
     return rows, totals
 
 
+def as_table(items: list):
+    """The rows of a JSON Lines or CSV chunk as columns, when they have one consistent shape."""
+    import pyarrow as pa
+
+    if not items or not all(isinstance(person, dict) for _, person in items):
+        return None
+    persons = [person for _, person in items]
+    keys = list(dict.fromkeys(key for person in persons for key in person))
+    try:
+        # Column by column: Table.from_pylist would take its column names from the first row only.
+        return pa.table({key: pa.array([person.get(key) for person in persons]) for key in keys})
+    except (pa.ArrowException, TypeError, ValueError):
+        return None
+
+
+def _items(chunk: Chunk, indices) -> list[tuple[int, object]]:
+    if chunk.items is not None:
+        return [chunk.items[i] for i in indices]
+    rows = chunk.table.take(list(indices)).to_pylist()
+    return [(chunk.first + i, _plain(r)) for i, r in zip(indices, rows)]
+
+
+STATUS_NAMES = ["not_eligible", "contributing", "receiving"]  # engine.columnar's status codes
+
+
+def _merged(policy, as_of, chunk: Chunk, table, result, names: list[str]):
+    """The column results, with the rows the columns left to the interpreter filled in by it."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    n = table.num_rows
+    status = pa.DictionaryArray.from_arrays(pa.array(result.columns["status"], pa.int32()),
+                                            pa.array(STATUS_NAMES)).cast(pa.string())
+    ids = table.column("id").combine_chunks().cast(pa.string()) if "id" in table.column_names \
+        else pa.nulls(n, pa.string())
+    arrays = {"row": pa.array(np.arange(chunk.first, chunk.first + n, dtype="int64")), "person_id": ids,
+              "status": status, "error": pa.array([""] * n, pa.string())}
+    for name in names:
+        if name not in arrays:
+            arrays[name] = fen_text(result.columns[name])
+    totals = result.totals
+    fallback = np.flatnonzero(result.fallback)
+    if fallback.size:
+        items = chunk.items if chunk.items is not None else None
+        picked = [items[i] for i in fallback] if items is not None else _items(chunk, fallback)
+        rows, extra = interpret(policy, as_of, [(chunk.first + int(i), person) for i, (_, person)
+                                                in zip(fallback, picked)])
+        mask = pa.array(result.fallback)
+        for name in names:
+            if name == "row":
+                continue
+            arrays[name] = pc.replace_with_mask(arrays[name], mask, pa.array([r.get(name) for r in rows],
+                                                                            arrays[name].type))
+        totals = merge_totals(totals, extra)
+    return pa.table([arrays[n] for n in names], schema=_schema(names)), totals
+
+
+def fen_text(fen) -> object:
+    """Integer fen as the money strings of the API ("123.45"), as an Arrow string array."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    fen = np.asarray(fen, dtype="int64")
+    magnitude = np.abs(fen)
+    whole = pa.array(magnitude // 100).cast(pa.string())
+    cents = pc.utf8_slice_codeunits(pa.array(magnitude % 100 + 100).cast(pa.string()), 1, 3)
+    text = pc.binary_join_element_wise(whole, cents, ".")
+    if (fen < 0).any():
+        text = pc.if_else(pa.array(fen < 0), pc.binary_join_element_wise("-", text, ""), text)
+    return text
+
+
+def merge_totals(into: dict, more: dict) -> dict:
+    out = {k: dict(v) for k, v in into.items()}
+    for component, parts in more.items():
+        merged = out.setdefault(component, {"total": Decimal(0)})
+        for key, value in parts.items():
+            merged[key] = merged.get(key, Decimal(0)) + value
+    return out
+
+
+def _schema(names: list[str]):
+    import pyarrow as pa
+
+    return pa.schema([pa.field(n, pa.int64() if n == "row" else pa.string()) for n in names])
+
+
 # ── the run ───────────────────────────────────────────────────────────────
 def run(registry: Registry, region: str, as_of_text: str, source: Path, target: Path,
-        workers: int | None = None, progress=None, engine: str = "local", scheduler: str | None = None) -> Summary:
+        workers: int | None = None, progress=None, engine: str = "local", scheduler: str | None = None,
+        method: str = "columns") -> Summary:
     """Stream `source` through evaluation into `target`; at most a few chunks are in memory at once."""
     if region not in registry.sources:
         raise Problem(404, f"unknown region '{region}'; known regions: {', '.join(registry.regions)}")
@@ -179,49 +310,57 @@ def run(registry: Registry, region: str, as_of_text: str, source: Path, target: 
         raise Problem(422, f"the policy of '{region}' does not check clean: {exc}") from None
     read_as_of(as_of_text)
     component_ids = list(policy.components)
+    size = COLUMN_CHUNK if method == "columns" else CHUNK
     writer = _writer(target, columns(component_ids))
     workers = workers or os.cpu_count() or 1
     rows = errors = 0
     totals: dict = {}
     try:
-        chunks = _chunks_on_dask(registry, region, as_of_text, source, workers, scheduler) if engine == "dask" \
-            else _chunks_evaluated(registry, region, as_of_text, source, workers)
-        for out_rows, chunk_totals in chunks:
-            writer.write(out_rows)
-            rows += len(out_rows)
-            errors += sum(1 for r in out_rows if r["error"])
-            for component, parts in chunk_totals.items():
-                merged = totals.setdefault(component, {"total": Decimal(0)})
-                for key, value in parts.items():
-                    merged[key] = merged.get(key, Decimal(0)) + value
+        chunks = _chunks_on_dask(registry, region, as_of_text, source, workers, scheduler, size, method) \
+            if engine == "dask" else _chunks_evaluated(registry, region, as_of_text, source, workers, size, method)
+        for table, chunk_totals in chunks:
+            writer.write(table)
+            rows += table.num_rows
+            errors += sum(1 for e in table.column("error").to_pylist() if e)
+            totals = merge_totals(totals, chunk_totals)
             if progress is not None:
-                progress(len(out_rows))
+                progress(table.num_rows)
     finally:
         writer.close()
     return Summary(rows, errors, totals)
 
 
-def _chunks(source: Path):
-    chunk = []
+def _chunks(source: Path, size: int):
+    if source.suffix.lower() == ".parquet":
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        first = 1
+        for batch in pq.ParquetFile(source).iter_batches(batch_size=size):
+            yield Chunk(first, pa.Table.from_batches([batch]))
+            first += batch.num_rows
+        return
+    items = []
     for item in read_rows(source):
-        chunk.append(item)
-        if len(chunk) == CHUNK:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
+        items.append(item)
+        if len(items) == size:
+            yield Chunk(items[0][0], items=items)
+            items = []
+    if items:
+        yield Chunk(items[0][0], items=items)
 
 
-def _chunks_evaluated(registry: Registry, region: str, as_of_text: str, source: Path, workers: int):
+def _chunks_evaluated(registry: Registry, region: str, as_of_text: str, source: Path, workers: int, size: int,
+                      method: str):
     if workers <= 1:
-        for chunk in _chunks(source):
-            yield evaluate_chunk(region, as_of_text, chunk, registry)
+        for chunk in _chunks(source, size):
+            yield evaluate_chunk(region, as_of_text, chunk, registry, method)
         return
     # A bounded window of chunks in flight keeps memory flat and output in input order.
     with ProcessPoolExecutor(workers, initializer=_init, initargs=(str(registry.policy_dir),)) as pool:
         window: deque = deque()
-        for chunk in _chunks(source):
-            window.append(pool.submit(evaluate_chunk, region, as_of_text, chunk))
+        for chunk in _chunks(source, size):
+            window.append(pool.submit(evaluate_chunk, region, as_of_text, chunk, None, method))
             if len(window) >= workers * 2:
                 yield window.popleft().result()
         while window:
@@ -229,7 +368,7 @@ def _chunks_evaluated(registry: Registry, region: str, as_of_text: str, source: 
 
 
 def _chunks_on_dask(registry: Registry, region: str, as_of_text: str, source: Path, workers: int,
-                    scheduler: str | None):
+                    scheduler: str | None, size: int, method: str):
     """The same chunks on a Dask cluster (`scheduler` address) or a local one; output stays in input order."""
     from dask.distributed import Client, LocalCluster
 
@@ -240,9 +379,9 @@ def _chunks_on_dask(registry: Registry, region: str, as_of_text: str, source: Pa
         sources = client.scatter(registry.texts(), broadcast=True)
         digest = registry.policy(region).digest
         window: deque = deque()
-        for chunk in _chunks(source):
+        for chunk in _chunks(source, size):
             window.append(client.submit(evaluate_shipped_chunk, sources, digest, region, as_of_text, chunk,
-                                        pure=False))
+                                        method, pure=False))
             if len(window) >= workers * 2:
                 yield window.popleft().result()
         while window:
@@ -258,8 +397,8 @@ class _JsonlWriter:
         self.file = path.open("w", encoding="utf-8")
         self.names = names
 
-    def write(self, rows: list[dict]) -> None:
-        for row in rows:
+    def write(self, table) -> None:
+        for row in table.to_pylist():
             self.file.write(json.dumps({n: row.get(n) for n in self.names}, ensure_ascii=False) + "\n")
 
     def close(self) -> None:
@@ -272,8 +411,8 @@ class _CsvWriter:
         self.writer = csv.DictWriter(self.file, fieldnames=names, extrasaction="ignore")
         self.writer.writeheader()
 
-    def write(self, rows: list[dict]) -> None:
-        self.writer.writerows(rows)
+    def write(self, table) -> None:
+        self.writer.writerows(table.to_pylist())
 
     def close(self) -> None:
         self.file.close()
@@ -290,9 +429,8 @@ class _ParquetWriter:
         self.schema = pa.schema(fields)
         self.writer = pq.ParquetWriter(str(path), self.schema)
 
-    def write(self, rows: list[dict]) -> None:
-        columns = {n: [r.get(n) for r in rows] for n in self.names}
-        self.writer.write_table(self.pa.table(columns, schema=self.schema))
+    def write(self, table) -> None:
+        self.writer.write_table(table.select(self.names).cast(self.schema))
 
     def close(self) -> None:
         self.writer.close()

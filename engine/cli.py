@@ -234,8 +234,11 @@ class _Cite:
 @click.option("--engine", type=click.Choice(["local", "dask"]), default="local", show_default=True,
               help="local processes, or Dask (a local cluster, or --scheduler tcp://host:8786)")
 @click.option("--scheduler", default=None, help="address of a running Dask scheduler")
+@click.option("--method", type=click.Choice(["columns", "interpreter"]), default="columns", show_default=True,
+              help="columns: arrays of integer fen, the interpreter answering rows outside the common shape; "
+                   "interpreter: person by person (same rows, slower)")
 @click.option("--policies", type=click.Path(exists=True, file_okay=False))
-def batch(region, as_of, source, target, workers, engine, scheduler, policies) -> None:
+def batch(region, as_of, source, target, workers, engine, scheduler, method, policies) -> None:
     """Evaluate a population file (.jsonl, .csv or .parquet) into TARGET, one row per person."""
     from tqdm import tqdm
 
@@ -245,7 +248,8 @@ def batch(region, as_of, source, target, workers, engine, scheduler, policies) -
     total = batch_run.count_rows(source)
     with tqdm(total=total, unit=" persons", unit_scale=True, disable=None, file=sys.stderr) as bar:
         try:
-            summary = batch_run.run(registry, region, as_of, source, target, workers, bar.update, engine, scheduler)
+            summary = batch_run.run(registry, region, as_of, source, target, workers, bar.update, engine, scheduler,
+                                         method)
         except Problem as problem:
             bar.close()
             _fail(problem, "text")

@@ -1,0 +1,162 @@
+"""The column path of `jubao batch` gives the interpreter's rows to the fen, for any person of any region.
+
+Hypothesis draws batches of persons (valid and not: back payments, undated and mis-dated records, tiers
+that do not exist, groups with end dates and positions, deaths, given start dates) and an as-of date;
+both paths must produce the same output rows and the same totals. A person the columns do not take is
+answered by the interpreter, so a second test checks that the columns answer the common shapes themselves.
+"""
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from engine import batch, columnar, read_as_of
+from engine.model import KeyedRow
+from engine.population import _open_tiers, generate
+
+REGIONS = ["national", "anhui", "ningxia", "yuxi"]
+SETTINGS = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                                                           HealthCheck.too_slow])
+
+
+def iso(day: dt.date) -> str:
+    return day.isoformat()
+
+
+def tiers_of(policy) -> list[str]:
+    tiers = {r.tier for v in policy.all_versions("contribution_tiers") for r in v.rows}
+    return [f"{t:.2f}" for t in sorted(tiers)]
+
+
+def table_keys(policy) -> list[str]:
+    return sorted({row.key for name in policy.definitions for v in policy.all_versions(name) for row in v.rows
+                   if isinstance(row, KeyedRow)})
+
+
+@st.composite
+def person(draw, policy):
+    """Mostly valid persons (so that the columns answer them), with rare shapes each path must refuse alike."""
+    birth = draw(st.dates(dt.date(1925, 1, 1), dt.date(1995, 12, 31)))
+    out: dict = {"id": draw(st.text("abc0123456789", min_size=1, max_size=6)), "birth_date": iso(birth)}
+    hukou = {}
+    for name, fact in policy.facts.items():
+        if name.startswith("hukou."):
+            # free-text facts (a county) take the keys of the policy's tables keyed by facts
+            choices = [c for c, _ in fact.choices] or table_keys(policy)
+            if choices:
+                hukou[name.split(".", 1)[1]] = draw(st.sampled_from(choices * 10 + ["nowhere"]))
+    if draw(st.integers(0, 30)) == 0:
+        hukou.popitem()
+    out["hukou"] = hukou
+    groups = []
+    for gid, group in policy.groups.items():
+        if draw(st.integers(0, 5)) == 0:
+            entry = {"id": gid, "from": iso(draw(st.dates(dt.date(2005, 1, 1), dt.date(2026, 12, 31))))}
+            if draw(st.integers(0, 9)) == 0:
+                entry["to"] = iso(draw(st.dates(dt.date(2010, 1, 1), dt.date(2030, 12, 31))))
+            if group.required_key:
+                entry[group.required_key] = draw(st.sampled_from(list(group.choices)))
+            groups.append(entry)
+    out["groups"] = groups
+    first, last = max(birth.year + 17, 2009), min(birth.year + 59, 2026)
+    records = []
+    years = draw(st.lists(st.integers(first, last), unique=True, max_size=15)) if first <= last else []
+    for year in years:
+        kind = draw(st.sampled_from(["regular"] * 9 + ["back_payment"]))
+        day = draw(st.dates(dt.date(year, 1, 1), dt.date(year, 12, 31)))
+        if kind == "back_payment":
+            day = draw(st.dates(dt.date(year + 1, 1, 1), dt.date(year + 3, 12, 31)))
+        open_tiers = [f"{t:.2f}" for t in _open_tiers(policy, out, day)] or ["100.00"]
+        record = {"year": year, "tier": draw(st.sampled_from(open_tiers)), "kind": kind, "date": iso(day)}
+        odd = draw(st.integers(0, 40))
+        if odd == 0:
+            record["tier"] = draw(st.sampled_from(["250.00", "100.5", "abc", "-100"]))
+        elif odd == 1:
+            del record["date"]  # undated: regular → 31 December; back payment → refused
+        elif odd == 2:
+            record["date"] = iso(dt.date(year + 1, 1, 15))  # a regular record dated in the wrong year
+        elif odd == 4:
+            record["date"] = f"{year}-02-30"  # not a calendar date
+        elif odd == 3:
+            record["collective"] = draw(st.sampled_from(["50.00", "0", "12.5"]))
+        records.append(record)
+    out["contributions"] = records
+    rare = draw(st.integers(0, 40))
+    if rare == 0:
+        out["death_date"] = iso(draw(st.dates(birth, dt.date(2026, 12, 31))))
+    elif rare == 1:
+        out["scheme_start_date"] = iso(draw(st.dates(dt.date(2009, 1, 1), dt.date(2015, 12, 31))))
+    elif rare == 3:
+        out["birth_date"] = draw(st.sampled_from(["1952-02-29", "1956-02-29", "1951-02-29", "1950-13-01"]))
+    elif rare == 2:
+        out["pension_start_date"] = iso(draw(st.dates(dt.date(2010, 1, 1), dt.date(2026, 12, 31))))
+    return out
+
+
+def both_paths(registry, region: str, as_of: str, persons: list[dict]):
+    chunk = batch.Chunk(1, items=list(enumerate(persons, start=1)))
+    fast, fast_totals = batch.evaluate_chunk(region, as_of, chunk, registry, "columns")
+    slow, slow_totals = batch.evaluate_chunk(region, as_of, chunk, registry, "interpreter")
+    return fast, fast_totals, slow, slow_totals
+
+
+def nonzero(totals: dict) -> dict:
+    return {c: {k: v for k, v in parts.items() if v or k == "total"} for c, parts in totals.items()}
+
+
+@pytest.mark.parametrize("region", REGIONS)
+def test_columns_equal_the_interpreter_on_random_persons(registry, region):
+    policy = registry.policy(region)
+
+    @SETTINGS
+    @given(persons=st.lists(person(policy), min_size=1, max_size=30),
+           as_of=st.dates(dt.date(2009, 1, 1), dt.date(2026, 12, 31)))
+    def check(persons, as_of):
+        fast, fast_totals, slow, slow_totals = both_paths(registry, region, iso(as_of), persons)
+        assert fast.to_pylist() == slow.to_pylist()
+        assert nonzero(fast_totals) == nonzero(slow_totals)
+
+    check()
+
+
+@pytest.mark.parametrize("region", REGIONS)
+@pytest.mark.parametrize("as_of", ["2012-06-30", "2014-12-31", "2019-07-01", "2026-06-01"])
+def test_columns_answer_a_generated_population_themselves(registry, region, as_of):
+    policy = registry.policy(region)
+    persons = list(generate(policy, 400, seed=5, as_of=read_as_of(as_of)))
+    result = columnar.evaluate_batch(policy, read_as_of(as_of), batch.as_table(list(enumerate(persons, start=1))))
+    assert result.fallback.sum() == 0, "the columns left common persons to the interpreter"
+    fast, _, slow, _ = both_paths(registry, region, as_of, persons)
+    assert fast.to_pylist() == slow.to_pylist()
+
+
+def test_rows_the_columns_do_not_take_are_the_interpreters(registry):
+    """A death, an invalid tier and a malformed date are answered (or refused) by the interpreter, in place."""
+    persons = [
+        {"id": "ok", "birth_date": "1950-03-01", "hukou": {"type": "rural"}, "groups": [], "contributions": []},
+        {"id": "died", "birth_date": "1950-03-01", "death_date": "2020-05-01", "contributions": []},
+        {"id": "tier", "birth_date": "1970-03-01", "contributions": [
+            {"year": 2020, "tier": "250.00", "kind": "regular", "date": "2020-03-01"}]},
+        {"id": "date", "birth_date": "1970-02-30", "contributions": []},
+    ]
+    policy = registry.policy("ningxia")
+    result = columnar.evaluate_batch(policy, read_as_of("2020-12-31"), batch.as_table(list(enumerate(persons, start=1))))
+    assert list(result.fallback) == [False, True, True, True]
+    fast, _, slow, _ = both_paths(registry, "ningxia", "2020-12-31", persons)
+    rows = fast.to_pylist()
+    assert rows == slow.to_pylist()
+    assert rows[1]["status"] == "deceased"
+    assert '"/person/contributions/0/tier"' in rows[2]["error"]
+    assert '"/person/birth_date"' in rows[3]["error"]
+
+
+def test_exact_fractions_round_half_up_like_decimal():
+    """Q.round_fen is Decimal's ROUND_HALF_UP at 0.01 for values on and beside the half-fen."""
+    import numpy as np
+
+    nums = np.array([5, 4, 6, -5, 139 * 50 + 69, 139 * 50 + 70, 0], dtype="int64")
+    q = columnar.Q(nums, 1000)  # thousandths of a yuan: 0.005 → 0.01
+    expected = [(Decimal(int(n)) / 1000).quantize(Decimal("0.01"), rounding="ROUND_HALF_UP") for n in nums]
+    assert [Decimal(int(f)) / 100 for f in q.fen_values()] == expected
