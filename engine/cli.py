@@ -261,6 +261,32 @@ def batch(region, as_of, source, target, workers, engine, scheduler, method, pol
 
 @main.command()
 @click.option("--region", required=True)
+@click.option("--as-of", "as_of", required=True)
+@click.argument("source", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("row", type=int)
+@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh")
+@click.option("--format", "fmt", type=click.Choice(["json", "text"]), default="text")
+@click.option("--policies", type=click.Path(exists=True, file_okay=False))
+def why(region, as_of, source, row, lang, fmt, policies) -> None:
+    """Explain one ROW of a population file (the row number of `jubao batch` output), with the interpreter."""
+    from engine import batch as batch_run
+
+    registry = _registry(policies)
+    person = next((p for number, p in batch_run.read_rows(source) if number == row), None)
+    try:
+        if person is None:
+            raise Problem(404, f"{source} has no row {row}", [FieldError("/row", "rows are numbered from 1")])
+        if isinstance(person, Problem):
+            raise person
+        result = _evaluate(registry, region, as_of, json.dumps(person, ensure_ascii=False, default=str), True, lang)
+    except Problem as problem:
+        _fail(problem, fmt)
+        return
+    click.echo(json.dumps(result, ensure_ascii=False, indent=2) if fmt == "json" else _text(result, lang))
+
+
+@main.command()
+@click.option("--region", required=True)
 @click.option("--size", type=int, required=True)
 @click.option("--seed", type=int, default=1, show_default=True)
 @click.option("--as-of", "as_of", default="2020-12-31", show_default=True)

@@ -50,16 +50,26 @@ def from_day_number(n: int) -> dt.date:
 
 # ── calendar on arrays of day numbers (engine.dates, vectorised) ─────────
 def ymd(days: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    d = days.astype("datetime64[D]")
-    months = d.astype("datetime64[M]")
-    y = months.astype("int64") // 12 + 1970
-    m = months.astype("int64") % 12 + 1
-    return y, m, (d - months.astype("datetime64[D]")).astype("int64") + 1
+    """Year, month, day of day numbers (proleptic Gregorian, in integer arithmetic: H. Hinnant's civil_from_days)."""
+    z = np.asarray(days, dtype="int64") + 719468
+    era = z // 146097
+    doe = z - era * 146097
+    yoe = (doe - doe // 1460 + doe // 36524 - doe // 146096) // 365
+    doy = doe - (365 * yoe + yoe // 4 - yoe // 100)
+    mp = (5 * doy + 2) // 153
+    d = doy - (153 * mp + 2) // 5 + 1
+    m = np.where(mp < 10, mp + 3, mp - 9)
+    return yoe + era * 400 + (m <= 2), m, d
 
 
 def from_ymd(y, m, d) -> np.ndarray:
-    months = (np.asarray(y, dtype="int64") - 1970) * 12 + np.asarray(m, dtype="int64") - 1
-    return months.astype("datetime64[M]").astype("datetime64[D]").astype("int64") + np.asarray(d, dtype="int64") - 1
+    """Day numbers of (year, month, day) arrays (days_from_civil)."""
+    y, m, d = (np.asarray(v, dtype="int64") for v in (y, m, d))
+    y = y - (m <= 2)
+    era = y // 400
+    yoe = y - era * 400
+    doy = (153 * np.where(m > 2, m - 3, m + 9) + 2) // 5 + d - 1
+    return era * 146097 + yoe * 365 + yoe // 4 - yoe // 100 + doy - 719468
 
 
 def _leap(y) -> np.ndarray:

@@ -6,6 +6,7 @@ both paths must produce the same output rows and the same totals. A person the c
 answered by the interpreter, so a second test checks that the columns answer the common shapes themselves.
 """
 import datetime as dt
+from pathlib import Path
 from decimal import Decimal
 
 import pytest
@@ -160,3 +161,40 @@ def test_exact_fractions_round_half_up_like_decimal():
     q = columnar.Q(nums, 1000)  # thousandths of a yuan: 0.005 → 0.01
     expected = [(Decimal(int(n)) / 1000).quantize(Decimal("0.01"), rounding="ROUND_HALF_UP") for n in nums]
     assert [Decimal(int(f)) / 100 for f in q.fen_values()] == expected
+
+
+def test_batch_files_are_identical_by_either_method_and_any_row_can_be_explained(registry, tmp_path):
+    import json
+    import subprocess
+    import sys
+
+    import pyarrow.parquet as pq
+
+
+    root = Path(__file__).resolve().parent.parent
+    source = tmp_path / "people.parquet"
+    run = lambda *a: subprocess.run([sys.executable, "-m", "engine.cli", *map(str, a)], capture_output=True,  # noqa
+                                    text=True, cwd=root, timeout=300)
+    assert run("population", "--region", "yuxi", "--size", 1500, "--seed", 3, "-o", source).returncode == 0
+    outputs = {}
+    for method in ("columns", "interpreter"):
+        summary = batch.run(registry, "yuxi", "2020-12-31", source, tmp_path / f"{method}.parquet", workers=2,
+                            method=method)
+        outputs[method] = (pq.read_table(tmp_path / f"{method}.parquet"), summary.lines())
+    assert outputs["columns"][0].equals(outputs["interpreter"][0])
+    assert outputs["columns"][1] == outputs["interpreter"][1]
+    row = outputs["columns"][0].to_pylist()[41]
+    why = run("why", "--region", "yuxi", "--as-of", "2020-12-31", source, row["row"], "--format", "json")
+    assert why.returncode == 0, why.stderr
+    result = json.loads(why.stdout)
+    assert result["monthly_pension"]["total"] == row["monthly_pension_total"]
+    assert result["explanation"]["source"]["file"].startswith("policies/")
+
+
+@given(st.dates(dt.date(1900, 1, 1), dt.date(2100, 12, 31)))
+def test_calendar_arithmetic_agrees_with_datetime(day):
+    import numpy as np
+
+    number = np.array([columnar.day_number(day)])
+    assert tuple(int(v[0]) for v in columnar.ymd(number)) == (day.year, day.month, day.day)
+    assert columnar.from_ymd(day.year, day.month, day.day) == number[0]

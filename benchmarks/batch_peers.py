@@ -1,0 +1,149 @@
+"""Population throughput and memory: jubao's column path against its interpreter and against peers.
+
+One run, one generated Ningxia population (2011 rules: tiers, subsidies, 2-yuan bonus, account/139),
+Parquet in and Parquet out, end to end (process start, reading, evaluating, writing). Peers, when
+installed (`bash benchmarks/peers/setup.sh`): an OpenFisca model and a plain-Python Decimal loop of the
+same rules (benchmarks/peers/). Peak memory is the summed RSS of the whole process tree, sampled.
+
+Run: .venv/bin/python benchmarks/batch_peers.py [--sizes 1000,100000,1000000] [--memory-rows 10000000]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import psutil
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+ROOT = Path(__file__).resolve().parent.parent
+PEERS = ROOT / "benchmarks" / "peers"
+PEER_PYTHON = PEERS / ".venv" / "bin" / "python"
+JUBAO = [sys.executable, "-m", "engine.cli"]
+AS_OF = "2018-12-31"
+BASE = 100_000  # persons generated; larger populations repeat them under new ids
+
+
+def population(folder: Path, size: int) -> Path:
+    path = folder / f"ningxia-{size}.parquet"
+    if path.exists():
+        return path
+    seed = folder / f"ningxia-seed-{min(size, BASE)}.parquet"
+    if not seed.exists():
+        subprocess.run([*JUBAO, "population", "--region", "ningxia", "--size", str(min(size, BASE)), "--seed", "1",
+                        "--as-of", AS_OF, "-o", str(seed)], check=True, cwd=ROOT, capture_output=True)
+    base = pq.read_table(seed)
+    with pq.ParquetWriter(str(path), base.schema) as writer:
+        written, copy = 0, 0
+        while written < size:
+            part = base.slice(0, min(base.num_rows, size - written))
+            ids = pc.binary_join_element_wise(part.column("id"), pa.scalar(f"-{copy}"), "")
+            writer.write_table(part.set_column(part.schema.get_field_index("id"), "id", ids))
+            written += part.num_rows
+            copy += 1
+    return path
+
+
+def measured(command: list[str]) -> tuple[float, float, str]:
+    """(seconds, peak summed RSS of the process tree in MiB, stdout)."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    peak = [0]
+
+    def sample() -> None:
+        try:
+            root = psutil.Process(proc.pid)
+            while proc.poll() is None:
+                try:
+                    total = sum(p.memory_info().rss for p in [root, *root.children(recursive=True)])
+                    peak[0] = max(peak[0], total)
+                except psutil.Error:
+                    pass
+                time.sleep(0.05)
+        except psutil.Error:
+            pass
+
+    thread = threading.Thread(target=sample, daemon=True)
+    thread.start()
+    out, _ = proc.communicate()
+    seconds = time.perf_counter() - start
+    thread.join()
+    if proc.returncode not in (0, 1):
+        raise RuntimeError(f"{command} failed with {proc.returncode}")
+    return seconds, peak[0] / 2**20, out
+
+
+def jubao_batch(source: Path, target: Path, method: str) -> tuple[float, float]:
+    seconds, peak, _ = measured([*JUBAO, "batch", "--region", "ningxia", "--as-of", AS_OF, str(source), str(target),
+                                 "--method", method])
+    return seconds, peak
+
+
+def peer(script: str, source: Path, target: Path) -> tuple[float, float] | None:
+    if not PEER_PYTHON.exists() or not (PEERS / script).exists():
+        return None
+    seconds, peak, _ = measured([str(PEER_PYTHON), str(PEERS / script), str(source), "--as-of", AS_OF,
+                                 "--out", str(target)])
+    return seconds, peak
+
+
+def single_person() -> dict:
+    """Median single-person latency in process (jubao), with and without the explanation."""
+    out = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "eval_latency.py"), "300"], cwd=ROOT,
+                         capture_output=True, text=True, check=True).stdout
+    return {line.split()[1] + " explain=" + line.split()[2]: float(line.split()[3])
+            for line in out.splitlines()[1:] if line.strip()}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="1000,100000,1000000")
+    parser.add_argument("--interpreter-max", type=int, default=100_000, help="largest size run on the interpreter")
+    parser.add_argument("--memory-rows", type=int, default=0, help="also run the column path on this many rows")
+    args = parser.parse_args()
+    folder = Path(os.environ.get("JUBAO_BENCH_DIR", tempfile.gettempdir())) / "jubao-bench"
+    folder.mkdir(parents=True, exist_ok=True)
+    sizes = [int(s) for s in args.sizes.split(",")]
+    print(f"cores: {os.cpu_count()}   population: Ningxia, as of {AS_OF}, Parquet → Parquet, end to end")
+    print(f"{'persons':>10} {'engine':<26} {'seconds':>9} {'persons/s':>11} {'peak MiB':>9} {'vs OpenFisca':>13}"
+          f" {'vs loop':>8}")
+    for size in sizes:
+        source = population(folder, size)
+        rows = {}
+        rows["jubao columns"] = jubao_batch(source, folder / "out-columns.parquet", "columns")
+        if size <= args.interpreter_max:
+            rows["jubao interpreter"] = jubao_batch(source, folder / "out-interpreter.parquet", "interpreter")
+        for name, script in (("OpenFisca (peers/)", "openfisca_ningxia.py"), ("Decimal loop (peers/)",
+                                                                                "reference_loop.py")):
+            result = peer(script, source, folder / f"out-{script}.parquet")
+            if result is not None:
+                rows[name] = result
+        openfisca = rows.get("OpenFisca (peers/)")
+        loop = rows.get("Decimal loop (peers/)")
+        for name, (seconds, peak) in rows.items():
+            rate = size / seconds
+            vs_of = f"{rate / (size / openfisca[0]):.1f}×" if openfisca else "—"
+            vs_loop = f"{rate / (size / loop[0]):.1f}×" if loop else "—"
+            print(f"{size:>10,} {name:<26} {seconds:>9.2f} {rate:>11,.0f} {peak:>9.0f} {vs_of:>13} {vs_loop:>8}")
+        if "jubao interpreter" in rows:
+            same = pq.read_table(folder / "out-columns.parquet").equals(pq.read_table(folder /
+                                                                                      "out-interpreter.parquet"))
+            print(f"{'':>10} columns and interpreter outputs identical: {same}")
+    if args.memory_rows:
+        source = population(folder, args.memory_rows)
+        seconds, peak = jubao_batch(source, folder / "out-memory.parquet", "columns")
+        print(f"memory: {args.memory_rows:,} persons in {seconds:.1f} s ({args.memory_rows / seconds:,.0f}/s), "
+              f"peak summed RSS {peak:,.0f} MiB")
+    print("single person, in process (median ms):", json.dumps(single_person()))
+
+
+if __name__ == "__main__":
+    main()
