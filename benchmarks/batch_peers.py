@@ -117,6 +117,8 @@ def main() -> None:
           f" {'vs loop':>8}")
     for size in sizes:
         source = population(folder, size)
+        for stale in folder.glob("out-*.parquet"):
+            stale.unlink()
         rows = {}
         rows["jubao columns"] = jubao_batch(source, folder / "out-columns.parquet", "columns")
         if size <= args.interpreter_max:
@@ -137,12 +139,24 @@ def main() -> None:
             same = pq.read_table(folder / "out-columns.parquet").equals(pq.read_table(folder /
                                                                                       "out-interpreter.parquet"))
             print(f"{'':>10} columns and interpreter outputs identical: {same}")
+        ours = pq.read_table(folder / "out-columns.parquet").select(["person_id", "monthly_pension_total",
+                                                                      "account_balance"])
+        for script in ("openfisca_ningxia.py", "reference_loop.py"):
+            theirs = folder / f"out-{script}.parquet"
+            if theirs.exists():
+                other = pq.read_table(theirs).select(["person_id", "monthly_pension_total", "account_balance"])
+                differ = sum(1 for a, b in zip(ours.to_pylist(), other.to_pylist()) if a != b)
+                print(f"{'':>10} {script}: {differ} of {size:,} persons differ from jubao (total and balance)")
     if args.memory_rows:
         source = population(folder, args.memory_rows)
         seconds, peak = jubao_batch(source, folder / "out-memory.parquet", "columns")
         print(f"memory: {args.memory_rows:,} persons in {seconds:.1f} s ({args.memory_rows / seconds:,.0f}/s), "
               f"peak summed RSS {peak:,.0f} MiB")
-    print("single person, in process (median ms):", json.dumps(single_person()))
+    print("single person, jubao in process (median ms):", json.dumps(single_person()))
+    if PEER_PYTHON.exists():
+        out = subprocess.run([str(PEER_PYTHON), str(PEERS / "openfisca_ningxia.py"), str(population(folder, 1000)),
+                              "--single", "200"], cwd=ROOT, capture_output=True, text=True, check=True).stdout
+        print("single person, OpenFisca:", out.strip())
 
 
 if __name__ == "__main__":

@@ -308,6 +308,8 @@ def run(registry: Registry, region: str, as_of_text: str, source: Path, target: 
         policy = registry.policy(region)
     except PolicyError as exc:
         raise Problem(422, f"the policy of '{region}' does not check clean: {exc}") from None
+    import pyarrow.compute as pc
+
     read_as_of(as_of_text)
     component_ids = list(policy.components)
     size = COLUMN_CHUNK if method == "columns" else CHUNK
@@ -321,7 +323,7 @@ def run(registry: Registry, region: str, as_of_text: str, source: Path, target: 
         for table, chunk_totals in chunks:
             writer.write(table)
             rows += table.num_rows
-            errors += sum(1 for e in table.column("error").to_pylist() if e)
+            errors += pc.sum(pc.not_equal(table.column("error"), "")).as_py() or 0
             totals = merge_totals(totals, chunk_totals)
             if progress is not None:
                 progress(table.num_rows)

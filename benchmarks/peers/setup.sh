@@ -1,0 +1,6 @@
+#!/usr/bin/env bash
+# The benchmark's peers live in their own venv: OpenFisca pins its own numpy and must not touch jubao's.
+set -euo pipefail
+cd "$(dirname "$0")"
+python3 -m venv .venv
+.venv/bin/pip install -q -r requirements.txt
