@@ -63,7 +63,10 @@ class FieldError:
 
 TITLES = {
     400: "请求格式错误 Malformed request",
+    401: "需要登录 Authentication required",
+    403: "无权操作 Forbidden",
     404: "未知地区 Unknown region",
+    409: "冲突 Conflict",
     413: "请求过大 Request too large",
     422: "请求内容无效 Invalid request",
 }
@@ -72,10 +75,11 @@ TITLES = {
 class Problem(Exception):
     """A bad request, rendered as an RFC 9457 problem object."""
 
-    def __init__(self, status: int, detail: str, errors: list[FieldError] | None = None):
+    def __init__(self, status: int, detail: str, errors: list[FieldError] | None = None, extra: dict | None = None):
         self.status = status
         self.detail = detail
         self.errors = list(errors or [])
+        self.extra = dict(extra or {})  # more members of the problem object (RFC 9457 allows extensions)
         super().__init__(detail)
 
     def as_dict(self) -> dict:
@@ -85,6 +89,7 @@ class Problem(Exception):
             "status": self.status,
             "detail": self.detail,
             "errors": [e.as_dict() for e in self.errors],
+            **self.extra,
         }
 
 

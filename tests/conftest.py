@@ -1,4 +1,5 @@
 import datetime as dt
+import os
 import json
 from pathlib import Path
 
@@ -24,3 +25,34 @@ def determine(registry):
         return evaluate(policy, read_person(policy, json.loads(json.dumps(person)), day), day, explain, lang)
 
     return run
+
+
+def fresh_database(url: str) -> str:
+    """Drop jubao's tables so that a shared server database (PostgreSQL in CI) starts empty for each test."""
+    import sqlalchemy as sa
+
+    from web.decisions import METADATA
+    import web.store  # noqa: F401  (its tables join METADATA)
+
+    engine = sa.create_engine(url)
+    METADATA.drop_all(engine)
+    engine.dispose()
+    return url
+
+
+PG_URL = os.environ.get("JUBAO_TEST_POSTGRES_URL")
+
+
+def database_kinds():
+    """SQLite always; PostgreSQL when JUBAO_TEST_POSTGRES_URL is set — and CI must set it."""
+    import os
+
+    yield "sqlite"
+    if PG_URL:
+        yield "postgresql"
+    elif os.environ.get("CI"):
+        raise RuntimeError("CI must run the database tests on PostgreSQL: set JUBAO_TEST_POSTGRES_URL")
+
+
+def database_url(kind: str, tmp_path) -> str:
+    return fresh_database(PG_URL) if kind == "postgresql" else f"sqlite:///{tmp_path / 'jubao.sqlite3'}"

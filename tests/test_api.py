@@ -1,29 +1,20 @@
 """The HTTP API of contract.md: endpoints, errors, batch, check, OpenAPI conformance, decision log."""
 import json
-import os
 from pathlib import Path
 
 import jsonschema
 import pytest
 
+from conftest import database_kinds, database_url as url_for
 from web import create_app
 
 ROOT = Path(__file__).resolve().parent.parent
 MINGGUANG = json.loads((ROOT / "examples" / "anhui-mingguang.json").read_text(encoding="utf-8"))
-PG_URL = os.environ.get("JUBAO_TEST_POSTGRES_URL")
 
 
-def databases():
-    yield "sqlite"
-    if PG_URL:
-        yield "postgresql"
-    elif os.environ.get("CI"):
-        raise RuntimeError("CI must run the decision-log tests on PostgreSQL: set JUBAO_TEST_POSTGRES_URL")
-
-
-@pytest.fixture(params=list(databases()))
+@pytest.fixture(params=list(database_kinds()))
 def app(request, tmp_path):
-    url = PG_URL if request.param == "postgresql" else f"sqlite:///{tmp_path / 'jubao.sqlite3'}"
+    url = url_for(request.param, tmp_path)
     return create_app({"data_dir": tmp_path, "database_url": url, "max_body": 200_000, "max_batch": 5})
 
 

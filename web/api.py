@@ -20,7 +20,10 @@ FAR_FUTURE = dt.date(9999, 12, 31)
 
 
 def registry() -> Registry:
-    return current_app.extensions["jubao.registry"]
+    """The live policies, taken once per request so that a request never mixes two versions."""
+    if "registry" not in g:
+        g.registry = current_app.extensions["jubao.live"].current()
+    return g.registry
 
 
 def decision_log():
@@ -113,8 +116,10 @@ def _determine(policy: Policy, region: str, as_of: dt.date, person_json: dict, p
 @api.post("/v1/regions/<region>/entitlements")
 def entitlements(region: str):
     policy = region_policy(region)
-    body, type_errors, errors = _object_body({"as_of", "person", "explain"})
+    body, type_errors, errors = _object_body({"as_of", "person", "explain", "decided_on"})
     as_of = _as_of(body, type_errors, errors)
+    if body.get("decided_on") is not None:
+        policy = _policy_decided_on(region, body["decided_on"], type_errors, errors) or policy
     explain = body.get("explain")
     if explain is not None and not isinstance(explain, bool):
         type_errors.append(FieldError("/explain", "expected true or false"))
@@ -128,6 +133,26 @@ def entitlements(region: str):
         person = _person(policy, value, as_of, "/person", type_errors, errors)
     _raise_if(type_errors, errors)
     return json_response(_determine(policy, region, as_of, body["person"], person, bool(explain)))
+
+
+def _policy_decided_on(region: str, value, type_errors: list, errors: list) -> Policy | None:
+    """The region's policy as it was live at the end of `decided_on` (the second time axis)."""
+    if not isinstance(value, str):
+        type_errors.append(FieldError("/decided_on", "expected a date string YYYY-MM-DD"))
+        return None
+    try:
+        day = read_as_of(value, "/decided_on")
+    except Problem as problem:
+        errors.extend(problem.errors)
+        return None
+    if day > dt.date.today():
+        errors.append(FieldError("/decided_on", f"{day} is in the future; leave decided_on out for today's rules"))
+        return None
+    try:
+        return current_app.extensions["jubao.live"].registry_on(day).policy(region)
+    except Problem as problem:
+        errors.extend(problem.errors)
+        return None
 
 
 @api.post("/v1/regions/<region>/entitlements/batch")
@@ -277,7 +302,7 @@ def decision(decision_id: str):
 
 
 def stored_decision(decision_id: str, lang: str = "zh") -> dict:
-    """A stored determination, with its explanation re-rendered when its policy version is live."""
+    """A stored determination, re-evaluated with the policy version it was made with and compared with today's."""
     log = decision_log()
     stored = log.get(decision_id) if log is not None and re.fullmatch(r"[0-9a-f]{12,40}", decision_id) else None
     if stored is None:
@@ -287,17 +312,46 @@ def stored_decision(decision_id: str, lang: str = "zh") -> dict:
     result["decided_at"] = stored["created_at"].isoformat() if stored["created_at"] else None
     result["policy_version"] = stored["policy_version"]
     region = stored["region"]
-    policy = registry().policy(region) if region in registry().sources else None
-    if policy is not None and policy.digest == stored["policy_version"]:
-        as_of = read_as_of(stored["request"]["as_of"])
-        person = read_person(policy, stored["request"]["person"], as_of)
-        result["explanation"] = evaluate(policy, person, as_of, explain=True, lang=lang)["explanation"]
+    request_body = stored["request"]
+    then = _policy_of_version(region, stored["policy_version"])
+    if then is not None:
+        result["explanation"] = _redo(then, request_body, lang, explain=True)["explanation"]
     else:
         result["explanation"] = None
-        result["explanation_unavailable"] = ("the policy version of this decision is no longer live; "
-                                             "its explanation needs that version")
-    result["request"] = stored["request"]
+        result["explanation_unavailable"] = "the policy version of this decision is not in the policy store"
+    now = registry().policy(region) if region in registry().sources else None
+    if now is not None:
+        today = _redo(now, request_body, lang, explain=False)
+        result["today"] = {"policy_version": now.digest, "same": now.digest == stored["policy_version"],
+                           "differences": _differences(stored["result"], today)}
+    result["request"] = request_body
     return result
+
+
+def _policy_of_version(region: str, policy_version: str) -> Policy | None:
+    current = registry()
+    if region in current.sources and current.policy(region).digest == policy_version:
+        return current.policy(region)
+    rebuilt = current_app.extensions["jubao.live"].registry_of(region, policy_version)
+    return rebuilt.policy(region) if rebuilt is not None else None
+
+
+def _redo(policy: Policy, body: dict, lang: str, explain: bool) -> dict:
+    as_of = read_as_of(body["as_of"])
+    return evaluate(policy, read_person(policy, body["person"], as_of), as_of, explain=explain, lang=lang)
+
+
+def _differences(then: dict, now: dict) -> list[dict]:
+    """Figures that differ between the stored result and today's policy: total, components, account."""
+    def figures(result: dict) -> dict:
+        out = {"status": result["status"], "monthly_pension.total": result["monthly_pension"]["total"],
+               "account.balance": result["account"]["balance"]}
+        for c in result["monthly_pension"]["components"]:
+            out[f"monthly_pension.{c['id']}"] = c["amount"]
+        return out
+
+    a, b = figures(then), figures(now)
+    return [{"field": k, "then": a.get(k), "now": b.get(k)} for k in sorted(set(a) | set(b)) if a.get(k) != b.get(k)]
 
 
 @api.get("/healthz")

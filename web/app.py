@@ -14,7 +14,10 @@ from werkzeug.exceptions import HTTPException
 from engine import PolicyError, Problem, Registry
 from web.api import api, json_response, problem_response
 from web.pages import pages
-from web.decisions import DecisionLog
+from web.decisions import DecisionLog, make_engine
+from web.lifecycle import lifecycle
+from web.live import LivePolicies
+from web.store import Store
 from web.openapi import openapi_document
 from web.settings import Settings
 
@@ -29,19 +32,35 @@ def create_app(overrides: dict | None = None, registry: Registry | None = None) 
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body
     app.config["JUBAO_MAX_BATCH"] = settings.max_batch
     app.config["JUBAO_SETTINGS"] = settings
-    app.extensions["jubao.registry"] = registry = registry or Registry(settings.policy_dir)
-    for region in registry.regions:
-        registry.diagnostics(region)  # prepare once, evaluate many: parse and check every region now
+    app.secret_key = settings.secret_key()
+    if settings.database_url.startswith("sqlite"):
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+    engine = make_engine(settings.database_url)
+    store = app.extensions["jubao.store"] = Store(engine)
+    live = app.extensions["jubao.live"] = LivePolicies(store, settings.policy_dir)
+    # The policy folder seeds the store; from then on the store's live versions are what is served.
+    live.seed(registry or Registry(settings.policy_dir))
+    live.current()  # prepare once, evaluate many: parse and check every region now
     if settings.decision_log:
-        if settings.database_url.startswith("sqlite"):
-            settings.data_dir.mkdir(parents=True, exist_ok=True)
-        app.extensions["jubao.decisions"] = DecisionLog(settings.database_url)
+        app.extensions["jubao.decisions"] = DecisionLog(engine)
+    engine.dispose()  # no pooled connection may cross a fork of the server
+    if settings.query_auth == "token":
+        api.before_request(_reader_token_required)
     app.register_blueprint(api)
+    app.register_blueprint(lifecycle)
     app.register_blueprint(pages)
     app.add_url_rule("/openapi.json", "openapi", lambda: json_response(openapi_document(app)))
     _error_handlers(app)
     _access_log(app)
     return app
+
+
+def _reader_token_required():
+    """JUBAO_QUERY_AUTH=token: entitlements and stored decisions need a signed-in user (any role)."""
+    from web.auth import require_user
+
+    if "/entitlements" in request.path or request.path.startswith("/v1/decisions/"):
+        require_user()
 
 
 def _error_handlers(app: Flask) -> None:

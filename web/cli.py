@@ -32,3 +32,49 @@ def serve(host: str, port: int, workers: int | None, threads: int) -> None:
     app = create_app()
     click.echo(f"jubao serving on http://{host}:{port}/  (data: {app.config['JUBAO_SETTINGS'].database_url})")
     Server().run()
+
+
+@click.group()
+def users() -> None:
+    """Users of the API and pages: add (prints a new token once) and revoke."""
+
+
+@users.command("add")
+@click.argument("name")
+@click.option("--role", required=True, type=click.Choice(["reader", "caseworker", "officer", "reviewer", "admin"]))
+@click.option("--region", "regions", multiple=True, help="a region an officer may change (repeat for several)")
+def users_add(name: str, role: str, regions: tuple[str, ...]) -> None:
+    """Add NAME with a role; prints its token once (only a hash of it is stored)."""
+    store, registry = _store()
+    unknown = [r for r in regions if r not in registry.regions]
+    if unknown:
+        raise click.UsageError(f"unknown region(s) {', '.join(unknown)}; known: {', '.join(registry.regions)}")
+    if role == "officer" and not regions:
+        raise click.UsageError("an officer needs at least one --region")
+    try:
+        token = store.add_user(name, role, list(regions))
+    except Exception as exc:  # the name is taken by an active user
+        raise click.UsageError(f"cannot add '{name}': {type(exc).__name__} (revoke the existing user first)") from None
+    click.echo(token)
+
+
+@users.command("revoke")
+@click.argument("name")
+def users_revoke(name: str) -> None:
+    """Revoke NAME's token at once."""
+    store, _ = _store()
+    if not store.revoke_user(name):
+        raise click.UsageError(f"no active user '{name}'")
+    click.echo(f"revoked {name}")
+
+
+def _store():
+    from engine import Registry
+    from web.decisions import make_engine
+    from web.settings import Settings
+    from web.store import Store
+
+    settings = Settings.load()
+    if settings.database_url.startswith("sqlite"):
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+    return Store(make_engine(settings.database_url)), Registry(settings.policy_dir)

@@ -35,16 +35,21 @@ def _dumps(obj) -> str:
     return json.dumps(obj, ensure_ascii=False)
 
 
+def make_engine(url: str) -> sa.Engine:
+    """One engine for the decision log and the policy store: SQLite (WAL, waits on locks) or PostgreSQL."""
+    kwargs = {"json_serializer": _dumps, "pool_pre_ping": True}
+    if url.startswith("sqlite"):
+        kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
+    engine = sa.create_engine(url, **kwargs)
+    if url.startswith("sqlite"):
+        sa.event.listen(engine, "connect", _sqlite_pragmas)
+    return engine
+
+
 class DecisionLog:
-    def __init__(self, url: str):
-        kwargs = {"json_serializer": _dumps, "pool_pre_ping": True}
-        if url.startswith("sqlite"):
-            kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
-        self.engine = sa.create_engine(url, **kwargs)
-        if url.startswith("sqlite"):
-            sa.event.listen(self.engine, "connect", _sqlite_pragmas)
+    def __init__(self, url_or_engine):
+        self.engine = make_engine(url_or_engine) if isinstance(url_or_engine, str) else url_or_engine
         METADATA.create_all(self.engine)
-        self.engine.dispose()  # no pooled connection may cross a fork of the server
 
     def record(self, region: str, policy_version: str, as_of: str, request: dict, result: dict) -> str:
         decision_id = new_id()

@@ -116,7 +116,7 @@ REGION = [{"name": "region", "in": "path", "required": True,
 
 
 def openapi_document(app: Flask) -> dict:
-    registry = app.extensions["jubao.registry"]
+    registry = app.extensions["jubao.live"].current()
     person = person_schema(registry.policy("national"))
     person.pop("$schema", None)
     person["properties"]["hukou"] = {"anyOf": [{"type": "object", "additionalProperties": False, "properties": {

@@ -4,10 +4,11 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from flask import Blueprint, abort, render_template, request
+from flask import Blueprint, abort, redirect, render_template, request, session
 
 from engine import Problem, keywords
 from web.api import registry, stored_decision
+from web.auth import csrf_token, current_user, sign_in, store
 from web.highlight import highlight_line
 from web.i18n import translator
 
@@ -21,7 +22,42 @@ def _lang() -> str:
 def _render(template: str, **context):
     lang = _lang()
     regions = [(r, registry().policy(r).labels.zh or r) for r in registry().regions]
-    return render_template(template, t=translator(lang), lang=lang, regions=regions, **context)
+    return render_template(template, t=translator(lang), lang=lang, regions=regions, user=_user(),
+                           csrf=csrf_token(), **context)
+
+
+def _user():
+    try:
+        return current_user() if "Authorization" not in request.headers else None
+    except Problem:
+        return None
+
+
+@pages.route("/login", methods=["GET", "POST"])
+def login():
+    """Sign in with a user name and the token `jubao users add` printed; the session then carries a CSRF token."""
+    error = None
+    if request.method == "POST":
+        user = sign_in(request.form.get("name", ""), request.form.get("token", ""))
+        if user is not None:
+            store().audit(user.name, "login", None, None, request.remote_addr, {})
+            target = request.args.get("next", "/policies/")
+            return redirect(target if target.startswith("/") and not target.startswith("//") else "/", 303)
+        error = True
+    return _render("login.html", error=error), (401 if error else 200)
+
+
+@pages.post("/logout")
+def logout():
+    if request.form.get("csrf") == csrf_token():
+        session.clear()
+    return redirect("/", 303)
+
+
+@pages.get("/policies/<region>/versions")
+def policy_versions(region: str):
+    _region_or_404(region)
+    return _render("policy_versions.html", region=region, versions=store().versions(region))
 
 
 def _region_or_404(region: str):

@@ -18,6 +18,20 @@ class Settings:
     max_body: int = 10 * 1024 * 1024
     max_batch: int = 1000
     decision_log: bool = True
+    query_auth: str = "open"  # open | token: whether queries need a reader token
+
+    def secret_key(self) -> str:
+        """Signs session cookies: JUBAO_SECRET_KEY, else a random key kept in the data folder."""
+        if os.environ.get("JUBAO_SECRET_KEY"):
+            return os.environ["JUBAO_SECRET_KEY"]
+        path = self.data_dir / "secret_key"
+        if not path.exists():
+            import secrets
+
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            path.write_text(secrets.token_urlsafe(48), encoding="utf-8")
+            path.chmod(0o600)
+        return path.read_text(encoding="utf-8").strip()
 
     @classmethod
     def load(cls, overrides: dict | None = None) -> "Settings":
@@ -29,6 +43,7 @@ class Settings:
         env = {
             "policy_dir": "JUBAO_POLICY_DIR", "data_dir": "JUBAO_DATA_DIR", "database_url": "JUBAO_DATABASE_URL",
             "max_body": "JUBAO_MAX_BODY", "max_batch": "JUBAO_MAX_BATCH", "decision_log": "JUBAO_DECISION_LOG",
+            "query_auth": "JUBAO_QUERY_AUTH",
         }
         for key, var in env.items():
             if os.environ.get(var):
@@ -42,4 +57,5 @@ class Settings:
             max_body=int(values.get("max_body", 10 * 1024 * 1024)),
             max_batch=int(values.get("max_batch", 1000)),
             decision_log=str(values.get("decision_log", "true")).lower() not in ("0", "false", "no", "off"),
+            query_auth=str(values.get("query_auth", "open")),
         )

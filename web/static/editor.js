@@ -76,6 +76,21 @@
     if (e.key === "Tab" && !e.shiftKey) { e.preventDefault(); document.execCommand("insertText", false, "  "); }
   });
 
+  const submit = document.getElementById("submit-draft");
+  if (submit) submit.addEventListener("click", async () => {
+    const state = document.getElementById("draft-state");
+    state.textContent = "…";
+    const csrf = document.querySelector('meta[name="csrf-token"]').content;
+    const message = document.getElementById("draft-message").value;
+    const response = await fetch("/v1/regions/" + region + "/drafts", { method: "POST", headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf }, body: JSON.stringify({ files: allFiles(), message: message }) });
+    const data = await response.json();
+    if (!response.ok) { state.textContent = data.detail || String(response.status); return; }
+    state.innerHTML = "";
+    const link = document.createElement("a");
+    link.href = "/policies/" + region + "/versions";
+    link.textContent = (zh ? "草稿 " : "Draft ") + data.draft_id + (data.ok ? (zh ? " 已保存：检查通过、测试通过，等待审核" : " saved: checks clean, tests pass — waiting for review") : (zh ? " 已保存但有问题：不能批准" : " saved with problems: it cannot be approved"));
+    state.appendChild(link);
+  });
   document.getElementById("run-tests").addEventListener("click", async () => {
     const out = document.getElementById("tests");
     out.innerHTML = '<p class="busy">' + (zh ? "正在运行测试用例…" : "Running test cases…") + "</p>";

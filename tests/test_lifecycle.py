@@ -1,0 +1,345 @@
+"""Policy lifecycle: drafts, review and publish, rollback, access control, audit, two time axes, concurrency, faults.
+
+Every test runs on SQLite and, when JUBAO_TEST_POSTGRES_URL is set (always in CI), on PostgreSQL.
+"""
+import datetime as dt
+import json
+import logging
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from conftest import database_kinds, database_url as url_for
+from web import create_app
+from web.store import LIVE_HISTORY, Store
+
+ROOT = Path(__file__).resolve().parent.parent
+PENSION = (ROOT / "policies" / "ningxia" / "pension.policy").read_text(encoding="utf-8")
+PART_LINE = '  from 2020-01-01  90.00  cite 宁夏扶贫概况 provisional "2020 年 1 月第 7 次提标"\n'
+OLD_PERSON = {"birth_date": "1940-06-01", "hukou": {"type": "rural"}, "contributions": []}
+AS_OF_2027 = "2027-02-01"  # aged 86: central 163 + Ningxia part + 30 (80+)
+
+
+def with_2027_part(amount: str) -> str:
+    """Ningxia's basic part raised from 2027-01-01: a change no existing test case covers, so tests pass."""
+    assert PART_LINE in PENSION
+    return PENSION.replace(PART_LINE, PART_LINE.replace("from 2020-01-01", "from 2020-01-01 until 2026-12-31") +
+                           f"  from 2027-01-01  {amount}  cite 宁夏扶贫概况 provisional \"拟提标\"\n")
+
+
+@pytest.fixture(params=list(database_kinds()))
+def database_url(request, tmp_path):
+    return url_for(request.param, tmp_path)
+
+
+@pytest.fixture
+def app(database_url, tmp_path):
+    return create_app({"data_dir": tmp_path, "database_url": database_url})
+
+
+@pytest.fixture
+def users(app):
+    store = app.extensions["jubao.store"]
+    made = {}
+    for key, role, regions in [("reader", "reader", []), ("caseworker", "caseworker", []),
+                               ("officer_anhui", "officer", ["anhui"]), ("officer", "officer", ["ningxia"]),
+                               ("reviewer", "reviewer", []), ("admin", "admin", [])]:
+        name = f"{key}-{uuid.uuid4().hex[:6]}"
+        made[key] = (name, store.add_user(name, role, regions))
+    return made
+
+
+def auth(users, key):
+    return {"Authorization": f"Bearer {users[key][1]}"} if key in users else {}
+
+
+def post(client, path, body=None, headers=None):
+    return client.post(path, data=json.dumps(body or {}, ensure_ascii=False), content_type="application/json",
+                       headers=headers or {})
+
+
+def total(client, **extra):
+    r = post(client, "/v1/regions/ningxia/entitlements", {"as_of": AS_OF_2027, "person": OLD_PERSON, **extra})
+    assert r.status_code == 200, (r.get_json()["detail"], r.get_json()["errors"])
+    return r.get_json()
+
+
+def draft(client, users, amount, key="officer", message="提标"):
+    r = post(client, "/v1/regions/ningxia/drafts", {"files": {"pension.policy": with_2027_part(amount)},
+                                                   "message": message}, auth(users, key))
+    assert r.status_code == 201, r.get_json()
+    return r.get_json()
+
+
+def test_draft_review_publish_and_rollback(app, users):
+    client = app.test_client()
+    before = total(client)
+    assert before["monthly_pension"]["total"] == "283.00"  # 163 + 90 + 30
+    d = draft(client, users, "110.00")
+    assert d["ok"] and d["diagnostics"] == [] and d["tests"]["failed"] == 0 and d["tests"]["passed"] >= 40
+    assert total(client)["monthly_pension"]["total"] == "283.00"  # a draft changes nothing live
+    r = post(client, f"/v1/drafts/{d['draft_id']}/approve", headers=auth(users, "reviewer"))
+    assert r.status_code == 200, r.get_json()
+    published = r.get_json()
+    assert published["live"] and published["region"] == "ningxia"
+    after = total(client)
+    assert after["monthly_pension"]["total"] == "303.00"  # 163 + 110 + 30, at once
+    assert after["policy_version"] == published["policy_version"] != before["policy_version"]
+    listed = client.get("/v1/regions/ningxia/versions").get_json()
+    assert [v["live"] for v in listed][:2] == [True, False]
+    assert listed[0]["approved_by"] == users["reviewer"][0] and listed[0]["author"] == users["officer"][0]
+    r = post(client, "/v1/regions/ningxia/rollback", {"policy_version": before["policy_version"]},
+             auth(users, "reviewer"))
+    assert r.status_code == 200, r.get_json()
+    assert total(client)["monthly_pension"]["total"] == "283.00"
+    actions = [a["action"] for a in app.extensions["jubao.store"].audit_rows()]
+    assert {"seed", "user-add", "draft", "publish", "rollback"} <= set(actions)
+
+
+def test_a_failing_draft_never_goes_live(app, users):
+    client = app.test_client()
+    live_before = total(client)["policy_version"]
+    broken = PENSION.replace(PART_LINE, PART_LINE.replace("90.00", "95.00"))  # the officer cases expect 90
+    r = post(client, "/v1/regions/ningxia/drafts", {"files": {"pension.policy": broken}, "message": "x"},
+             auth(users, "officer"))
+    d = r.get_json()
+    assert r.status_code == 201 and not d["ok"] and d["tests"]["failed"] > 0
+    r = post(client, f"/v1/drafts/{d['draft_id']}/approve", headers=auth(users, "reviewer"))
+    assert r.status_code == 409
+    assert r.get_json()["tests"]["failures"][0]["region"] == "ningxia"
+    syntax = post(client, "/v1/regions/ningxia/drafts", {"files": {"pension.policy": PENSION + "\nvalue x = \n"}},
+                  auth(users, "officer")).get_json()
+    assert not syntax["ok"] and syntax["diagnostics"][0]["line"] > 1
+    assert post(client, f"/v1/drafts/{syntax['draft_id']}/approve", headers=auth(users, "reviewer")).status_code == 409
+    assert total(client)["policy_version"] == live_before
+
+
+ROLE_TABLE = {  # expected status per role and write endpoint (the closing note prints this table)
+    "drafts": {"none": 401, "bad token": 401, "reader": 403, "caseworker": 403, "officer_anhui": 403,
+               "officer": 201, "reviewer": 403, "admin": 201},
+    "approve": {"none": 401, "bad token": 401, "reader": 403, "caseworker": 403, "officer_anhui": 403,
+                "officer": 403, "admin": 200},
+    "rollback": {"none": 401, "bad token": 401, "reader": 403, "caseworker": 403, "officer_anhui": 403,
+                 "officer": 403, "reviewer": 200, "admin": 200},
+}
+
+
+def headers_for(users, key):
+    if key == "none":
+        return {}
+    if key == "bad token":
+        return {"Authorization": "Bearer not-a-token"}
+    return auth(users, key)
+
+
+def test_each_role_against_each_write_endpoint(app, users):
+    client = app.test_client()
+    seen = {}
+    for key, expected in ROLE_TABLE["drafts"].items():
+        r = post(client, "/v1/regions/ningxia/drafts", {"files": {"pension.policy": with_2027_part("100.00")}},
+                 headers_for(users, key))
+        seen[("drafts", key)] = r.status_code
+        assert r.status_code == expected, (key, r.get_json())
+    d = draft(client, users, "105.00")  # authored by the Ningxia officer
+    for key, expected in ROLE_TABLE["approve"].items():
+        r = post(client, f"/v1/drafts/{d['draft_id']}/approve", headers=headers_for(users, key))
+        seen[("approve", key)] = r.status_code
+        assert r.status_code == expected, (key, r.get_json())
+    seed = client.get("/v1/regions/ningxia/versions").get_json()[-1]["policy_version"]
+    for key, expected in ROLE_TABLE["rollback"].items():
+        r = post(client, "/v1/regions/ningxia/rollback", {"policy_version": seed}, headers_for(users, key))
+        seen[("rollback", key)] = r.status_code
+        assert r.status_code == expected, (key, r.get_json())
+    print("\nrole × endpoint:", json.dumps({f"{e} {k}": v for (e, k), v in seen.items()}))
+
+
+def test_bad_file_names_and_hostile_strings(app, users):
+    client = app.test_client()
+    r = post(client, "/v1/regions/ningxia/drafts", {"files": {"../evil.policy": "x", "a/b.policy": "y"}},
+             auth(users, "officer"))
+    assert r.status_code == 422
+    assert sorted(e["pointer"] for e in r.get_json()["errors"]) == ["/files/..~1evil.policy", "/files/a~1b.policy"]
+    hostile = "'; DROP TABLE policy_versions; -- \" OR 1=1 <script>"
+    d = draft(client, users, "101.00", message=hostile)
+    listed = client.get("/v1/regions/ningxia/versions").get_json()
+    assert any(v["message"] == hostile for v in listed) and d["draft_id"]
+    store = app.extensions["jubao.store"]
+    token = store.add_user(hostile, "reader", [])
+    assert store.user_by_token(token).name == hostile
+    assert store.integrity() == []
+    assert post(client, "/v1/regions/ningxia/rollback", {"policy_version": hostile},
+                auth(users, "reviewer")).status_code == 422
+
+
+def test_tokens_are_stored_hashed_and_never_logged(app, users, database_url):
+    records = []
+    handler = logging.Handler()
+    handler.emit = records.append
+    logging.getLogger("jubao.access").addHandler(handler)
+    try:
+        client = app.test_client()
+        draft(client, users, "102.00")
+        client.get("/v1/regions/ningxia/versions", headers=auth(users, "reader"))
+    finally:
+        logging.getLogger("jubao.access").removeHandler(handler)
+    text = " ".join(r.getMessage() for r in records)
+    assert records and all(token not in text for _, token in users.values())
+    engine = sa.create_engine(database_url)
+    with engine.connect() as conn:
+        dumped = " ".join(str(row) for row in conn.execute(sa.text("SELECT * FROM users")))
+    engine.dispose()
+    assert all(token not in dumped for _, token in users.values())
+    store = app.extensions["jubao.store"]
+    name, token = users["reader"]
+    store.revoke_user(name)
+    r = app.test_client().get("/v1/regions/ningxia/versions")
+    assert r.status_code == 200  # reading the list needs no token
+    r = post(app.test_client(), "/v1/regions/ningxia/drafts", {"files": {}}, {"Authorization": f"Bearer {token}"})
+    assert r.status_code == 401
+
+
+def test_browser_session_writes_need_the_csrf_token(app, users):
+    client = app.test_client()
+    name, token = users["officer"]
+    r = client.post("/login", data={"name": name, "token": token})
+    assert r.status_code in (302, 303)
+    body = {"files": {"pension.policy": with_2027_part("103.00")}}
+    assert post(client, "/v1/regions/ningxia/drafts", body).status_code == 403
+    page = client.get("/policies/ningxia/edit").get_data(as_text=True)
+    csrf = page.split('name="csrf-token" content="', 1)[1].split('"', 1)[0]
+    assert post(client, "/v1/regions/ningxia/drafts", body, {"X-CSRF-Token": csrf}).status_code == 201
+    assert post(client, "/v1/regions/ningxia/drafts", body, {"X-CSRF-Token": csrf + "x"}).status_code == 403
+
+
+def test_decisions_two_time_axes(app, users, database_url):
+    client = app.test_client()
+    old = total(client)
+    d = draft(client, users, "110.00")
+    post(client, f"/v1/drafts/{d['draft_id']}/approve", headers=auth(users, "reviewer"))
+    stored = client.get(f"/v1/decisions/{old['decision_id']}").get_json()
+    assert stored["policy_version"] == old["policy_version"] and stored["explanation"]["value"] == "283.00"
+    assert stored["today"]["same"] is False
+    assert {"field": "monthly_pension.total", "then": "283.00", "now": "303.00"} in stored["today"]["differences"]
+    # Backdate the two publishes to read the rules "as decided on" a past day.
+    engine = sa.create_engine(database_url)
+    with engine.begin() as conn:
+        rows = conn.execute(sa.select(LIVE_HISTORY.c.id, LIVE_HISTORY.c.region).order_by(LIVE_HISTORY.c.id)).all()
+        for row in rows:
+            last = row.id == max(r.id for r in rows if r.region == row.region)
+            since = dt.datetime(2026, 6 if last and row.region == "ningxia" else 1, 1, tzinfo=dt.timezone.utc)
+            conn.execute(LIVE_HISTORY.update().where(LIVE_HISTORY.c.id == row.id).values(since=since))
+    engine.dispose()
+    assert total(client, decided_on="2026-03-01")["monthly_pension"]["total"] == "283.00"
+    assert total(client, decided_on="2026-07-01")["monthly_pension"]["total"] == "303.00"
+    r = post(client, "/v1/regions/ningxia/entitlements", {"as_of": AS_OF_2027, "person": OLD_PERSON,
+                                                          "decided_on": "2025-12-31"})
+    assert r.status_code == 422 and r.get_json()["errors"][0]["pointer"] == "/decided_on"
+
+
+def test_publishing_while_serving(app, users):
+    """Every answer comes from exactly one complete version; no errors; every answer is in the decision log."""
+    client = app.test_client()
+    a = draft(client, users, "110.00")
+    b = draft(client, users, "120.00")
+    reviewer = auth(users, "reviewer")
+    versions = {}
+    for d, figure in ((a, "303.00"), (b, "313.00")):
+        versions[post(client, f"/v1/drafts/{d['draft_id']}/approve", headers=reviewer)
+                 .get_json()["policy_version"]] = figure
+    log = app.extensions["jubao.decisions"]
+    rows_before = log.count()
+    stop = threading.Event()
+    answers, failures = [], []
+
+    def query():
+        c = app.test_client()
+        while not stop.is_set():
+            r = post(c, "/v1/regions/ningxia/entitlements", {"as_of": AS_OF_2027, "person": OLD_PERSON})
+            if r.status_code != 200:
+                failures.append(r.status_code)
+                continue
+            body = r.get_json()
+            answers.append((body["policy_version"], body["monthly_pension"]["total"]))
+
+    threads = [threading.Thread(target=query) for _ in range(4)]
+    for t in threads:
+        t.start()
+    publishes = 0
+    for version in list(versions) * 4:
+        assert post(client, "/v1/regions/ningxia/rollback", {"policy_version": version}, reviewer).status_code == 200
+        publishes += 1
+    stop.set()
+    for t in threads:
+        t.join()
+    assert not failures
+    assert answers and all(versions[v] == figure for v, figure in answers)
+    assert log.count() - rows_before == len(answers)
+    print(f"\npublishes {publishes}, answers {len(answers)}, errors {len(failures)}, "
+          f"decision rows lost {len(answers) - (log.count() - rows_before)}")
+
+
+PUBLISH_LOOP = """
+import sys
+from pathlib import Path
+from web.decisions import make_engine
+from web.live import LivePolicies
+from web.store import Store
+from engine import Registry
+root = Path(sys.argv[2])
+store = Store(make_engine(sys.argv[1]))
+live = LivePolicies(store, root / "policies")
+live.seed(Registry(root / "policies"))
+ids = sys.argv[3:]
+print("ready", flush=True)
+while True:
+    for version_id in ids:
+        live.publish(version_id, "fault-test", None, action="rollback")
+"""
+
+
+def test_killed_in_the_middle_of_publishing(app, users, database_url, tmp_path):
+    client = app.test_client()
+    ids = []
+    for amount in ("110.00", "120.00"):
+        d = draft(client, users, amount)
+        post(client, f"/v1/drafts/{d['draft_id']}/approve", headers=auth(users, "reviewer"))
+        ids.append(d["draft_id"])
+    script = tmp_path / "publish_loop.py"
+    script.write_text(PUBLISH_LOOP, encoding="utf-8")
+    for delay in (0.7, 1.3, 2.1):
+        proc = subprocess.Popen([sys.executable, str(script), database_url, str(ROOT), *ids], cwd=ROOT,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                env={**os.environ, "PYTHONPATH": str(ROOT)})
+        assert proc.stdout.readline().strip() == "ready", proc.stderr.read()
+        time.sleep(delay)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        store = Store(sa.create_engine(database_url))
+        assert store.integrity() == []
+        assert store.live()["ningxia"] in ids
+        store.engine.dispose()
+    restarted = create_app({"data_dir": tmp_path, "database_url": database_url})
+    assert total(restarted.test_client())["monthly_pension"]["total"] in ("303.00", "313.00")
+
+
+def test_users_command_prints_a_token_once_and_revokes(tmp_path):
+    env = {**os.environ, "JUBAO_DATA_DIR": str(tmp_path)}
+    run = lambda *a: subprocess.run([sys.executable, "-m", "engine.cli", "users", *a], capture_output=True,  # noqa
+                                    text=True, cwd=ROOT, env=env, timeout=120)
+    added = run("add", "li", "--role", "officer", "--region", "ningxia")
+    assert added.returncode == 0, added.stderr
+    token = added.stdout.strip()
+    assert len(token) > 30
+    app = create_app({"data_dir": tmp_path})
+    assert app.extensions["jubao.store"].user_by_token(token).regions == ("ningxia",)
+    assert run("add", "wang", "--role", "officer").returncode != 0  # an officer needs a region
+    assert run("revoke", "li").returncode == 0
+    assert app.extensions["jubao.store"].user_by_token(token) is None

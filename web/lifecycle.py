@@ -1,0 +1,109 @@
+"""Policy lifecycle endpoints (contract.md): drafts, review and publish, versions, rollback."""
+from __future__ import annotations
+
+import re
+
+from flask import Blueprint, current_app, request
+
+from engine import Problem
+from engine.errors import FieldError, pointer
+from web.api import _object_body, json_response, registry
+from web.auth import require_user, store
+from web.live import LivePolicies, own_files
+
+lifecycle = Blueprint("lifecycle", __name__)
+FILE_NAME = re.compile(r"^[\w\-]+\.policy$")
+MAX_MESSAGE = 2000
+
+
+def live() -> LivePolicies:
+    return current_app.extensions["jubao.live"]
+
+
+def _region(region: str) -> None:
+    if region not in registry().sources:
+        raise Problem(404, f"unknown region '{region}'; known regions: {', '.join(registry().regions)}")
+
+
+def _draft_body() -> tuple[dict, str]:
+    body, type_errors, errors = _object_body({"files", "message"})
+    files = body.get("files")
+    if not isinstance(files, dict) or not files:
+        (type_errors if files is not None and not isinstance(files, dict) else errors).append(
+            FieldError("/files", "files is required: an object {\"name.policy\": \"source…\"}"))
+        files = {}
+    for name, text in files.items():
+        where = pointer("files", name)
+        if not FILE_NAME.match(name):
+            errors.append(FieldError(where, f"'{name}' is not a policy file name: letters, digits, - and _ "
+                                            "followed by .policy, no folders"))
+        if not isinstance(text, str):
+            type_errors.append(FieldError(where, "expected the file's text as a string"))
+    message = body.get("message", "")
+    if not isinstance(message, str):
+        type_errors.append(FieldError("/message", "expected a string"))
+    elif len(message) > MAX_MESSAGE:
+        errors.append(FieldError("/message", f"at most {MAX_MESSAGE} characters"))
+    if type_errors:
+        raise Problem(400, "some values have the wrong JSON type", type_errors)
+    if errors:
+        raise Problem(422, "the draft is not valid", errors)
+    return files, message
+
+
+@lifecycle.post("/v1/regions/<region>/drafts")
+def create_draft(region: str):
+    user = require_user()
+    _region(region)
+    if not user.may_draft(region):
+        raise Problem(403, f"{user.name} ({user.role}) may not write drafts for '{region}'")
+    files, message = _draft_body()
+    merged = {**own_files(registry(), region), **files}  # files not sent stay as they are live
+    assessment = live().assess(region, merged)
+    draft_id = store().add_version(region, merged, assessment.bases, assessment.policy_version or "",
+                                   user.name, message, parent=store().live().get(region),
+                                   remote=request.remote_addr)
+    return json_response({"draft_id": draft_id, "ok": assessment.ok, "diagnostics": assessment.diagnostics,
+                          "tests": assessment.tests}, 201)
+
+
+@lifecycle.post("/v1/drafts/<draft_id>/approve")
+def approve(draft_id: str):
+    user = require_user()
+    version = store().version(draft_id) if re.fullmatch(r"[0-9a-f]{12,40}", draft_id) else None
+    if version is None or version["status"] != "draft":
+        raise Problem(404, f"no draft '{draft_id}' waiting for review")
+    if not user.may_review():
+        raise Problem(403, f"{user.name} ({user.role}) may not approve drafts: reviewers and admins do")
+    if version["author"] == user.name:
+        raise Problem(403, "a draft needs a second person: its author may not approve it")
+    return json_response(live().publish(draft_id, user.name, request.remote_addr))
+
+
+@lifecycle.get("/v1/regions/<region>/versions")
+def versions(region: str):
+    _region(region)
+    rows = store().versions(region)
+    return json_response([{"version_id": r["id"], "policy_version": r["policy_version"], "status": r["status"],
+                           "author": r["author"], "approved_by": r["approved_by"],
+                           "time": (r["approved_at"] or r["created_at"]).isoformat(), "message": r["message"],
+                           "live": r["live"]} for r in rows])
+
+
+@lifecycle.post("/v1/regions/<region>/rollback")
+def rollback(region: str):
+    user = require_user()
+    _region(region)
+    if not user.may_review():
+        raise Problem(403, f"{user.name} ({user.role}) may not roll back: reviewers and admins do")
+    body, type_errors, errors = _object_body({"policy_version"})
+    wanted = body.get("policy_version")
+    if not isinstance(wanted, str):
+        raise Problem(422, "policy_version is required", [FieldError("/policy_version", "a policy_version "
+                                                                     "from GET /v1/regions/{region}/versions")])
+    target = next((r for r in store().versions(region) if r["status"] == "published" and
+                   wanted in (r["policy_version"], r["id"])), None)
+    if target is None:
+        raise Problem(422, "no published version with that policy_version", [FieldError(
+            "/policy_version", f"'{wanted}' is not a published version of {region}")])
+    return json_response(live().publish(target["id"], user.name, request.remote_addr, action="rollback"))

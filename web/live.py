@@ -1,0 +1,159 @@
+"""The live policies every request reads, built from the store; drafts assessed; publishing and rollback.
+
+Each request takes one Registry (`current()`), so it sees one complete set of versions. A publish in any
+process changes the store's live pointers; every process notices on its next request and swaps in a
+freshly built Registry in one assignment.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from pathlib import Path
+
+import attrs
+
+from engine import Problem, Registry, load_cases, run_case
+from engine.errors import FieldError
+from web.store import Store
+
+SEED_AUTHOR = "policies/"  # versions read from the policy folder on disk
+
+
+def display_name(region: str, name: str) -> str:
+    return f"policies/{region}/{name}"
+
+
+def own_files(registry: Registry, region: str) -> dict[str, str]:
+    return {name.rsplit("/", 1)[-1]: src.text for name, src in registry.sources[region].items()}
+
+
+@attrs.frozen
+class Assessment:
+    ok: bool
+    diagnostics: list
+    tests: dict
+    policy_version: str | None
+    bases: dict
+
+
+class LivePolicies:
+    def __init__(self, store: Store, policy_dir: Path):
+        self.store = store
+        self.policy_dir = Path(policy_dir)
+        self._lock = threading.Lock()
+        self._state: tuple[dict, Registry] | None = None
+        self._publishing = threading.Lock()
+        self._built: dict[tuple, Registry] = {}  # past version sets, for decisions re-evaluated or decided on a day
+
+    # ── reading ────────────────────────────────────────────────────────────
+    def current(self) -> Registry:
+        live = self.store.live()
+        state = self._state
+        if state is None or state[0] != live:
+            with self._lock:
+                state = self._state
+                if state is None or state[0] != live:
+                    state = (live, self.build(live))
+                    self._state = state
+        return state[1]
+
+    def build(self, versions: dict[str, str]) -> Registry:
+        sources = {}
+        for region, version_id in versions.items():
+            files = self.store.version(version_id)["files"]
+            sources[region] = {display_name(region, n): t for n, t in files.items()}
+        registry = Registry.from_sources(sources, self.policy_dir)
+        for region in registry.regions:
+            registry.diagnostics(region)  # parse and check once, before any request uses it
+        return registry
+
+    def registry_on(self, day: dt.date) -> Registry:
+        """The registry as it was live at the end of `day` (decisions 'as decided on' that day)."""
+        versions = self.store.live_on(day)
+        if not versions:
+            first = self.store.first_live()
+            raise Problem(422, "no policy version was live on that day", [FieldError(
+                "/decided_on", f"the policy store starts on {first.date() if first else 'no date'}")])
+        return self._remembered(tuple(sorted(versions.items())), lambda: self.build(versions))
+
+    def _remembered(self, key: tuple, make) -> Registry:
+        if key not in self._built:
+            if len(self._built) >= 16:
+                self._built.pop(next(iter(self._built)))
+            self._built[key] = make()
+        return self._built[key]
+
+    def registry_of(self, region: str, policy_version: str) -> Registry | None:
+        """The registry a stored decision was made with (its region's files and its bases' files then)."""
+        version = self.store.version_by_digest(region, policy_version)
+        if version is None:
+            return None
+        sources = {b: {display_name(b, n): t for n, t in files.items()} for b, files in version["bases"].items()}
+        sources[region] = {display_name(region, n): t for n, t in version["files"].items()}
+        return self._remembered(("digest", region, policy_version),
+                                lambda: Registry.from_sources(sources, self.policy_dir))
+
+    # ── seeding from disk ──────────────────────────────────────────────────
+    def seed(self, disk: Registry) -> None:
+        """Regions on disk that the store lacks, or whose live version came from disk and changed there, are published."""
+        live = self.store.live()
+        for region in disk.regions:
+            files = own_files(disk, region)
+            current = self.store.version(live[region]) if region in live else None
+            if current is not None and (current["files"] == files or current["author"] != SEED_AUTHOR):
+                continue
+            policy = disk.policy(region)
+            bases = {b: own_files(disk, b) for b in policy.chain[1:]}
+            version_id = self.store.add_version(region, files, bases, policy.digest, SEED_AUTHOR,
+                                                "read from the policy folder", status="published",
+                                                parent=current["id"] if current else None)
+            self.store.publish(version_id, SEED_AUTHOR, policy.digest, bases, action="seed")
+
+    # ── drafts and publishing ──────────────────────────────────────────────
+    def assess(self, region: str, files: dict[str, str]) -> Assessment:
+        """Check `files` as the region's new text with the other regions as live, and run the tests it affects."""
+        base = self.current()
+        sources = base.texts()
+        sources[region] = {display_name(region, n): t for n, t in files.items()}
+        registry = Registry.from_sources(sources, self.policy_dir)
+        diagnostics = [d for r in registry.regions for d in registry.diagnostics(r)
+                       if r == region or region in _chain(registry, r)]
+        tests = {"passed": 0, "failed": 0, "failures": []}
+        policy_version, bases = None, {}
+        if not diagnostics:
+            policy = registry.policy(region)
+            policy_version = policy.digest
+            bases = {b: own_files(registry, b) for b in policy.chain[1:]}
+            for r in registry.regions:
+                if r != region and region not in registry.policy(r).chain:
+                    continue
+                cases = load_cases(self.policy_dir / r, r, self.policy_dir.parent)
+                for outcome in (run_case(registry.policy(r), case) for case in cases):
+                    if outcome.passed:
+                        tests["passed"] += 1
+                    else:
+                        tests["failed"] += 1
+                        tests["failures"].append({"region": r, "case": outcome.case.name, "file": outcome.case.file,
+                                                  "line": outcome.case.line, "failures": list(outcome.failures)})
+        return Assessment(not diagnostics and not tests["failed"], [d.as_dict() for d in diagnostics], tests,
+                          policy_version, bases)
+
+    def publish(self, version_id: str, by: str, remote: str | None, action: str = "publish") -> dict:
+        """Re-assess against today's live bases and, if clean, make it live; 409 with the reasons otherwise."""
+        with self._publishing:  # one publish at a time per process; the store transaction guards across processes
+            version = self.store.version(version_id)
+            assessment = self.assess(version["region"], version["files"])
+            if not assessment.ok:
+                raise Problem(409, "the version does not check clean or its tests fail; nothing was published",
+                              extra={"diagnostics": assessment.diagnostics, "tests": assessment.tests})
+            self.store.publish(version_id, by, assessment.policy_version, assessment.bases, remote, action)
+        self.current()
+        return {"region": version["region"], "policy_version": assessment.policy_version, "live": True,
+                "version_id": version_id}
+
+
+def _chain(registry: Registry, region: str) -> tuple[str, ...]:
+    try:
+        return registry.policy(region).chain
+    except Exception:  # a region that does not check has no chain to follow
+        return (region,)
