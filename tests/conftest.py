@@ -1,6 +1,6 @@
 import datetime as dt
-import os
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -45,8 +45,6 @@ PG_URL = os.environ.get("JUBAO_TEST_POSTGRES_URL")
 
 def database_kinds():
     """SQLite always; PostgreSQL when JUBAO_TEST_POSTGRES_URL is set — and CI must set it."""
-    import os
-
     yield "sqlite"
     if PG_URL:
         yield "postgresql"
