@@ -343,3 +343,17 @@ def test_users_command_prints_a_token_once_and_revokes(tmp_path):
     assert run("add", "wang", "--role", "officer").returncode != 0  # an officer needs a region
     assert run("revoke", "li").returncode == 0
     assert app.extensions["jubao.store"].user_by_token(token) is None
+
+
+def test_export_writes_the_live_files_back(app, users, tmp_path):
+    client = app.test_client()
+    d = draft(client, users, "110.00")
+    post(client, f"/v1/drafts/{d['draft_id']}/approve", headers=auth(users, "reviewer"))
+    out = tmp_path / "exported"
+    url = str(app.extensions["jubao.store"].engine.url.render_as_string(hide_password=False))
+    run = subprocess.run([sys.executable, "-m", "engine.cli", "policies", "export", str(out)], capture_output=True,
+                         text=True, cwd=ROOT, env={**os.environ, "JUBAO_DATABASE_URL": url}, timeout=120)
+    assert run.returncode == 0, run.stderr
+    assert (out / "ningxia" / "pension.policy").read_text(encoding="utf-8") == with_2027_part("110.00")
+    assert (out / "anhui" / "pension.policy").read_text(encoding="utf-8") == \
+        (ROOT / "policies" / "anhui" / "pension.policy").read_text(encoding="utf-8")

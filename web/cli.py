@@ -78,3 +78,22 @@ def _store():
     if settings.database_url.startswith("sqlite"):
         settings.data_dir.mkdir(parents=True, exist_ok=True)
     return Store(make_engine(settings.database_url)), Registry(settings.policy_dir)
+
+
+@click.group("policies")
+def policies_cmd() -> None:
+    """The policy store: export the live versions back to a folder (so git stays a way to work)."""
+
+
+@policies_cmd.command("export")
+@click.argument("folder", type=click.Path(file_okay=False, path_type=__import__("pathlib").Path))
+def policies_export(folder) -> None:
+    """Write every region's live files to FOLDER/<region>/<name>.policy (test cases are not in the store)."""
+    store, _ = _store()
+    written = 0
+    for region, files in sorted(store.live_files().items()):
+        (folder / region).mkdir(parents=True, exist_ok=True)
+        for name, text in files.items():
+            (folder / region / name).write_text(text, encoding="utf-8")
+            written += 1
+    click.echo(f"wrote {written} files for {len(store.live_files())} regions to {folder}")

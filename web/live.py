@@ -105,7 +105,7 @@ class LivePolicies:
             policy = disk.policy(region)
             bases = {b: own_files(disk, b) for b in policy.chain[1:]}
             version_id = self.store.add_version(region, files, bases, policy.digest, SEED_AUTHOR,
-                                                "read from the policy folder", status="published",
+                                                "读自 policies/ 目录 (read from the policy folder)", status="published",
                                                 parent=current["id"] if current else None)
             self.store.publish(version_id, SEED_AUTHOR, policy.digest, bases, action="seed")
 
