@@ -98,6 +98,8 @@ def _problem(*statuses: int) -> dict:
     return {str(s): {"description": {400: "malformed JSON or a value of the wrong JSON type",
                                      404: "unknown region or decision", 413: "body over the limit",
                                      422: "well-formed but invalid: every offending field by JSON pointer",
+                                     401: "no valid bearer token", 403: "the role or region does not allow it",
+                                     409: "the version does not check clean or its tests fail",
                                      503: "policy not loadable"}.get(s, "error"),
                      "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}}
             for s in statuses}
@@ -111,6 +113,10 @@ def _json_body(schema: dict) -> dict:
     return {"required": True, "content": {"application/json": {"schema": schema}}}
 
 
+BEARER = [{"bearer": []}]
+PUBLISHED = {"type": "object", "required": ["region", "policy_version", "live"],
+             "properties": {"region": {"type": "string"}, "policy_version": {"type": "string"},
+                            "live": {"const": True}, "version_id": {"type": "string"}}}
 REGION = [{"name": "region", "in": "path", "required": True,
            "schema": {"type": "string", "enum": ["national", "anhui", "ningxia", "yuxi"]}}]
 
@@ -142,7 +148,7 @@ def openapi_document(app: Flask) -> dict:
             "parameters": REGION,
             "requestBody": _json_body({"type": "object", "additionalProperties": False, "required": ["as_of", "person"],
                                        "properties": {"as_of": DATE, "person": ref("Person"),
-                                                      "explain": {"type": "boolean"}}}),
+                                                      "explain": {"type": "boolean"}, "decided_on": DATE}}),
             "responses": {**_ok(ref("Determination")), **_problem(400, 404, 413, 422)}}},
         "/v1/regions/{region}/entitlements/batch": {"post": {
             "operationId": "determineBatch",
@@ -168,6 +174,31 @@ def openapi_document(app: Flask) -> dict:
             "operationId": "getDecision", "summary": "A stored determination with its explanation re-rendered",
             "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}],
             "responses": {**_ok(ref("Determination")), **_problem(404)}}},
+        "/v1/regions/{region}/drafts": {"post": {
+            "operationId": "createDraft", "summary": "Save a draft (officer of the region); checked and tested at once",
+            "security": BEARER, "parameters": REGION,
+            "requestBody": _json_body({"type": "object", "additionalProperties": False, "required": ["files"],
+                                       "properties": {"files": {"type": "object", "additionalProperties": {
+                                           "type": "string"}}, "message": {"type": "string"}}}),
+            "responses": {"201": {"description": "saved", "content": {"application/json": {"schema": {
+                "type": "object", "required": ["draft_id", "ok", "diagnostics", "tests"]}}}},
+                **_problem(400, 401, 403, 404, 413, 422)}}},
+        "/v1/drafts/{id}/approve": {"post": {
+            "operationId": "approveDraft", "summary": "Approve and publish a draft (a reviewer other than its author)",
+            "security": BEARER,
+            "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}],
+            "responses": {**_ok(PUBLISHED), **_problem(401, 403, 404, 409)}}},
+        "/v1/regions/{region}/versions": {"get": {
+            "operationId": "listVersions", "summary": "Every version and draft of a region, newest first",
+            "parameters": REGION, "responses": {**_ok({"type": "array", "items": {"type": "object", "required": [
+                "policy_version", "author", "approved_by", "time", "message", "live"]}}), **_problem(404)}}},
+        "/v1/regions/{region}/rollback": {"post": {
+            "operationId": "rollback", "summary": "Publish an earlier version again (reviewer)",
+            "security": BEARER, "parameters": REGION,
+            "requestBody": _json_body({"type": "object", "additionalProperties": False,
+                                       "required": ["policy_version"],
+                                       "properties": {"policy_version": {"type": "string"}}}),
+            "responses": {**_ok(PUBLISHED), **_problem(400, 401, 403, 404, 409, 413, 422)}}},
         "/healthz": {"get": {"operationId": "health", "summary": "Liveness",
                              "responses": _ok({"type": "object", "required": ["status"]})}},
         "/readyz": {"get": {"operationId": "ready", "summary": "Readiness: policies check, database reachable",
@@ -178,4 +209,5 @@ def openapi_document(app: Flask) -> dict:
     return {"openapi": "3.1.0",
             "info": {"title": "jubao 居保 API", "version": "1.0.0",
                      "description": "Entitlements of the urban-rural residents' basic pension, with explanations."},
-            "paths": paths, "components": {"schemas": schemas}}
+            "paths": paths, "components": {"schemas": schemas, "securitySchemes": {
+                "bearer": {"type": "http", "scheme": "bearer", "description": "a token from `jubao users add`"}}}}
