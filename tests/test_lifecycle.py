@@ -228,6 +228,7 @@ def test_decisions_two_time_axes(app, users, database_url):
     assert stored["policy_version"] == old["policy_version"] and stored["explanation"]["value"] == "283.00"
     assert stored["today"]["same"] is False
     assert {"field": "monthly_pension.total", "then": "283.00", "now": "303.00"} in stored["today"]["differences"]
+    assert "宁夏基础养老金 from 2027-01-01: added 110.00" in stored["today"]["rule_changes"]
     # Backdate the two publishes to read the rules "as decided on" a past day.
     engine = sa.create_engine(database_url)
     with engine.begin() as conn:
@@ -357,3 +358,16 @@ def test_export_writes_the_live_files_back(app, users, tmp_path):
     assert (out / "ningxia" / "pension.policy").read_text(encoding="utf-8") == with_2027_part("110.00")
     assert (out / "anhui" / "pension.policy").read_text(encoding="utf-8") == \
         (ROOT / "policies" / "anhui" / "pension.policy").read_text(encoding="utf-8")
+
+
+def test_diff_between_versions_as_text_and_in_rule_terms(app, users):
+    client = app.test_client()
+    seed = client.get("/v1/regions/ningxia/versions").get_json()[0]
+    d = draft(client, users, "110.00")
+    r = client.get(f"/v1/regions/ningxia/diff?from={seed['policy_version']}&to={d['draft_id']}")
+    assert r.status_code == 200
+    body = r.get_json()
+    assert "+  from 2027-01-01  110.00" in body["text"] and body["text"].count("\n-") == 1
+    assert body["changes"] == ["宁夏基础养老金 from 2020-01-01: until open → 2026-12-31",
+                               "宁夏基础养老金 from 2027-01-01: added 110.00"]
+    assert client.get("/v1/regions/ningxia/diff?from=nope").status_code == 422

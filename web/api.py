@@ -10,6 +10,7 @@ from flask import Blueprint, Response, current_app, g, request
 
 from engine import PolicyError, Problem, Registry, check_texts, evaluate, load_cases, policy_from_texts, read_as_of, \
     read_person, run_case
+from engine.changes import rule_changes
 from engine.errors import FieldError, pointer
 from engine.model import UNCONFIRMED, Policy
 from web.schema import person_schema
@@ -323,7 +324,8 @@ def stored_decision(decision_id: str, lang: str = "zh") -> dict:
     if now is not None:
         today = _redo(now, request_body, lang, explain=False)
         result["today"] = {"policy_version": now.digest, "same": now.digest == stored["policy_version"],
-                           "differences": _differences(stored["result"], today)}
+                           "differences": _differences(stored["result"], today),
+                           "rule_changes": rule_changes(then, now) if then is not None else None}
     result["request"] = request_body
     return result
 

@@ -5,7 +5,10 @@ import re
 
 from flask import Blueprint, current_app, request
 
+import difflib
+
 from engine import Problem
+from engine.changes import rule_changes
 from engine.errors import FieldError, pointer
 from web.api import _object_body, json_response, registry
 from web.auth import require_user, store
@@ -107,3 +110,35 @@ def rollback(region: str):
         raise Problem(422, "no published version with that policy_version", [FieldError(
             "/policy_version", f"'{wanted}' is not a published version of {region}")])
     return json_response(live().publish(target["id"], user.name, request.remote_addr, action="rollback"))
+
+
+@lifecycle.get("/v1/regions/<region>/diff")
+def diff(region: str):
+    """Two versions compared: a unified diff of the files and the changes in rule terms (default `to`: live)."""
+    _region(region)
+    versions = store().versions(region)
+
+    def find(key: str | None, name: str) -> dict:
+        if key is None and name == "to":
+            return next(v for v in versions if v["live"])
+        found = next((v for v in versions if key in (v["id"], v["policy_version"])), None)
+        if found is None:
+            raise Problem(422, f"no version '{key}' of {region}", [FieldError(
+                f"/{name}", "a version_id or policy_version from GET /v1/regions/{region}/versions")])
+        return found
+
+    if not request.args.get("from"):
+        raise Problem(422, "from is required", [FieldError("/from", "the older version (query ?from=…)")])
+    old, new = find(request.args.get("from"), "from"), find(request.args.get("to"), "to")
+    text = []
+    for name in sorted(set(old["files"]) | set(new["files"])):
+        text.extend(difflib.unified_diff(old["files"].get(name, "").splitlines(keepends=True),
+                                         new["files"].get(name, "").splitlines(keepends=True),
+                                         f"{old['id']}/{name}", f"{new['id']}/{name}"))
+    try:
+        changes = rule_changes(live().registry_of_version(old).policy(region),
+                               live().registry_of_version(new).policy(region))
+    except Exception:  # a draft that does not check has no rules to compare; the text diff still shows it
+        changes = None
+    return json_response({"region": region, "from": old["id"], "to": new["id"], "text": "".join(text),
+                          "changes": changes})

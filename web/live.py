@@ -86,11 +86,14 @@ class LivePolicies:
     def registry_of(self, region: str, policy_version: str) -> Registry | None:
         """The registry a stored decision was made with (its region's files and its bases' files then)."""
         version = self.store.version_by_digest(region, policy_version)
-        if version is None:
-            return None
+        return self.registry_of_version(version) if version is not None else None
+
+    def registry_of_version(self, version: dict) -> Registry:
+        """A stored version (draft or published) with the bases it was checked against."""
+        region, policy_version = version["region"], version["id"]
         sources = {b: {display_name(b, n): t for n, t in files.items()} for b, files in version["bases"].items()}
         sources[region] = {display_name(region, n): t for n, t in version["files"].items()}
-        return self._remembered(("digest", region, policy_version),
+        return self._remembered(("version", region, policy_version),
                                 lambda: Registry.from_sources(sources, self.policy_dir))
 
     # ── seeding from disk ──────────────────────────────────────────────────

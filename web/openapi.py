@@ -192,6 +192,13 @@ def openapi_document(app: Flask) -> dict:
             "operationId": "listVersions", "summary": "Every version and draft of a region, newest first",
             "parameters": REGION, "responses": {**_ok({"type": "array", "items": {"type": "object", "required": [
                 "policy_version", "author", "approved_by", "time", "message", "live"]}}), **_problem(404)}}},
+        "/v1/regions/{region}/diff": {"get": {
+            "operationId": "diffVersions", "summary": "Two versions compared: unified text diff and rule changes",
+            "parameters": REGION + [
+                {"name": "from", "in": "query", "required": True, "schema": {"type": "string"}},
+                {"name": "to", "in": "query", "required": False, "schema": {"type": "string"}}],
+            "responses": {**_ok({"type": "object", "required": ["region", "from", "to", "text", "changes"]}),
+                          **_problem(404, 422)}}},
         "/v1/regions/{region}/rollback": {"post": {
             "operationId": "rollback", "summary": "Publish an earlier version again (reviewer)",
             "security": BEARER, "parameters": REGION,
