@@ -315,10 +315,11 @@ def test_killed_in_the_middle_of_publishing(app, users, database_url, tmp_path):
         ids.append(d["draft_id"])
     script = tmp_path / "publish_loop.py"
     script.write_text(PUBLISH_LOOP, encoding="utf-8")
-    for delay in (0.7, 1.3, 2.1):
+    # Each publish holds its transaction open for 0.4 s half-way through, so most kills land inside one.
+    for delay in (0.5, 0.9, 1.4, 2.0):
         proc = subprocess.Popen([sys.executable, str(script), database_url, str(ROOT), *ids], cwd=ROOT,
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                                env={**os.environ, "PYTHONPATH": str(ROOT)})
+                                env={**os.environ, "PYTHONPATH": str(ROOT), "JUBAO_FAULT_PAUSE_IN_PUBLISH": "0.4"})
         assert proc.stdout.readline().strip() == "ready", proc.stderr.read()
         time.sleep(delay)
         proc.send_signal(signal.SIGKILL)
@@ -326,6 +327,13 @@ def test_killed_in_the_middle_of_publishing(app, users, database_url, tmp_path):
         store = Store(sa.create_engine(database_url))
         assert store.integrity() == []
         assert store.live()["ningxia"] in ids
+        with store.engine.connect() as conn:
+            published = conn.execute(sa.select(sa.func.count()).select_from(LIVE_HISTORY)).scalar()
+            half = conn.execute(sa.text("SELECT count(*) FROM policy_versions v JOIN policy_live l "
+                                        "ON l.region = v.region WHERE v.status = 'draft' AND l.version_id = v.id")).scalar()
+        assert half == 0
+        print(f"\nkilled after {delay} s: {published} publishes in the history, integrity clean, "
+              f"live {store.live()['ningxia'] == ids[0] and 'first' or 'second'} version")
         store.engine.dispose()
     restarted = create_app({"data_dir": tmp_path, "database_url": database_url})
     assert total(restarted.test_client())["monthly_pension"]["total"] in ("303.00", "313.00")

@@ -9,7 +9,9 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import os
 import secrets
+import time
 
 import attrs
 import sqlalchemy as sa
@@ -18,6 +20,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from web.decisions import METADATA, new_id
 
 JSON = sa.JSON().with_variant(JSONB(), "postgresql")
+FAULT_PAUSE = float(os.environ.get("JUBAO_FAULT_PAUSE_IN_PUBLISH", "0") or 0)
 ROLES = ("reader", "caseworker", "officer", "reviewer", "admin")
 
 VERSIONS = sa.Table(
@@ -147,6 +150,8 @@ class Store:
             if row["status"] == "draft":
                 values.update(status="published", approved_by=by, approved_at=now())
             conn.execute(VERSIONS.update().where(VERSIONS.c.id == version_id).values(**values))
+            if FAULT_PAUSE:  # fault injection for tests: hold the transaction open half-way through a publish
+                time.sleep(FAULT_PAUSE)
             current = conn.execute(sa.select(LIVE.c.generation).where(LIVE.c.region == region)).scalar()
             if current is None:
                 conn.execute(LIVE.insert().values(region=region, version_id=version_id, generation=1))
