@@ -329,8 +329,9 @@ def test_killed_in_the_middle_of_publishing(app, users, database_url, tmp_path):
         assert store.live()["ningxia"] in ids
         with store.engine.connect() as conn:
             published = conn.execute(sa.select(sa.func.count()).select_from(LIVE_HISTORY)).scalar()
-            half = conn.execute(sa.text("SELECT count(*) FROM policy_versions v JOIN policy_live l "
-                                        "ON l.region = v.region WHERE v.status = 'draft' AND l.version_id = v.id")).scalar()
+            half = conn.execute(sa.text(
+                "SELECT count(*) FROM policy_versions v JOIN policy_live l "
+                "ON l.region = v.region WHERE v.status = 'draft' AND l.version_id = v.id")).scalar()
         assert half == 0
         print(f"\nkilled after {delay} s: {published} publishes in the history, integrity clean, "
               f"live {store.live()['ningxia'] == ids[0] and 'first' or 'second'} version")

@@ -98,7 +98,7 @@ class LivePolicies:
 
     # ── seeding from disk ──────────────────────────────────────────────────
     def seed(self, disk: Registry) -> None:
-        """Regions on disk that the store lacks, or whose live version came from disk and changed there, are published."""
+        """Publish regions the store lacks, and those whose live version came from disk and changed there."""
         live = self.store.live()
         for region in disk.regions:
             files = own_files(disk, region)
