@@ -11,6 +11,7 @@ import threading
 from pathlib import Path
 
 import attrs
+import sqlalchemy as sa
 
 from engine import Problem, Registry, load_cases, run_case
 from engine.errors import FieldError
@@ -47,7 +48,12 @@ class LivePolicies:
 
     # ── reading ────────────────────────────────────────────────────────────
     def current(self) -> Registry:
-        live = self.store.live()
+        try:
+            live = self.store.live()
+        except sa.exc.SQLAlchemyError:
+            if self._state is None:
+                raise
+            return self._state[1]  # the database is away: keep serving the last complete version
         state = self._state
         if state is None or state[0] != live:
             with self._lock:
