@@ -123,11 +123,14 @@ def _plain(value):
 # ── evaluating a chunk (in a worker process) ──────────────────────────────
 @attrs.frozen
 class Chunk:
-    """A slice of the input: a Parquet slice (`table`) or rows already read (`items`: (number, PERSON))."""
+    """A slice of the input: a Parquet slice (`table`), rows already read (`items`: (number, PERSON)), or a
+    Parquet row group that the worker reads itself (`path`, `row_group`), sparing the parent the reading."""
 
     first: int
     table: object | None = None
     items: list | None = None
+    path: str | None = None
+    row_group: int | None = None
 
     def __len__(self) -> int:
         return self.table.num_rows if self.table is not None else len(self.items)
@@ -164,6 +167,8 @@ def evaluate_chunk(region: str, as_of_text: str, chunk: Chunk, registry: Registr
     from engine import columnar
 
     registry = registry or _worker_registry
+    if chunk.path is not None:
+        return _row_group(region, as_of_text, chunk, registry, method)
     policy = registry.policy(region)
     as_of = read_as_of(as_of_text)
     names = columns(list(policy.components))
@@ -179,6 +184,21 @@ def evaluate_chunk(region: str, as_of_text: str, chunk: Chunk, registry: Registr
     items = chunk.items if chunk.items is not None else _items(chunk, range(len(chunk)))
     rows, totals = interpret(policy, as_of, items)
     return pa.Table.from_pylist(rows, schema=_schema(names)), totals
+
+
+def _row_group(region: str, as_of_text: str, chunk: Chunk, registry: Registry, method: str):
+    """Read one row group in the worker and evaluate it in slices of COLUMN_CHUNK."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pq.ParquetFile(chunk.path).read_row_group(chunk.row_group)
+    parts, totals = [], {}
+    for start in range(0, table.num_rows, COLUMN_CHUNK):
+        part = Chunk(chunk.first + start, table.slice(start, COLUMN_CHUNK))
+        out, part_totals = evaluate_chunk(region, as_of_text, part, registry, method)
+        parts.append(out)
+        totals = merge_totals(totals, part_totals)
+    return pa.concat_tables(parts), totals
 
 
 def interpret(policy, as_of: dt.date, items: list[tuple[int, object]]) -> tuple[list[dict], dict]:
@@ -337,6 +357,15 @@ def _chunks(source: Path, size: int):
         import pyarrow as pa
         import pyarrow.parquet as pq
 
+        meta = pq.ParquetFile(source).metadata
+        groups = [meta.row_group(i).num_rows for i in range(meta.num_row_groups)]
+        if size == COLUMN_CHUNK and len(groups) > 1 and max(groups) <= 8 * COLUMN_CHUNK:
+            # Row groups of a moderate size go to the workers as they are: each reads its own.
+            first = 1
+            for i, rows in enumerate(groups):
+                yield Chunk(first, path=str(source), row_group=i)
+                first += rows
+            return
         first = 1
         for batch in pq.ParquetFile(source).iter_batches(batch_size=size):
             yield Chunk(first, pa.Table.from_batches([batch]))

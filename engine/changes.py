@@ -1,7 +1,7 @@
 """What changed between two versions of a region's policy, in rule terms an officer reads.
 
-"宁夏基础养老金 from 2027-01-01: added 110.00", "缴费档次 from 2019-01-01: tier 500 subsidy 80.00 → 90.00",
-"宁夏基础养老金 from 2020-01-01: until open → 2026-12-31". Compares the region's own layer of both models,
+"<label> from 2027-01-01: added 110.00", "缴费档次 from 2019-01-01: tier 500 subsidy 80.00 → subsidy 90.00",
+"<label> from 2020-01-01: until open → 2026-12-31". Compares the region's own layer of both models,
 version by version (a version is identified by its definition, start date and condition).
 """
 from __future__ import annotations
