@@ -81,14 +81,16 @@ class _Run:
     def use(self, version: model.Version, fields: str | set, figure: str | None = None) -> tuple:
         key = (version.span.file, version.span.line)
         if version.cite.status in model.UNCONFIRMED:
-            definition = self.policy.definition(version.name)
-            # The machine-facing text is stable across --lang: English label, canonical figure.
-            label = definition.label("en") if definition else version.name
-            region = definition.region if definition else self.policy.region
-            entry = self.uses.setdefault(key, {
-                "value": f"{region} {label} {figure if figure is not None else _figure_text(version)}".strip(),
-                "status": version.cite.status, "used_by": set(), "file": version.span.file,
-                "line": version.span.line})
+            entry = self.uses.get(key)
+            if entry is None:  # the first use of a line names it (the text is built once per line)
+                definition = self.policy.definition(version.name)
+                # The machine-facing text is stable across --lang: English label, canonical figure.
+                label = definition.label("en") if definition else version.name
+                region = definition.region if definition else self.policy.region
+                entry = self.uses[key] = {
+                    "value": f"{region} {label} {figure if figure is not None else _figure_text(version)}".strip(),
+                    "status": version.cite.status, "used_by": set(), "file": version.span.file,
+                    "line": version.span.line}
             entry["used_by"].update({fields} if isinstance(fields, str) else fields)
         return key
 

@@ -243,6 +243,15 @@ class Policy:
 
         代缴 tables are not inherited: a region pays only the 代缴 amounts it states.
         """
+        cache = self.__dict__.setdefault("_versions_memo", {})
+        found = cache.get((name, day))
+        if found is None:
+            if len(cache) > 100_000:  # days seen by a long-running server: keep the memo bounded
+                cache.clear()
+            found = cache[(name, day)] = self._versions_at(name, day)
+        return found
+
+    def _versions_at(self, name: str, day: dt.date) -> list[Version]:
         layers = self.definitions.get(self.resolve(name), ())
         if layers and layers[0].kind == "daijiao":
             layers = layers[:1]
