@@ -380,3 +380,13 @@ def test_diff_between_versions_as_text_and_in_rule_terms(app, users):
     assert body["changes"] == ["宁夏基础养老金 from 2020-01-01: until open → 2026-12-31",
                                "宁夏基础养老金 from 2027-01-01: added 110.00"]
     assert client.get("/v1/regions/ningxia/diff?from=nope").status_code == 422
+
+
+def test_a_publish_reaches_the_other_server_processes_at_once(app, users, database_url, tmp_path):
+    """Two app instances on one data folder and database stand for two server processes."""
+    other = create_app({"data_dir": tmp_path, "database_url": database_url}).test_client()
+    client = app.test_client()
+    assert total(other)["monthly_pension"]["total"] == "283.00"
+    d = draft(client, users, "110.00")
+    post(client, f"/v1/drafts/{d['draft_id']}/approve", headers=auth(users, "reviewer"))
+    assert total(other)["monthly_pension"]["total"] == "303.00"  # the stamp file, not a timer

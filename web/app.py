@@ -37,7 +37,7 @@ def create_app(overrides: dict | None = None, registry: Registry | None = None) 
         settings.data_dir.mkdir(parents=True, exist_ok=True)
     engine = make_engine(settings.database_url)
     store = app.extensions["jubao.store"] = Store(engine)
-    live = app.extensions["jubao.live"] = LivePolicies(store, settings.policy_dir)
+    live = app.extensions["jubao.live"] = LivePolicies(store, settings.policy_dir, settings.data_dir / "live.stamp")
     # The policy folder seeds the store; from then on the store's live versions are what is served.
     live.seed(registry or Registry(settings.policy_dir))
     live.current()  # prepare once, evaluate many: parse and check every region now

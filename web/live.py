@@ -1,13 +1,15 @@
 """The live policies every request reads, built from the store; drafts assessed; publishing and rollback.
 
 Each request takes one Registry (`current()`), so it sees one complete set of versions. A publish in any
-process changes the store's live pointers; every process notices on its next request and swaps in a
-freshly built Registry in one assignment.
+process changes the store's live pointers and touches a stamp file in the data folder; every process on
+the machine notices the stamp on its next request (a stat, not a query), processes elsewhere within
+RECHECK seconds, and swaps in a freshly built Registry in one assignment.
 """
 from __future__ import annotations
 
 import datetime as dt
 import threading
+import time
 from pathlib import Path
 
 import attrs
@@ -17,6 +19,7 @@ from engine import Problem, Registry, load_cases, run_case
 from engine.errors import FieldError
 from web.store import Store
 
+RECHECK = 1.0  # seconds between reads of the store's live pointers when the stamp has not moved
 SEED_AUTHOR = "policies/"  # versions read from the policy folder on disk
 
 
@@ -38,9 +41,11 @@ class Assessment:
 
 
 class LivePolicies:
-    def __init__(self, store: Store, policy_dir: Path):
+    def __init__(self, store: Store, policy_dir: Path, stamp: Path | None = None):
         self.store = store
         self.policy_dir = Path(policy_dir)
+        self.stamp = Path(stamp) if stamp else None
+        self._seen: tuple[int, float] = (-1, 0.0)  # (stamp, monotonic time) of the last read of the store
         self._lock = threading.Lock()
         self._state: tuple[dict, Registry] | None = None
         self._publishing = threading.Lock()
@@ -48,7 +53,11 @@ class LivePolicies:
 
     # ── reading ────────────────────────────────────────────────────────────
     def current(self) -> Registry:
+        stamp = self._stamp()
+        if self._state is not None and stamp == self._seen[0] and time.monotonic() - self._seen[1] < RECHECK:
+            return self._state[1]
         try:
+            self._seen = (stamp, time.monotonic())
             live = self.store.live()
         except sa.exc.SQLAlchemyError:
             if self._state is None:
@@ -62,6 +71,17 @@ class LivePolicies:
                     state = (live, self.build(live))
                     self._state = state
         return state[1]
+
+    def _stamp(self) -> int:
+        try:
+            return self.stamp.stat().st_mtime_ns if self.stamp else 0
+        except FileNotFoundError:
+            return 0
+
+    def _touch(self) -> None:
+        if self.stamp:
+            self.stamp.parent.mkdir(parents=True, exist_ok=True)
+            self.stamp.write_text(str(time.time_ns()), encoding="utf-8")
 
     def build(self, versions: dict[str, str]) -> Registry:
         sources = {}
@@ -113,6 +133,7 @@ class LivePolicies:
                 continue
             policy = disk.policy(region)
             bases = {b: own_files(disk, b) for b in policy.chain[1:]}
+            self._seen = (-1, 0.0)
             version_id = self.store.add_version(region, files, bases, policy.digest, SEED_AUTHOR,
                                                 "读自 policies/ 目录 (read from the policy folder)", status="published",
                                                 parent=current["id"] if current else None)
@@ -156,6 +177,8 @@ class LivePolicies:
                 raise Problem(409, "the version does not check clean or its tests fail; nothing was published",
                               extra={"diagnostics": assessment.diagnostics, "tests": assessment.tests})
             self.store.publish(version_id, by, assessment.policy_version, assessment.bases, remote, action)
+            self._touch()
+            self._seen = (-1, 0.0)
         self.current()
         return {"region": version["region"], "policy_version": assessment.policy_version, "live": True,
                 "version_id": version_id}
