@@ -2,11 +2,12 @@
 
 Written from the rule book, not from jubao: tiers and subsidies of the 2011 table, the family-planning reward
 (代缴 changes who pays a tier, not what is credited, so the account needs only tier + subsidies), the account with
-yearly interest,
-required years and the pension start, basic pension, the 2-yuan bonus and account ÷ 139. Valid for as-of dates
-in 2011-07-01 … 2018-12-31 on a population from `jubao population --region ningxia`.
+yearly interest (`--no-interest` credits none), required years and the pension start, basic pension, the 2-yuan
+bonus and account ÷ 139. Valid for as-of dates in 2011-07-01 … 2018-12-31 on a population from
+`jubao population --region ningxia`.
 
 Run: benchmarks/peers/.venv/bin/python benchmarks/peers/reference_loop.py POP.parquet --as-of 2018-12-31 --out OUT.parquet
+     benchmarks/peers/.venv/bin/python benchmarks/peers/reference_loop.py POP.parquet --single 200
 """
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import argparse
 import datetime as dt
 import json
 import resource
+import statistics
 import time
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -52,7 +54,7 @@ def next_month(day: dt.date) -> dt.date:
 
 
 
-def person(row: dict, as_of: dt.date) -> tuple[str, str]:
+def person(row: dict, as_of: dt.date, rates=RATES) -> tuple[str, str]:
     birth = dt.date.fromisoformat(row["birth_date"])
     groups = {g["id"]: dt.date.fromisoformat(g["from"]) for g in row.get("groups") or []}
     sixtieth = anniversary(birth, 60)
@@ -93,7 +95,7 @@ def person(row: dict, as_of: dt.date) -> tuple[str, str]:
             opening = balance
             balance += sum((v for d, v in credits if d.year == year and d <= day), Decimal(0))
             if year < day.year:
-                balance += (opening * in_force(RATES, dt.date(year, 12, 31))).quantize(FEN, ROUND_HALF_UP)
+                balance += (opening * in_force(rates, dt.date(year, 12, 31))).quantize(FEN, ROUND_HALF_UP)
         return balance
 
     if receiving:
@@ -111,17 +113,37 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("population")
     parser.add_argument("--as-of", default="2018-12-31")
-    parser.add_argument("--out", required=True)
+    parser.add_argument("--out")
+    parser.add_argument("--no-interest", action="store_true", help="credit no interest (account = sum of credits)")
+    parser.add_argument("--single", type=int, default=0, help="time one person this many times")
+    parser.add_argument("--person", help="id of the person for --single (default: the first row)")
     args = parser.parse_args()
     as_of = dt.date.fromisoformat(args.as_of)
+    if not dt.date(2011, 7, 1) <= as_of <= dt.date(2018, 12, 31):
+        raise SystemExit("this peer encodes Ningxia's 2011 rules only: --as-of must lie in 2011-07-01 … 2018-12-31")
+    rates = [(RATES[-1][0], Decimal(0))] if args.no_interest else RATES
     started = time.perf_counter()
+    if args.single:
+        rows = pq.read_table(args.population).to_pylist()
+        row = next(r for r in rows if r["id"] == args.person) if args.person else rows[0]
+        times = []
+        for _ in range(args.single):
+            t = time.perf_counter()
+            person(row, as_of, rates)
+            times.append(time.perf_counter() - t)
+        print(json.dumps({"peer": "decimal-loop", "person": row["id"], "runs": args.single,
+                          "single": {"median_ms_trace_false": round(statistics.median(times) * 1000, 3)},
+                          "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)}))
+        return
+    if not args.out:
+        parser.error("--out is required unless --single")
     ids, totals, balances = [], [], []
     evaluating = 0.0
     for batch in pq.ParquetFile(args.population).iter_batches(batch_size=50_000):
         rows = batch.to_pylist()
         t = time.perf_counter()
         for row in rows:
-            total, balance = person(row, as_of)
+            total, balance = person(row, as_of, rates)
             ids.append(row["id"])
             totals.append(total)
             balances.append(balance)

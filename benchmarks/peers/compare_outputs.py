@@ -1,0 +1,36 @@
+"""Check that two (or more) peer outputs agree to the fen: same persons, same total and balance strings.
+
+Run: benchmarks/peers/.venv/bin/python benchmarks/peers/compare_outputs.py A.parquet B.parquet [C.parquet ...]
+Prints one JSON line; exits 1 if any file differs from the first.
+"""
+from __future__ import annotations
+
+import json
+import sys
+
+import pyarrow.parquet as pq
+
+COLUMNS = ["person_id", "monthly_pension_total", "account_balance"]
+
+
+def main() -> None:
+    paths = sys.argv[1:]
+    if len(paths) < 2:
+        raise SystemExit(__doc__)
+    first = {r["person_id"]: r for r in pq.read_table(paths[0], columns=COLUMNS).to_pylist()}
+    report, ok = {"persons": len(first), "against": paths[0], "files": {}}, True
+    for path in paths[1:]:
+        other = {r["person_id"]: r for r in pq.read_table(path, columns=COLUMNS).to_pylist()}
+        missing, extra = first.keys() - other.keys(), other.keys() - first.keys()
+        differ = [pid for pid in first.keys() & other.keys() if first[pid] != other[pid]]
+        nonzero = sum(1 for r in other.values() if r["monthly_pension_total"] != "0.00")
+        report["files"][path] = {"differ": len(differ), "missing": len(missing), "extra": len(extra),
+                                 "receiving": nonzero, "examples": [(first[p], other[p]) for p in sorted(differ)[:3]]}
+        ok = ok and not (differ or missing or extra)
+    report["agree"] = ok
+    print(json.dumps(report, ensure_ascii=False))
+    sys.exit(0 if ok else 1)
+
+
+if __name__ == "__main__":
+    main()
