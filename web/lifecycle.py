@@ -1,21 +1,19 @@
 """Policy lifecycle endpoints (contract.md): drafts, review and publish, versions, rollback."""
 from __future__ import annotations
 
+import difflib
 import re
 
 from flask import Blueprint, current_app, request
 
-import difflib
-
 from engine import Problem
 from engine.changes import rule_changes
-from engine.errors import FieldError, pointer
-from web.api import _object_body, json_response, registry
+from engine.errors import FieldError
+from web.api import _object_body, _policy_files, json_response, registry
 from web.auth import require_user, store
 from web.live import LivePolicies, own_files
 
 lifecycle = Blueprint("lifecycle", __name__)
-FILE_NAME = re.compile(r"^[\w\-]+\.policy$")
 MAX_MESSAGE = 2000
 
 
@@ -30,27 +28,14 @@ def _region(region: str) -> None:
 
 def _draft_body() -> tuple[dict, str]:
     body, type_errors, errors = _object_body({"files", "message"})
-    files = body.get("files")
-    if not isinstance(files, dict) or not files:
-        (type_errors if files is not None and not isinstance(files, dict) else errors).append(
-            FieldError("/files", "files is required: an object {\"name.policy\": \"source…\"}"))
-        files = {}
-    for name, text in files.items():
-        where = pointer("files", name)
-        if not FILE_NAME.match(name):
-            errors.append(FieldError(where, f"'{name}' is not a policy file name: letters, digits, - and _ "
-                                            "followed by .policy, no folders"))
-        if not isinstance(text, str):
-            type_errors.append(FieldError(where, "expected the file's text as a string"))
     message = body.get("message", "")
     if not isinstance(message, str):
         type_errors.append(FieldError("/message", "expected a string"))
     elif len(message) > MAX_MESSAGE:
         errors.append(FieldError("/message", f"at most {MAX_MESSAGE} characters"))
-    if type_errors:
-        raise Problem(400, "some values have the wrong JSON type", type_errors)
-    if errors:
-        raise Problem(422, "the draft is not valid", errors)
+    if body.get("files") == {}:
+        errors.append(FieldError("/files", "at least one file: {\"name.policy\": \"source…\"}"))
+    files = _policy_files(body, type_errors, errors)  # raises with every problem found, the message's too
     return files, message
 
 
