@@ -25,7 +25,6 @@ from engine.registry import Registry
 
 CHUNK = 500  # persons per job on the interpreter
 COLUMN_CHUNK = 32_768  # persons per job on columns: large enough for arrays, small enough for flat memory
-METHODS = ("columns", "interpreter")
 LEVELS = ("central", "province", "city", "county")
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 import attrs
 
@@ -657,7 +657,7 @@ def _unit_of(c: _Checker, expr: nodes.Expr) -> units.Unit | None:
     match expr:
         case nodes.Number():
             return units.DIMENSIONLESS
-        case nodes.Ref(name=name):
+        case nodes.Ref():
             return _ref_unit(c, expr)
         case nodes.Call(function=fn, args=args):
             return _call_unit(c, expr, FUNCTIONS.get(fn), args)

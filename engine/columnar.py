@@ -469,11 +469,11 @@ class _Batch:
         y, m, d = anniversary(self.by, self.bm, self.bd, self.enrolment_age)
         self.sixteenth = from_ymd(y, m, d)
         y, m, d = anniversary(self.by, self.bm, self.bd, self.pension_age)
-        self.sixtieth_year = y
-        self.t60 = first_of_next_month(from_ymd(y, m, d))
+        self.pension_age_year = y
+        self.pension_month = first_of_next_month(from_ymd(y, m, d))
         self.age_at_start = age_on(self.by, self.bm, self.bd, self.sy, self.sm, self.sd)
         self.required = np.where(self.age_at_start >= self.pension_age, 0,
-                                 np.minimum(self.full_years, self.sixtieth_year - self.sy))
+                                 np.minimum(self.full_years, self.pension_age_year - self.sy))
 
     def judge_records(self) -> None:
         """The date each record is judged on (regular: its date or 31 December; back payment: paid date)."""
@@ -545,7 +545,7 @@ class _Batch:
         n, p = self.n, self.r_person
         candidates = []
         aged = self.age_at_start >= self.pension_age
-        candidates.append(np.where(aged, np.maximum(first_of_month(self.scheme_start), self.t60), FAR))
+        candidates.append(np.where(aged, np.maximum(first_of_month(self.scheme_start), self.pension_month), FAR))
         # payment route: the date the required-th record (in date order, paid by as_of) was paid
         paid = self.r_day <= self.as_of_day
         order = np.lexsort((self.r_day, p))
@@ -557,8 +557,8 @@ class _Batch:
         met = np.full(n, FAR)
         idx = np.flatnonzero(has)
         met[idx] = self.r_day[order[offsets[idx] + need[idx] - 1]]
-        payment = np.where(met < self.t60, self.t60, first_of_next_month(np.where(has, met, 0)))
-        candidates.append(np.where(has, payment, np.where((~aged) & (need == 0), self.t60, FAR)))
+        payment = np.where(met < self.pension_month, self.pension_month, first_of_next_month(np.where(has, met, 0)))
+        candidates.append(np.where(has, payment, np.where((~aged) & (need == 0), self.pension_month, FAR)))
         for name in self.policy.names_of_kind("early_start"):
             definition = self.policy.definitions[name][0]
             for version in self.policy.all_versions(name):
@@ -572,7 +572,7 @@ class _Batch:
                     member = g_start < FAR
                     on = np.where(ymd(np.where(member, g_start, 0))[2] == 1, g_start,
                                   first_of_next_month(np.where(member, g_start, 0)))
-                    day = np.maximum(np.maximum(v_start, self.t60), on)
+                    day = np.maximum(np.maximum(v_start, self.pension_month), on)
                     good = member & (day <= g_end) & (v_start <= day) & (day <= v_end) & (day <= self.as_of_day)
                     candidates.append(np.where(good, day, FAR))
         self.start = np.min(np.stack(candidates), axis=0)

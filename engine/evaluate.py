@@ -36,7 +36,6 @@ L10N = {
     "months_paid": ("已领取月数", "months paid"),
     "status": ("状态", "status"),
 }
-STATUS_WORDS = {"receiving": "领取中", "contributing": "缴费中", "not_eligible": "不符合领取条件", "deceased": "已死亡"}
 
 
 def evaluate(policy: model.Policy, person: Person, as_of: dt.date, explain: bool = False,
@@ -165,8 +164,8 @@ class _Run:
         self.scheme_start, self.scheme_keys = self.scheme_start_date()
         self.sixteenth = dates.anniversary(p.birth_date, int(self.constant("enrolment_age")))
         self.pension_age = int(self.constant("pension_age"))
-        self.sixtieth = dates.anniversary(p.birth_date, self.pension_age)
-        self.t60 = dates.first_of_next_month(self.sixtieth)
+        self.pension_age_birthday = dates.anniversary(p.birth_date, self.pension_age)
+        self.pension_month = dates.first_of_next_month(self.pension_age_birthday)
         self.required = self.required_years()
         rows = self.contributions()
         self.start, self.route, self.eligible = self.pension_start(rows)
@@ -204,7 +203,7 @@ class _Run:
         if age_at_start >= self.pension_age:
             return 0
         full = int(self.constant("full_contribution_years"))
-        return min(full, self.sixtieth.year - self.scheme_start.year)
+        return min(full, self.pension_age_birthday.year - self.scheme_start.year)
 
     # ── contributions ──────────────────────────────────────────────────────
     def fail(self, record: Record, field: str, detail: str) -> None:
@@ -398,15 +397,15 @@ class _Run:
             return self.person.pension_start_date, "given", True
         candidates = []
         if self.age_at_start >= self.pension_age:
-            day = max(dates.first_of_month(self.scheme_start), self.t60)
-            candidates.append((day, "aged_60_at_start"))
+            day = max(dates.first_of_month(self.scheme_start), self.pension_month)
+            candidates.append((day, "pension_age_at_start"))
         else:
             paid = sorted(r.date for r in rows if r.date <= self.as_of)
             if self.required == 0:
-                candidates.append((self.t60, "payment"))
+                candidates.append((self.pension_month, "payment"))
             elif len(paid) >= self.required:
                 met = paid[self.required - 1]
-                candidates.append((self.t60 if met < self.t60 else dates.first_of_next_month(met), "payment"))
+                candidates.append((self.pension_month if met < self.pension_month else dates.first_of_next_month(met), "payment"))
         poverty = self.poverty_route()
         if poverty:
             candidates.append(poverty)
@@ -423,7 +422,7 @@ class _Run:
                 for m in self.person.groups:
                     if m.group not in d.for_groups:
                         continue
-                    day = max(version.start or dt.date.min, self.t60, dates.first_of_month_on_or_after(m.start))
+                    day = max(version.start or dt.date.min, self.pension_month, dates.first_of_month_on_or_after(m.start))
                     if m.holds(day) and version.covers(day) and day <= self.as_of and (best is None or day < best[0]):
                         best = (day, f"early_start:{name}", version)
         if best is None:
@@ -593,7 +592,7 @@ class _Run:
                 if account["started"]:
                     fields |= {"account.balance_at_pension_start", "monthly_pension.account_pension"}
             self.attach(row.uses, fields)
-        if self.route == "payment" or self.route == "aged_60_at_start":
+        if self.route == "payment" or self.route == "pension_age_at_start":
             self.attach(self.scheme_keys, "eligibility.pension_start_date")
         if self.route and self.route.startswith("early_start"):
             self.use(self.poverty_version, "eligibility.pension_start_date")
@@ -650,27 +649,37 @@ class _Run:
         """Why the pension starts when it does: canonical English in the JSON, Chinese in the explanation."""
         if self.route == "given":
             return ["待遇领取起始日由申报给定" if zh else "pension_start_date given as a fact"]
-        if self.route == "aged_60_at_start":
-            return [f"参保起始日（{self.scheme_start}）已满 60 周岁，不缴费直接领取基础养老金" if zh else
-                    f"aged 60+ at scheme start ({self.scheme_start}): basic pension without paying"]
+        if self.route == "pension_age_at_start":
+            return [f"参保起始日（{self.scheme_start}）已满 {self.pension_age} 周岁，不缴费直接领取基础养老金" if zh else
+                    f"aged {self.pension_age}+ at scheme start ({self.scheme_start}): basic pension without paying"]
         if self.route == "payment":
             return [f"累计缴费满 {self.required} 年，{self.start} 起领取" if zh else
                     f"required {self.required} contribution years met; pension from {self.start}"]
         if self.route and self.route.startswith("early_start"):
-            return ["建档立卡贫困人口年满 60 周岁未领取的，直接领取基础养老金（2018-11 规定）" if zh else
-                    "poverty_registered aged 60+ without a pension draws the basic pension (2018-11 rule)"]
+            return [self.early_start_reason(zh)]
         return [f"尚未满足领取条件：应缴 {self.required} 年" if zh else
                 f"not yet eligible: {self.required} contribution years required"]
+
+    def early_start_reason(self, zh: bool) -> str:
+        """The early-start route in words, from its policy block: the groups it serves and its start month."""
+        layer = self.policy.layer_of(self.poverty_version) or self.policy.definition(self.poverty_version.name)
+        since = self.poverty_version.start.strftime("%Y-%m") if self.poverty_version.start else None
+        if zh:
+            groups = "、".join(self.policy.group_label(g, "zh") for g in layer.for_groups)
+            return (f"{groups}年满 {self.pension_age} 周岁未领取的，直接领取基础养老金" +
+                    (f"（{since} 规定）" if since else ""))
+        return (f"{', '.join(layer.for_groups)} aged {self.pension_age}+ without a pension draws the basic pension"
+                + (f" ({since} rule)" if since else ""))
 
     def explanation(self, pension: dict, account: dict, death: dict) -> Step:
         root = pension["step"]
         extra = []
         full = self.rule_version("full_contribution_years")
         age_rule = self.rule_version("pension_age")
-        route_version = {"payment": full, "aged_60_at_start": age_rule}.get(self.route, getattr(self, "poverty_version", None)
+        route_version = {"payment": full, "pension_age_at_start": age_rule}.get(self.route, getattr(self, "poverty_version", None)
                                                                           if self.route else full)
         required = Step.of_version("required_years", self.word("required_years"), str(self.required), full,
-                                   f"min({int(full.figure)}, {self.sixtieth.year} − {self.scheme_start.year})"
+                                   f"min({int(full.figure)}, {self.pension_age_birthday.year} − {self.scheme_start.year})"
                                    if self.age_at_start < self.pension_age else
                                    f"{self.word('age')} {self.age_at_start} ≥ {self.pension_age}")
         if self.person.scheme_start_date:

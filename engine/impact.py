@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections import Counter, defaultdict
+from collections import defaultdict
 from decimal import Decimal
 from pathlib import Path
 
@@ -184,11 +184,11 @@ def write_report(impact: Impact, folder: Path) -> Path:
           if amount],
         "", "## By age band", "", "| age | persons | monthly change |", "|---|---:|---:|",
         *[f"| {k} | {impact.by_age[k][0]} | {impact.by_age[k][1]:.2f} |" for k in sorted(impact.by_age, key=_sort_key)],
-        "", f"![by age](by_age.svg)", "", "## By latest tier", "", "| tier | persons | monthly change |",
+        "", "![by age](by_age.svg)", "", "## By latest tier", "", "| tier | persons | monthly change |",
         "|---|---:|---:|",
         *[f"| {k} | {impact.by_tier[k][0]} | {impact.by_tier[k][1]:.2f} |"
           for k in sorted(impact.by_tier, key=_sort_key)],
-        "", f"![by tier](by_tier.svg)", "", "## Largest changes", "",
+        "", "![by tier](by_tier.svg)", "", "## Largest changes", "",
         "| row | person | before | after | change | because |", "|---:|---|---:|---:|---:|---|",
         *[f"| {c.row} | {c.person_id or ''} | {c.before:.2f} | {c.after:.2f} | {c.delta:+.2f} | "
           f"{'; '.join(c.causes)} |" for c in impact.largest],

@@ -29,7 +29,6 @@ STATUS_NAMES = {
 }
 STATUS_LABELS = {"law": "法规", "seed": "文献", "proposal": "建议值", "provisional": "暂定值"}
 UNCONFIRMED = ("proposal", "provisional")
-STATUS_STRENGTH = {"law": 0, "seed": 1, "proposal": 2, "provisional": 3}
 
 
 @attrs.frozen

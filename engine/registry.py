@@ -4,7 +4,6 @@
 """
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 from engine import check as checker
@@ -165,5 +164,3 @@ def check_texts(files: dict[str, str], base: Registry | None = None) -> list[Dia
         return exc.diagnostics
     return []
 
-
-SAFE_NAME = re.compile(r"^[\w\-]+\.policy$")

@@ -32,3 +32,4 @@ def test_no_region_names_in_the_engine():
         text = path.read_text(encoding="utf-8")
         for region in ("anhui", "ningxia", "yuxi", "安徽", "宁夏", "玉溪"):
             assert region not in text, f"{path.name} mentions {region}"
+

@@ -1,7 +1,6 @@
 """contract.md Errors: every kind of bad input to `jubao eval` exits 2 with a problem object."""
 import json
 
-import pytest
 
 from tests.test_contract import jubao
 

@@ -2,21 +2,19 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
-from decimal import Decimal
 
-from flask import Blueprint, Response, current_app, g, request
+from flask import Blueprint, current_app, g
 
 from engine import PolicyError, Problem, Registry, check_texts, evaluate, load_cases, policy_from_texts, read_as_of, \
     read_person, run_case
 from engine.changes import rule_changes
-from engine.errors import FieldError, pointer
+from engine.errors import FieldError
 from engine.model import UNCONFIRMED, Policy
+from web.bodies import json_response, object_body, policy_files, raise_if
 from web.schema import person_schema
 
 api = Blueprint("api", __name__)
-FILE_NAME = re.compile(r"^[\w\-]+\.policy$")
 FAR_FUTURE = dt.date(9999, 12, 31)
 
 
@@ -31,47 +29,10 @@ def decision_log():
     return current_app.extensions.get("jubao.decisions")
 
 
-def json_response(data, status: int = 200, content_type: str = "application/json") -> Response:
-    body = json.dumps(data, ensure_ascii=False, default=_json_default)
-    return Response(body, status=status, content_type=f"{content_type}; charset=utf-8")
-
-
-def problem_response(problem: Problem) -> Response:
-    return json_response(problem.as_dict(), problem.status, "application/problem+json")
-
-
-def _json_default(value):
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, (dt.date, dt.datetime)):
-        return value.isoformat()
-    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
-
-
 def region_policy(region: str) -> Policy:
     if region not in registry().sources:
         raise Problem(404, f"unknown region '{region}'; known regions: {', '.join(registry().regions)}")
     return registry().policy(region)
-
-
-def json_body():
-    raw = request.get_data(cache=False)
-    if len(raw) > current_app.config["MAX_CONTENT_LENGTH"]:
-        raise Problem(413, f"the body is over the limit of {current_app.config['MAX_CONTENT_LENGTH']} bytes")
-    try:
-        return json.loads(raw.decode("utf-8"), parse_float=Decimal)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        where = f" at line {exc.lineno} column {exc.colno}" if isinstance(exc, json.JSONDecodeError) else ""
-        raise Problem(400, f"the body is not valid UTF-8 JSON{where}", [FieldError("", "malformed JSON")]) from None
-
-
-def _object_body(allowed: set[str]) -> tuple[dict, list[FieldError], list[FieldError]]:
-    body = json_body()
-    if not isinstance(body, dict):
-        raise Problem(400, "the body must be a JSON object", [FieldError("", "expected a JSON object")])
-    unknown = [FieldError(f"/{k}", f"unknown key '{k}'; expected " + ", ".join(sorted(allowed)))
-               for k in body if k not in allowed]
-    return body, [], unknown
 
 
 def _as_of(body: dict, type_errors: list, errors: list) -> dt.date | None:
@@ -96,13 +57,6 @@ def _person(policy: Policy, value: dict, as_of: dt.date | None, at: str, type_er
     return None
 
 
-def _raise_if(type_errors: list, errors: list) -> None:
-    if type_errors:
-        raise Problem(400, "some values have the wrong JSON type", type_errors)
-    if errors:
-        raise Problem(422, "the request is not valid", errors)
-
-
 def _determine(policy: Policy, region: str, as_of: dt.date, person_json: dict, person, explain: bool) -> dict:
     result = evaluate(policy, person, as_of, explain=explain)
     log = decision_log()
@@ -117,7 +71,7 @@ def _determine(policy: Policy, region: str, as_of: dt.date, person_json: dict, p
 @api.post("/v1/regions/<region>/entitlements")
 def entitlements(region: str):
     policy = region_policy(region)
-    body, type_errors, errors = _object_body({"as_of", "person", "explain", "decided_on"})
+    body, type_errors, errors = object_body({"as_of", "person", "explain", "decided_on"})
     as_of = _as_of(body, type_errors, errors)
     if body.get("decided_on") is not None:
         policy = _policy_decided_on(region, body["decided_on"], type_errors, errors) or policy
@@ -132,7 +86,7 @@ def entitlements(region: str):
         type_errors.append(FieldError("/person", "expected a JSON object"))
     else:
         person = _person(policy, value, as_of, "/person", type_errors, errors)
-    _raise_if(type_errors, errors)
+    raise_if(type_errors, errors)
     return json_response(_determine(policy, region, as_of, body["person"], person, bool(explain)))
 
 
@@ -159,7 +113,7 @@ def _policy_decided_on(region: str, value, type_errors: list, errors: list) -> P
 @api.post("/v1/regions/<region>/entitlements/batch")
 def entitlements_batch(region: str):
     policy = region_policy(region)
-    body, type_errors, errors = _object_body({"as_of", "persons"})
+    body, type_errors, errors = object_body({"as_of", "persons"})
     as_of = _as_of(body, type_errors, errors)
     persons = body.get("persons")
     limit = current_app.config["JUBAO_MAX_BATCH"]
@@ -170,7 +124,7 @@ def entitlements_batch(region: str):
     elif len(persons) > limit:
         errors.append(FieldError("/persons", f"{len(persons)} persons is over the batch limit of {limit}; "
                                  "split the request"))
-    _raise_if(type_errors, errors)
+    raise_if(type_errors, errors)
     results = []
     for item in persons:
         person_types, person_errors = [], []
@@ -180,7 +134,7 @@ def entitlements_batch(region: str):
         else:
             person = _person(policy, item, as_of, "/person", person_types, person_errors)
         try:
-            _raise_if(person_types, person_errors)
+            raise_if(person_types, person_errors)
             results.append(_determine(policy, region, as_of, item, person, False))
         except Problem as problem:
             results.append({"error": problem.as_dict()})
@@ -251,30 +205,12 @@ def region_schema(region: str):
     return json_response(person_schema(region_policy(region)), content_type="application/schema+json")
 
 
-def _policy_files(body: dict, type_errors: list, errors: list) -> dict:
-    files = body.get("files")
-    if files is None:
-        errors.append(FieldError("/files", "files is required: {\"name.policy\": \"source…\"}"))
-    elif not isinstance(files, dict):
-        type_errors.append(FieldError("/files", "expected an object mapping file names to source text"))
-    else:
-        for name, text in files.items():
-            where = pointer("files", name)
-            if not isinstance(text, str):
-                type_errors.append(FieldError(where, "expected the source text as a string"))
-            elif not FILE_NAME.match(name):
-                errors.append(FieldError(where, f"'{name}' is not a policy file name: letters, digits, '_' or "
-                                         "'-' followed by .policy (no folders)"))
-    _raise_if(type_errors, errors)
-    return files
-
-
 @api.post("/v1/regions/<region>/test")
 def test_region(region: str):
     """Check edited sources of a region and run its test cases against them (nothing is saved)."""
     region_policy(region)
-    body, type_errors, errors = _object_body({"files"})
-    files = _policy_files(body, type_errors, errors)
+    body, type_errors, errors = object_body({"files"})
+    files = policy_files(body, type_errors, errors)
     try:
         policy = policy_from_texts(files, base=registry())
     except PolicyError as exc:
@@ -291,8 +227,8 @@ def test_region(region: str):
 
 @api.post("/v1/check")
 def check():
-    body, type_errors, errors = _object_body({"files"})
-    files = _policy_files(body, type_errors, errors)
+    body, type_errors, errors = object_body({"files"})
+    files = policy_files(body, type_errors, errors)
     diagnostics = check_texts(files, base=registry())
     return json_response({"ok": not diagnostics, "diagnostics": [d.as_dict() for d in diagnostics]})
 

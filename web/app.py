@@ -12,7 +12,8 @@ from web.pages import render_page_error
 from werkzeug.exceptions import HTTPException
 
 from engine import PolicyError, Problem, Registry
-from web.api import api, json_response, problem_response
+from web.api import api
+from web.bodies import json_response, problem_response
 from web.pages import pages
 from web.decisions import DecisionLog, make_engine
 from web.lifecycle import lifecycle
@@ -45,7 +46,8 @@ def create_app(overrides: dict | None = None, registry: Registry | None = None) 
         app.extensions["jubao.decisions"] = DecisionLog(engine)
     engine.dispose()  # no pooled connection may cross a fork of the server
     if settings.query_auth == "token":
-        api.before_request(_reader_token_required)
+        # On this app only: the blueprints are module-level and shared by every app of the process.
+        app.before_request(_reader_token_required)
     app.register_blueprint(api)
     app.register_blueprint(lifecycle)
     app.register_blueprint(pages)

@@ -9,7 +9,8 @@ from flask import Blueprint, current_app, request
 from engine import Problem
 from engine.changes import rule_changes
 from engine.errors import FieldError
-from web.api import _object_body, _policy_files, json_response, registry
+from web.api import registry
+from web.bodies import json_response, object_body, policy_files
 from web.auth import require_user, store
 from web.live import LivePolicies, own_files
 
@@ -27,7 +28,7 @@ def _region(region: str) -> None:
 
 
 def _draft_body() -> tuple[dict, str]:
-    body, type_errors, errors = _object_body({"files", "message"})
+    body, type_errors, errors = object_body({"files", "message"})
     message = body.get("message", "")
     if not isinstance(message, str):
         type_errors.append(FieldError("/message", "expected a string"))
@@ -35,7 +36,7 @@ def _draft_body() -> tuple[dict, str]:
         errors.append(FieldError("/message", f"at most {MAX_MESSAGE} characters"))
     if body.get("files") == {}:
         errors.append(FieldError("/files", "at least one file: {\"name.policy\": \"source…\"}"))
-    files = _policy_files(body, type_errors, errors)  # raises with every problem found, the message's too
+    files = policy_files(body, type_errors, errors)  # raises with every problem found, the message's too
     return files, message
 
 
@@ -84,7 +85,7 @@ def rollback(region: str):
     _region(region)
     if not user.may_review():
         raise Problem(403, f"{user.name} ({user.role}) may not roll back: reviewers and admins do")
-    body, type_errors, errors = _object_body({"policy_version"})
+    body, type_errors, errors = object_body({"policy_version"})
     wanted = body.get("policy_version")
     if not isinstance(wanted, str):
         raise Problem(422, "policy_version is required", [FieldError("/policy_version", "a policy_version "

@@ -21,7 +21,6 @@ from web.decisions import METADATA, new_id
 
 JSON = sa.JSON().with_variant(JSONB(), "postgresql")
 FAULT_PAUSE = float(os.environ.get("JUBAO_FAULT_PAUSE_IN_PUBLISH", "0") or 0)
-ROLES = ("reader", "caseworker", "officer", "reviewer", "admin")
 
 VERSIONS = sa.Table(
     "policy_versions", METADATA,

@@ -1,0 +1,79 @@
+"""Reading JSON request bodies and writing JSON and problem+json responses, for every blueprint."""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from decimal import Decimal
+
+from flask import Response, current_app, request
+
+from engine import Problem
+from engine.errors import FieldError, pointer
+
+POLICY_FILE_NAME = re.compile(r"^[\w\-]+\.policy$")
+
+
+def json_response(data, status: int = 200, content_type: str = "application/json") -> Response:
+    body = json.dumps(data, ensure_ascii=False, default=_json_default)
+    return Response(body, status=status, content_type=f"{content_type}; charset=utf-8")
+
+
+def problem_response(problem: Problem) -> Response:
+    return json_response(problem.as_dict(), problem.status, "application/problem+json")
+
+
+def _json_default(value):
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+def json_body():
+    raw = request.get_data(cache=False)
+    if len(raw) > current_app.config["MAX_CONTENT_LENGTH"]:
+        raise Problem(413, f"the body is over the limit of {current_app.config['MAX_CONTENT_LENGTH']} bytes")
+    try:
+        return json.loads(raw.decode("utf-8"), parse_float=Decimal)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        where = f" at line {exc.lineno} column {exc.colno}" if isinstance(exc, json.JSONDecodeError) else ""
+        raise Problem(400, f"the body is not valid UTF-8 JSON{where}", [FieldError("", "malformed JSON")]) from None
+
+
+def object_body(allowed: set[str]) -> tuple[dict, list[FieldError], list[FieldError]]:
+    """The body as a JSON object: (body, wrong-type errors so far, invalid-value errors so far)."""
+    body = json_body()
+    if not isinstance(body, dict):
+        raise Problem(400, "the body must be a JSON object", [FieldError("", "expected a JSON object")])
+    unknown = [FieldError(f"/{k}", f"unknown key '{k}'; expected " + ", ".join(sorted(allowed)))
+               for k in body if k not in allowed]
+    return body, [], unknown
+
+
+def raise_if(type_errors: list, errors: list) -> None:
+    """400 when any value had the wrong JSON type (only those listed), else 422 with every invalid field."""
+    if type_errors:
+        raise Problem(400, "some values have the wrong JSON type", type_errors)
+    if errors:
+        raise Problem(422, "the request is not valid", errors)
+
+
+def policy_files(body: dict, type_errors: list, errors: list) -> dict:
+    """`files` of a body (name → policy source); raises with every problem of the body found so far."""
+    files = body.get("files")
+    if files is None:
+        errors.append(FieldError("/files", "files is required: {\"name.policy\": \"source…\"}"))
+    elif not isinstance(files, dict):
+        type_errors.append(FieldError("/files", "expected an object mapping file names to source text"))
+    else:
+        for name, text in files.items():
+            where = pointer("files", name)
+            if not isinstance(text, str):
+                type_errors.append(FieldError(where, "expected the source text as a string"))
+            elif not POLICY_FILE_NAME.match(name):
+                errors.append(FieldError(where, f"'{name}' is not a policy file name: letters, digits, '_' or "
+                                         "'-' followed by .policy (no folders)"))
+    raise_if(type_errors, errors)
+    return files
