@@ -9,16 +9,18 @@
     model.Policy                    layered on `national`, names resolved, versions dated
        │ evaluate.evaluate          domain.md §2 mechanics over the policy's figures
        ▼
-    DETERMINATION (dict) + trace.Step tree
+    decision.Decision               typed result + trace.Step tree; render.py: JSON and text
 
 `registry.Registry` prepares every region once; the API and web sit on top.
 """
-from engine.errors import Diagnostic, PolicyError, Problem
+from engine.errors import Diagnostic, InvalidInput, InvalidPerson, InvalidRecord, PolicyError, UnknownRegion
+from engine.problem import Problem, problem_of
 from engine.evaluate import evaluate
 from engine.person import read_as_of, read_person
 from engine.registry import Registry, check_texts, policy_from_texts
 from engine.parse import keywords
 from engine.cases import load_cases, run_case
 
-__all__ = ["Diagnostic", "PolicyError", "Problem", "Registry", "check_texts", "evaluate", "keywords", "load_cases",
+__all__ = ["Diagnostic", "InvalidInput", "InvalidPerson", "InvalidRecord", "PolicyError", "Problem", "UnknownRegion",
+           "problem_of", "Registry", "check_texts", "evaluate", "keywords", "load_cases",
            "policy_from_texts", "read_as_of", "read_person", "run_case"]

@@ -18,10 +18,13 @@ from typing import Iterator
 
 import attrs
 
-from engine.errors import FieldError, PolicyError, Problem
+from engine.errors import FieldError, InvalidInput, InvalidPerson, UnknownRegion
 from engine.evaluate import evaluate
+from engine.money import fmt
 from engine.person import read_as_of, read_person
+from engine.problem import problem_of
 from engine.registry import Registry
+from engine.render import component_json
 
 CHUNK = 500  # persons per job on the interpreter
 COLUMN_CHUNK = 32_768  # persons per job on columns: large enough for arrays, small enough for flat memory
@@ -48,7 +51,7 @@ def columns(component_ids: list[str]) -> list[str]:
 
 # ── reading ───────────────────────────────────────────────────────────────
 def read_rows(path: Path) -> Iterator[tuple[int, object]]:
-    """(1-based row number, PERSON or a Problem for a row that could not be read)."""
+    """(1-based row number, PERSON or an InvalidPerson for a row that could not be read)."""
     suffix = path.suffix.lower()
     if suffix == ".jsonl":
         yield from _jsonl(path)
@@ -57,20 +60,21 @@ def read_rows(path: Path) -> Iterator[tuple[int, object]]:
     elif suffix == ".parquet":
         yield from _parquet(path)
     else:
-        raise Problem(422, f"unknown input format '{suffix}': use .jsonl, .csv or .parquet")
+        raise InvalidInput(f"unknown input format '{suffix}': use .jsonl, .csv or .parquet")
 
 
 def _jsonl(path: Path):
     with path.open(encoding="utf-8") as f:
         for number, line in enumerate(f, start=1):
             if not line.strip():
-                yield number, Problem(400, f"line {number} is empty", [FieldError("/person", "expected a PERSON")])
+                yield number, InvalidPerson(f"line {number} is empty", [FieldError("/person", "expected a PERSON")],
+                                            malformed=True)
                 continue
             try:
                 yield number, json.loads(line, parse_float=Decimal)
             except json.JSONDecodeError as exc:
-                yield number, Problem(400, f"line {number} is not valid JSON: {exc.msg}",
-                                      [FieldError("/person", "malformed JSON")])
+                yield number, InvalidPerson(f"line {number} is not valid JSON: {exc.msg}",
+                                            [FieldError("/person", "malformed JSON")], malformed=True)
 
 
 def _csv(path: Path):
@@ -80,8 +84,8 @@ def _csv(path: Path):
                 try:
                     yield number, json.loads(record["person"], parse_float=Decimal)
                 except json.JSONDecodeError as exc:
-                    yield number, Problem(400, f"row {number}: the person column is not JSON: {exc.msg}",
-                                          [FieldError("/person", "malformed JSON")])
+                    yield number, InvalidPerson(f"row {number}: the person column is not JSON: {exc.msg}",
+                                                [FieldError("/person", "malformed JSON")], malformed=True)
                 continue
             person: dict = {}
             for key, value in record.items():
@@ -205,23 +209,23 @@ def interpret(policy, as_of: dt.date, items: list[tuple[int, object]]) -> tuple[
     rows, totals = [], {}
     for number, person in items:
         try:
-            if isinstance(person, Problem):
+            if isinstance(person, InvalidInput):
                 raise person
-            result = evaluate(policy, read_person(policy, person, as_of), as_of)
-        except Problem as problem:
+            decision = evaluate(policy, read_person(policy, person, as_of), as_of)
+        except InvalidInput as error:
             pid = person.get("id") if isinstance(person, dict) else None
             rows.append({"row": number, "person_id": pid if isinstance(pid, str) else None, "status": None,
                          "monthly_pension_total": None, "account_balance": None,
-                         "error": json.dumps(problem.as_dict(), ensure_ascii=False)})
+                         "error": json.dumps(problem_of(error).as_dict(), ensure_ascii=False)})
             continue
-        row = {"row": number, "person_id": result["person_id"], "status": result["status"],
-               "monthly_pension_total": result["monthly_pension"]["total"],
-               "account_balance": result["account"]["balance"], "error": ""}
-        for component in result["monthly_pension"]["components"]:
-            row[component["id"]] = component["amount"]
-            parts = totals.setdefault(component["id"], {"total": Decimal(0)})
-            parts["total"] += Decimal(component["amount"])
-            for level, amount in component.get("by_level", {}).items():
+        row = {"row": number, "person_id": decision.person_id, "status": decision.status,
+               "monthly_pension_total": fmt(decision.monthly_pension.total),
+               "account_balance": fmt(decision.account.balance), "error": ""}
+        for component in decision.monthly_pension.components:
+            row[component.id] = fmt(component.amount.total)
+            parts = totals.setdefault(component.id, {"total": Decimal(0)})
+            parts["total"] += component.amount.total
+            for level, amount in component_json(component).get("by_level", {}).items():
                 parts[level] = parts.get(level, Decimal(0)) + Decimal(amount)
         rows.append(row)
     return rows, totals
@@ -322,11 +326,8 @@ def run(registry: Registry, region: str, as_of_text: str, source: Path, target: 
         method: str = "columns") -> Summary:
     """Stream `source` through evaluation into `target`; at most a few chunks are in memory at once."""
     if region not in registry.sources:
-        raise Problem(404, f"unknown region '{region}'; known regions: {', '.join(registry.regions)}")
-    try:
-        policy = registry.policy(region)
-    except PolicyError as exc:
-        raise Problem(422, f"the policy of '{region}' does not check clean: {exc}") from None
+        raise UnknownRegion(region, registry.regions)
+    policy = registry.policy(region)  # PolicyError with every diagnostic when it does not check clean
     import pyarrow.compute as pc
 
     read_as_of(as_of_text)
@@ -470,7 +471,7 @@ def _writer(path: Path, names: list[str]):
     writers = {".jsonl": _JsonlWriter, ".csv": _CsvWriter, ".parquet": _ParquetWriter}
     writer = writers.get(path.suffix.lower())
     if writer is None:
-        raise Problem(422, f"unknown output format '{path.suffix}': use .jsonl, .csv or .parquet")
+        raise InvalidInput(f"unknown output format '{path.suffix}': use .jsonl, .csv or .parquet")
     return writer(path, names)
 
 

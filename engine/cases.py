@@ -12,10 +12,13 @@ from pathlib import Path
 import attrs
 import yaml
 
-from engine.errors import Problem
+from engine.errors import InvalidInput
+from engine.problem import Problem, problem_of
 from engine.evaluate import evaluate
 from engine.model import Policy
 from engine.person import read_as_of, read_person
+from engine.render import decision_json
+from engine.trace import Step
 
 
 @attrs.frozen
@@ -80,11 +83,12 @@ def run_case(policy: Policy, case: Case) -> Outcome:
     try:
         as_of = read_as_of(_plain(case.as_of))
         person = read_person(policy, case.person, as_of)
-        result = evaluate(policy, person, as_of, explain=True)
-    except Problem as problem:
-        return _check_error(case, problem)
+        decision = evaluate(policy, person, as_of, explain=True)
+    except InvalidInput as error:  # the officers' YAML pins the status a front end reports (expect_error.status)
+        return _check_error(case, problem_of(error))
     if case.expect_error:
-        return Outcome(case, (f"expected error {case.expect_error}, got status {result['status']}",))
+        return Outcome(case, (f"expected error {case.expect_error}, got status {decision.status}",))
+    result = decision_json(attrs.evolve(decision, explanation=None))  # the officers' paths are contract.md's
     failures = []
     for path, expected in (case.expect or {}).items():
         found, actual = resolve(result, path)
@@ -92,7 +96,7 @@ def run_case(policy: Policy, case: Case) -> Outcome:
             failures.append(f"{path}: expected {_show(expected)}, but the determination has no such field")
         elif not _equal(expected, actual):
             failures.append(f"{path}: expected {_show(expected)}, got {_show(actual)}")
-    lines = _policy_lines(result.get("explanation"), case.expect or {}) if failures else ()
+    lines = _policy_lines(decision.explanation, case.expect or {}) if failures else ()
     return Outcome(case, tuple(failures), lines)
 
 
@@ -167,7 +171,7 @@ def _show(value) -> str:
     return repr(value) if not isinstance(value, bool) else str(value).lower()
 
 
-def _policy_lines(explanation, expect: dict) -> tuple[str, ...]:
+def _policy_lines(explanation: Step | None, expect: dict) -> tuple[str, ...]:
     """The policy lines behind the figures a failing case looked at."""
     if not explanation:
         return ()
@@ -176,12 +180,11 @@ def _policy_lines(explanation, expect: dict) -> tuple[str, ...]:
     years = {str(p).split(".")[1] for p in expect if str(p).startswith("contributions.")}
     found: dict[str, None] = {}
 
-    def walk(node, inside: bool) -> None:
-        here = inside or node["id"] in keys or any(node["id"] == f"contribution_{y}" for y in years)
-        if here and node.get("source"):
-            s = node["source"]
-            found[f"{s['file']}:{s['line']}"] = None
-        for child in node.get("children", []):
+    def walk(step: Step, inside: bool) -> None:
+        here = inside or step.id in keys or any(step.id == f"contribution_{y}" for y in years)
+        if here and step.span:
+            found[f"{step.span.file}:{step.span.line}"] = None
+        for child in step.children:
             walk(child, here)
 
     walk(explanation, False)

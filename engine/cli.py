@@ -10,12 +10,14 @@ import click
 
 from engine import model
 from engine.cases import load_cases, run_case
-from engine.errors import FieldError, PolicyError, Problem
+from engine.decision import Decision
+from engine.errors import FieldError, InvalidInput, InvalidPerson, PolicyError, UnknownRegion
 from engine.evaluate import evaluate
+from engine.problem import ENGINE_ERRORS, Problem, problem_of
 from engine.person import read_as_of, read_person
 from engine.registry import DEFAULT_POLICY_DIR, Registry, check_texts
 from engine.source import SourceFile
-from engine.trace import Step, render_text
+from engine.render import decision_json, decision_text
 
 
 @click.group()
@@ -140,32 +142,36 @@ def eval_cmd(region, as_of, file, explain, lang, fmt, policies) -> None:
     """Evaluate one person (FILE holds the PERSON JSON; - for stdin)."""
     registry = _registry(policies)
     try:
-        result = _evaluate(registry, region, as_of, file.read(), explain, lang)
-    except Problem as problem:
-        _fail(problem, fmt)
+        decision = _evaluate(registry, region, as_of, file.read(), explain, lang)
+    except ENGINE_ERRORS as error:
+        _fail(problem_of(error), fmt)
         return
+    _print(decision, fmt, lang)
+
+
+def _print(decision: Decision, fmt: str, lang: str) -> None:
     if fmt == "json":
-        click.echo(json.dumps(result, ensure_ascii=False, indent=2))
+        click.echo(json.dumps(decision_json(decision), ensure_ascii=False, indent=2))
     else:
-        click.echo(_text(result, lang))
+        click.echo(decision_text(decision, lang))
 
 
-def _evaluate(registry: Registry, region: str, as_of_text: str, body: str, explain: bool, lang: str) -> dict:
+def _evaluate(registry: Registry, region: str, as_of_text: str, body: str, explain: bool, lang: str) -> Decision:
     if region not in registry.sources:
-        raise Problem(404, f"unknown region '{region}'; known regions: {', '.join(registry.regions)}")
+        raise UnknownRegion(region, registry.regions)
     errors = []
     as_of = None
     try:
         as_of = read_as_of(as_of_text)
-    except Problem as problem:
-        errors = problem.errors
+    except InvalidInput as error:
+        errors = error.errors
     try:
         data = json.loads(body, parse_float=Decimal)
     except json.JSONDecodeError as exc:
-        raise Problem(400, f"the person file is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}",
-                      [FieldError("/person", "malformed JSON")]) from None
+        raise InvalidPerson(f"the person file is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}",
+                            [FieldError("/person", "malformed JSON")], malformed=True) from None
     if as_of is None:
-        raise Problem(422, "--as-of is not a valid date", errors)
+        raise InvalidInput("--as-of is not a valid date", errors)
     policy = registry.policy(region)
     person = read_person(policy, data, as_of)
     return evaluate(policy, person, as_of, explain=explain, lang=lang)
@@ -179,50 +185,6 @@ def _fail(problem: Problem, fmt: str) -> None:
         for e in problem.errors:
             click.echo(f"  {e.pointer}: {e.detail}", err=True)
     sys.exit(2)
-
-
-STATUS_ZH = {"receiving": "领取中", "contributing": "缴费中", "not_eligible": "不符合领取条件", "deceased": "已死亡"}
-
-
-def _text(result: dict, lang: str) -> str:
-    zh = lang == "zh"
-    e = result["eligibility"]
-    lines = [
-        f"{'地区' if zh else 'region'}: {result['region']}   {'核定日' if zh else 'as of'}: {result['as_of']}",
-        f"{'状态' if zh else 'status'}: {STATUS_ZH[result['status']] if zh else result['status']}"
-        f"   {'领取起始日' if zh else 'pension start'}: {e['pension_start_date'] or '—'}"
-        f"   {'应缴/已缴年限' if zh else 'required/counted years'}: {e['required_years']}/{e['counted_years']}",
-        f"{'月养老金' if zh else 'monthly pension'}: {result['monthly_pension']['total']}",
-    ]
-    for c in result["monthly_pension"]["components"]:
-        levels = ", ".join(f"{k} {v}" for k, v in c.get("by_level", {}).items())
-        lines.append(f"  {c['id']}: {c['amount']}" + (f" ({levels})" if levels else ""))
-    lines.append(f"{'个人账户余额' if zh else 'account balance'}: {result['account']['balance']}"
-                 f"   {'领取时余额' if zh else 'at pension start'}: {result['account']['balance_at_pension_start']}")
-    for u in result["uses_unconfirmed"]:
-        lines.append(f"{'未确认数值' if zh else 'unconfirmed'} [{model.STATUS_LABELS[u['status']] if zh else u['status']}]"
-                     f" {u['value']}  ({u['file']}:{u['line']})")
-    if "explanation" in result:
-        lines.append("")
-        lines.append(render_text(_step(result["explanation"]), lang))
-    return "\n".join(lines)
-
-
-def _step(node: dict) -> Step:
-    from engine.source import Span
-
-    src = node.get("source")
-    span = Span(src["file"], src["line"], src["column"]) if src else None
-    cite = _Cite(node["citation"], node["status"]) if node.get("citation") else None
-    return Step(node["id"], node["label"], node["value"], node.get("formula"), span, cite, node.get("in_force"),
-                tuple(_step(c) for c in node.get("children", [])))
-
-
-class _Cite:
-    """The citation as it arrives in a rendered explanation (text and status only)."""
-
-    def __init__(self, text: str, status: str | None):
-        self.text, self.status = text, status
 
 
 @main.command()
@@ -250,9 +212,9 @@ def batch(region, as_of, source, target, workers, engine, scheduler, method, pol
         try:
             summary = batch_run.run(registry, region, as_of, source, target, workers, bar.update, engine, scheduler,
                                          method)
-        except Problem as problem:
+        except ENGINE_ERRORS as error:
             bar.close()
-            _fail(problem, "text")
+            _fail(problem_of(error), "text")
             return
     for line in summary.lines():
         click.echo(line)
@@ -275,14 +237,14 @@ def why(region, as_of, source, row, lang, fmt, policies) -> None:
     person = next((p for number, p in batch_run.read_rows(source) if number == row), None)
     try:
         if person is None:
-            raise Problem(404, f"{source} has no row {row}", [FieldError("/row", "rows are numbered from 1")])
-        if isinstance(person, Problem):
+            raise InvalidInput(f"{source} has no row {row}", [FieldError("/row", "rows are numbered from 1")])
+        if isinstance(person, InvalidInput):
             raise person
-        result = _evaluate(registry, region, as_of, json.dumps(person, ensure_ascii=False, default=str), True, lang)
-    except Problem as problem:
-        _fail(problem, fmt)
+        decision = _evaluate(registry, region, as_of, json.dumps(person, ensure_ascii=False, default=str), True, lang)
+    except ENGINE_ERRORS as error:
+        _fail(problem_of(error), fmt)
         return
-    click.echo(json.dumps(result, ensure_ascii=False, indent=2) if fmt == "json" else _text(result, lang))
+    _print(decision, fmt, lang)
 
 
 @main.command()
@@ -330,7 +292,7 @@ def impact(region, as_of, base_dir, proposal_dir, source, report_dir) -> None:
 
     try:
         result = compare(Registry(Path(base_dir)), Registry(Path(proposal_dir)), region, as_of, source)
-    except (Problem, PolicyError) as exc:
+    except ENGINE_ERRORS as exc:
         click.echo(f"错误 error: {exc}", err=True)
         sys.exit(2)
     report = write_report(result, report_dir)

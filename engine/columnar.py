@@ -20,17 +20,16 @@ import pyarrow.compute as pc
 
 from engine import nodes
 from engine.check import BUILTIN_ALIASES, FUNCTIONS
-from engine.errors import Problem
+from engine.errors import InvalidInput
 from engine.evaluate import _Run
 from engine.model import LEVELS, Policy
-from engine.person import CONTRIBUTION_KEYS, EARLIEST, LATEST, Membership, Person, Record
+from engine.person import CONTRIBUTION_KEYS, DATE_PATTERN, EARLIEST, FIRST_YEAR, LAST_YEAR, LATEST, MONEY, \
+    Membership, Person, Record
 
 EPOCH = dt.date(1970, 1, 1)
 FAR = np.int64(10**9)  # "never" as a day number
 TOP = {"id", "birth_date", "hukou", "groups", "contributions", "scheme_start_date"}
 INTERPRETED = {"death_date", "pension_start_date", "opening_balance"}  # rows that give one go to the interpreter
-MONEY_RE = r"^[0-9]+(\.[0-9]{1,2})?$"
-DATE_RE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
 
 
 _FIGURES: dict[str, dict] = {}  # policy digest → record-figure key → figures (a process-wide memo)
@@ -285,7 +284,7 @@ class _Batch:
             self.pension_age = int(self.probe.constant("pension_age"))
             self.enrolment_age = int(self.probe.constant("enrolment_age"))
             self.full_years = int(self.probe.constant("full_contribution_years"))
-        except Problem as exc:
+        except InvalidInput as exc:
             raise Unsupported(str(exc)) from None
 
     def read_ids(self) -> None:
@@ -418,7 +417,7 @@ class _Batch:
         if not pa.types.is_integer(year.type):
             raise Unsupported("year is not an integer column")
         year_values = np.asarray(year.fill_null(0).to_numpy(zero_copy_only=False), dtype="int64")
-        bad |= (year_values < 1900) | (year_values > 2100)
+        bad |= (year_values < FIRST_YEAR) | (year_values > LAST_YEAR)
         tier_fen, tier_ok = _money_fen(fields["tier"])
         bad |= ~tier_ok
         kind = fields["kind"]
@@ -455,7 +454,7 @@ class _Batch:
             run = _Run(self.policy, _probe_person(facts, ()), self.as_of, False, "en")
             try:
                 starts[c] = day_number(run.scheme_start_date()[0])
-            except Problem:
+            except InvalidInput:
                 failed[c] = True
         given, days = np.zeros(self.n, dtype=bool), np.zeros(self.n, dtype="int64")
         if "scheme_start_date" in self.table.column_names:
@@ -714,7 +713,7 @@ class _Batch:
             run = _Run(self.policy, _probe_person(facts, ()), self.as_of, False, "en")
             try:
                 results.append(pick(run))
-            except Problem:
+            except InvalidInput:
                 results.append(None)
         failed = np.array([r is None for r in results], dtype=bool)
         self.route |= failed[self.fact_class] if len(failed) else False
@@ -884,7 +883,7 @@ def _dates(values) -> tuple[np.ndarray, np.ndarray]:
         return np.zeros(n, "int64"), np.zeros(n, bool)
     if not pa.types.is_string(values.type):
         raise Unsupported("a date column that is not text")
-    shaped = np.asarray(pc.match_substring_regex(values, DATE_RE).fill_null(False).to_numpy(zero_copy_only=False),
+    shaped = np.asarray(pc.match_substring_regex(values, DATE_PATTERN).fill_null(False).to_numpy(zero_copy_only=False),
                         dtype=bool)
     text = pc.if_else(pa.array(shaped), values, "1970-01-01")
     y, m, d = (np.asarray(pc.cast(pc.utf8_slice_codeunits(text, a, b), pa.int64()).to_numpy(zero_copy_only=False))
@@ -912,6 +911,4 @@ def _money_fen(values) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _is_money(text: str) -> bool:
-    import re
-
-    return bool(re.match(MONEY_RE, text))
+    return bool(MONEY.match(text))

@@ -1,6 +1,7 @@
-"""Diagnostics about policy text, and the problems reported about a request.
+"""What can go wrong: diagnostics about policy text, and the errors the engine raises about its input.
 
-This module formats; callers decide what went wrong.
+The engine names the fields and the fix; the front ends (CLI, API, pages, case runner) choose how to
+report them (`engine.problem` renders them as RFC 9457 problem objects).
 """
 from __future__ import annotations
 
@@ -61,36 +62,42 @@ class FieldError:
         return {"pointer": self.pointer, "detail": self.detail}
 
 
-TITLES = {
-    400: "请求格式错误 Malformed request",
-    401: "需要登录 Authentication required",
-    403: "无权操作 Forbidden",
-    404: "未知地区 Unknown region",
-    409: "冲突 Conflict",
-    413: "请求过大 Request too large",
-    422: "请求内容无效 Invalid request",
-}
+class InvalidInput(Exception):
+    """Input the engine cannot evaluate, with every offending field by JSON pointer.
 
+    `malformed` marks input of the wrong shape (text that is not JSON, a string where a list belongs),
+    as opposed to well-formed values that are not valid. Front ends choose the status they report.
+    Instances pickle: batch workers send them between processes.
+    """
 
-class Problem(Exception):
-    """A bad request, rendered as an RFC 9457 problem object."""
-
-    def __init__(self, status: int, detail: str, errors: list[FieldError] | None = None, extra: dict | None = None):
-        self.status = status
-        self.detail = detail
-        self.errors = list(errors or [])
-        self.extra = dict(extra or {})  # more members of the problem object (RFC 9457 allows extensions)
+    def __init__(self, detail: str, errors=(), malformed: bool = False):
         super().__init__(detail)
+        self.detail = detail
+        self.errors = list(errors)
+        self.malformed = malformed
 
-    def as_dict(self) -> dict:
-        return {
-            "type": f"https://jubao.example/problems/{self.status}",
-            "title": TITLES.get(self.status, "Error"),
-            "status": self.status,
-            "detail": self.detail,
-            "errors": [e.as_dict() for e in self.errors],
-            **self.extra,
-        }
+    def __reduce__(self):
+        return (type(self), (self.detail, self.errors, self.malformed))
+
+
+class InvalidPerson(InvalidInput):
+    """A PERSON that does not validate against the region's declared facts and groups."""
+
+
+class InvalidRecord(InvalidInput):
+    """Contribution records, or facts they need, that do not fit the policy in force on their dates."""
+
+
+class UnknownRegion(Exception):
+    """A region with no folder of policy files."""
+
+    def __init__(self, region: str, known=()):
+        self.region = region
+        self.known = tuple(known)
+        super().__init__(f"unknown region '{region}'; known regions: {', '.join(self.known)}")
+
+    def __reduce__(self):
+        return (type(self), (self.region, self.known))
 
 
 def escape_pointer_token(token: str) -> str:

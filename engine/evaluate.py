@@ -12,9 +12,11 @@ import attrs
 
 from engine import dates, model, nodes
 from engine.check import BUILTIN_ALIASES, FUNCTIONS
-from engine.errors import FieldError, Problem, pointer
+from engine.errors import FieldError, InvalidInput, InvalidPerson, InvalidRecord, pointer
 from engine.money import ZERO, Amount, fmt, round_fen
 from engine.person import Person, Record
+from engine.decision import Account, Component, ContributionRow, Death, Decision, Eligibility, MonthlyPension, \
+    TierOption, UnconfirmedUse
 from engine.trace import Step
 
 L10N = {
@@ -39,8 +41,8 @@ L10N = {
 
 
 def evaluate(policy: model.Policy, person: Person, as_of: dt.date, explain: bool = False,
-             lang: str = "zh") -> dict:
-    """The DETERMINATION of contract.md for `person` on `as_of`; Problem(422) on invalid records."""
+             lang: str = "zh") -> Decision:
+    """The decision for `person` on `as_of` (with its explanation when asked); InvalidRecord on invalid records."""
     return _Run(policy, person, as_of, explain, lang).determination()
 
 
@@ -113,7 +115,7 @@ class _Run:
             return matching[0]
         missing = sorted({v.condition[0] for v in found if v.condition and self.person.fact(v.condition[0]) is None})
         if missing:
-            raise Problem(422, f"a fact is needed to work out '{self.label(name)}'", [
+            raise InvalidPerson(f"a fact is needed to work out '{self.label(name)}'", [
                 FieldError(pointer("person", *fact.split(".")),
                            f"{fact} is required: '{self.label(name)}' on {day} depends on it") for fact in missing])
         return None
@@ -129,7 +131,7 @@ class _Run:
         if key is None or key not in keys:
             got = "is required: one of" if key is None else f"'{key}' is not one of"
             hint = " (or give scheme_start_date)" if version.name == "scheme_start" else ""
-            raise Problem(422, f"'{layer.label(self.lang)}' needs {key_fact}", [FieldError(
+            raise InvalidPerson(f"'{layer.label(self.lang)}' needs {key_fact}", [FieldError(
                 pointer("person", *key_fact.split(".")), f"{key_fact} {got} " + "、".join(keys) + hint)])
         row = next(r for r in version.rows if r.key == key)
         figures = {f for _, f in row.values}
@@ -139,7 +141,7 @@ class _Run:
         column = self.person.fact(column_fact) if column_fact else None
         match = next((f for c, f in row.values if c == column), None)
         if match is None:
-            raise Problem(422, f"'{layer.label(self.lang)}' needs {column_fact}", [FieldError(
+            raise InvalidPerson(f"'{layer.label(self.lang)}' needs {column_fact}", [FieldError(
                 pointer("person", *str(column_fact).split(".")), f"{column_fact} is required: for {key} it decides "
                 f"'{layer.label(self.lang)}' (" + ", ".join(f"{c} {_show(f)}" for c, f in row.values) + ")")])
         return match
@@ -172,7 +174,7 @@ class _Run:
         self.flag_after_start(rows)
         if self.errors:
             unique = list({e.pointer: e for e in reversed(self.errors)}.values())[::-1]
-            raise Problem(422, "some contribution records or facts are not valid", unique)
+            raise InvalidRecord("some contribution records or facts are not valid", unique)
         for row in rows:
             row.counted = row.date <= self.as_of
         self.rows = rows
@@ -187,7 +189,7 @@ class _Run:
     def constant(self, name: str) -> Decimal:
         version = self.value(name, self.as_of) or next(iter(self.policy.all_versions(name)), None)
         if version is None:
-            raise Problem(422, f"the policy defines no '{name}'")
+            raise InvalidInput(f"the policy defines no '{name}'")
         return version.figure
 
     def scheme_start_date(self) -> tuple[dt.date, set]:
@@ -556,14 +558,14 @@ class _Run:
         return {"funeral_grant": grant, "inheritable_balance": inheritable, "step": step}
 
     # ── tier options ───────────────────────────────────────────────────────
-    def tier_options(self) -> list[dict]:
+    def tier_options(self) -> tuple[TierOption, ...]:
         if self.status not in ("contributing", "not_eligible"):
-            return []
+            return ()
         if self.as_of < self.sixteenth or self.as_of < self.scheme_start:
-            return []
+            return ()
         table, _ = self.tier_table(self.as_of, None)
         if table is None:
-            return []
+            return ()
         daijiao_amount, daijiao_version, _ = self.daijiao(self.as_of, table)
         out = []
         for tier_row in sorted(table.rows, key=lambda r: r.tier):
@@ -579,12 +581,11 @@ class _Run:
             self.attach(uses, "tier_options")
             if daijiao_version is not None:
                 self.use(daijiao_version, "tier_options")
-            out.append({"tier": fmt(tier_row.tier), "personal": fmt(tier_row.tier - gov),
-                        "government_paid": fmt(gov), "subsidy": fmt((subsidy + reward).total)})
-        return out
+            out.append(TierOption(tier_row.tier, tier_row.tier - gov, gov, (subsidy + reward).total))
+        return tuple(out)
 
-    # ── output ─────────────────────────────────────────────────────────────
-    def render(self, rows: list[Row], account: dict, pension: dict, death: dict) -> dict:
+    # ── the decision ───────────────────────────────────────────────────────
+    def render(self, rows: list[Row], account: dict, pension: dict, death: dict) -> Decision:
         for row in rows:
             fields = set()
             if row.counted:
@@ -596,54 +597,24 @@ class _Run:
             self.attach(self.scheme_keys, "eligibility.pension_start_date")
         if self.route and self.route.startswith("early_start"):
             self.use(self.poverty_version, "eligibility.pension_start_date")
-        p = self.person
-        out = {
-            "region": self.policy.region,
-            "policy_version": self.policy.digest,
-            "as_of": self.as_of.isoformat(),
-            "person_id": p.id,
-            "status": self.status,
-            "eligibility": {
-                "eligible": self.eligible,
-                "required_years": self.required,
-                "counted_years": self.counted_years,
-                "continuous_years": self.continuous_years,
-                "pension_start_date": self.start.isoformat() if self.eligible and self.start else None,
-                "reasons": self.reasons(),
-            },
-            "monthly_pension": {
-                "total": fmt(pension["total"]),
-                "components": [self.component_json(n, a) for n, a in pension["components"]],
-            },
-            "contributions": [self.row_json(r) for r in rows],
-            "account": {"balance": fmt(account["balance"]),
-                        "balance_at_pension_start": fmt(account["at_start"])},
-            "death": {"funeral_grant": fmt(death["funeral_grant"]),
-                      "inheritable_balance": fmt(death["inheritable_balance"])},
-            "tier_options": self.tier_options(),
-            "uses_unconfirmed": sorted(({**u, "used_by": sorted(u["used_by"])} for u in self.uses.values()
-                                        if u["used_by"]), key=lambda u: (u["file"], u["line"])),
-        }
-        if self.explain:
-            out["explanation"] = self.explanation(pension, account, death).as_dict()
-        return out
-
-    def component_json(self, name: str, amount: Amount) -> dict:
-        out = {"id": name, "amount": fmt(amount.total)}
-        levels = {l: fmt(v) for l, v in amount.by_level if v}
-        if name == "basic_pension" or (levels and name != "account_pension"):
-            out["by_level"] = levels
-        return out
-
-    def row_json(self, row: Row) -> dict:
-        r = row.record
-        out = {"year": r.year, "tier": fmt(r.tier), "kind": r.kind, "date": row.date.isoformat(),
-               "personal": fmt(row.personal), "government_paid": fmt(row.government_paid),
-               "subsidy": {"total": fmt(row.subsidy.total), "by_level": {l: fmt(v) for l, v in row.subsidy.by_level}},
-               "collective": fmt(row.collective), "credited": fmt(row.credited), "counted": row.counted}
-        for name, amount in row.rewards.items():
-            out[name] = fmt(amount)
-        return out
+        tier_options = self.tier_options()  # before the unconfirmed list: the options use figures too
+        eligibility = Eligibility(self.eligible, self.required, self.counted_years, self.continuous_years,
+                                  self.start if self.eligible and self.start else None, tuple(self.reasons()))
+        return Decision(
+            region=self.policy.region, policy_version=self.policy.digest, as_of=self.as_of,
+            person_id=self.person.id, status=self.status, eligibility=eligibility,
+            monthly_pension=MonthlyPension(pension["total"], tuple(Component(n, a) for n, a in pension["components"])),
+            contributions=tuple(ContributionRow(r.record.year, r.record.tier, r.record.kind, r.date, r.personal,
+                                                r.government_paid, r.subsidy, r.collective, r.counted,
+                                                tuple(r.rewards.items())) for r in rows),
+            account=Account(account["balance"], account["at_start"]),
+            death=Death(death["funeral_grant"], death["inheritable_balance"]),
+            tier_options=tier_options,
+            uses_unconfirmed=tuple(UnconfirmedUse(u["value"], u["status"], tuple(sorted(u["used_by"])), u["file"],
+                                                  u["line"])
+                                   for u in sorted(self.uses.values(), key=lambda u: (u["file"], u["line"]))
+                                   if u["used_by"]),
+            explanation=self.explanation(pension, account, death) if self.explain else None)
 
     def reasons(self, zh: bool = False) -> list[str]:
         """Why the pension starts when it does: canonical English in the JSON, Chinese in the explanation."""

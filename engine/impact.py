@@ -15,10 +15,13 @@ import attrs
 
 from engine import dates
 from engine.batch import read_rows
-from engine.errors import Problem
+from engine.errors import InvalidInput, UnknownRegion
+from engine.decision import Decision
 from engine.evaluate import evaluate
 from engine.person import read_as_of, read_person
 from engine.registry import Registry
+from engine.render import component_json
+from engine.trace import Step
 
 AGE_BANDS = ((0, 59, "<60"), (60, 64, "60–64"), (65, 69, "65–69"), (70, 74, "70–74"), (75, 79, "75–79"),
              (80, 200, "80+"))
@@ -61,15 +64,15 @@ class Impact:
         return sum(self.monthly_by_level.values(), ZERO)
 
 
-def _levels(result: dict) -> dict:
+def _levels(decision: Decision) -> dict:
     out: dict = defaultdict(Decimal)
-    for c in result["monthly_pension"]["components"]:
-        by_level = c.get("by_level") or {}
+    for c in decision.monthly_pension.components:
+        by_level = component_json(c).get("by_level") or {}
         if by_level:
             for level, amount in by_level.items():
                 out[level] += Decimal(amount)
-        elif Decimal(c["amount"]):
-            out["account" if c["id"] == "account_pension" else "unassigned"] += Decimal(c["amount"])
+        elif c.amount.total:
+            out["account" if c.id == "account_pension" else "unassigned"] += c.amount.total
     return out
 
 
@@ -93,7 +96,7 @@ def compare(base: Registry, proposal: Registry, region: str, as_of_text: str, so
             top: int = 10) -> Impact:
     for registry in (base, proposal):
         if region not in registry.sources:
-            raise Problem(404, f"region '{region}' is not in {registry.policy_dir}")
+            raise UnknownRegion(region, registry.regions)
     as_of = read_as_of(as_of_text)
     before_policy, after_policy = base.policy(region), proposal.policy(region)
     impact = Impact(region, as_of_text)
@@ -101,17 +104,17 @@ def compare(base: Registry, proposal: Registry, region: str, as_of_text: str, so
     for number, person in read_rows(source):
         impact.persons += 1
         try:
-            if isinstance(person, Problem):
+            if isinstance(person, InvalidInput):
                 raise person
             before = evaluate(before_policy, read_person(before_policy, person, as_of), as_of)
             after = evaluate(after_policy, read_person(after_policy, person, as_of), as_of)
-        except Problem:
+        except InvalidInput:
             impact.errors += 1
             continue
-        b, a = Decimal(before["monthly_pension"]["total"]), Decimal(after["monthly_pension"]["total"])
+        b, a = before.monthly_pension.total, after.monthly_pension.total
         lb, la = _levels(before), _levels(after)
         levels = {k: la.get(k, ZERO) - lb.get(k, ZERO) for k in set(la) | set(lb)}
-        change = Change(number, person, after["person_id"], b, a, levels, _age_band(person, as_of), _tier(person))
+        change = Change(number, person, after.person_id, b, a, levels, _age_band(person, as_of), _tier(person))
         for level, delta in levels.items():
             impact.monthly_by_level[level] += delta
         if a > b:
@@ -135,22 +138,22 @@ def compare(base: Registry, proposal: Registry, region: str, as_of_text: str, so
 
 def _causes(before_policy, after_policy, person: dict, as_of: dt.date) -> list[str]:
     """The figures that differ between the two explanations: label, old → new, and the policy line."""
-    trees = [evaluate(p, read_person(p, person, as_of), as_of, explain=True)["explanation"]
+    trees = [evaluate(p, read_person(p, person, as_of), as_of, explain=True).explanation
              for p in (before_policy, after_policy)]
     old = dict(_leaves(trees[0]))
     causes = []
-    for key, node in _leaves(trees[1]):
+    for key, step in _leaves(trees[1]):
         previous = old.get(key)
-        if previous is not None and previous["value"] != node["value"] and not node["children"]:
-            where = f"{node['source']['file']}:{node['source']['line']}" if node.get("source") else ""
-            causes.append(f"{node['label']} {previous['value']} → {node['value']} ({where})")
+        if previous is not None and previous.value != step.value and not step.children:
+            where = f"{step.span.file}:{step.span.line}" if step.span else ""
+            causes.append(f"{step.label} {previous.value} → {step.value} ({where})")
     return causes[:3]
 
 
-def _leaves(node: dict, path: str = ""):
-    here = f"{path}/{node['id']}"
-    yield here, node
-    for child in node["children"]:
+def _leaves(step: Step, path: str = ""):
+    here = f"{path}/{step.id}"
+    yield here, step
+    for child in step.children:
         yield from _leaves(child, here)
 
 

@@ -1,7 +1,7 @@
 """The PERSON of contract.md, read and validated against a region's declared facts.
 
-Wrong JSON types are 400; well-formed but invalid values are 422; every offending
-field is named by its JSON pointer, all at once.
+Wrong JSON types are `malformed` (400 at the API); well-formed but invalid values are not (422);
+every offending field is named by its JSON pointer, all at once.
 """
 from __future__ import annotations
 
@@ -12,17 +12,26 @@ from decimal import Decimal
 
 import attrs
 
-from engine.errors import FieldError, Problem, pointer
+from engine.errors import FieldError, InvalidInput, InvalidPerson, pointer
 from engine.model import Policy
 
-MONEY = re.compile(r"^[0-9]+(\.[0-9]{1,2})?$")
-DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+# The PERSON's shape, defined once: this reader, the column path and the JSON Schema (web/schema.py) use it.
+MONEY_PATTERN = r"^[0-9]+(\.[0-9]{1,2})?$"  # yuan, at most two decimals, no sign, no exponent
+DATE_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
+MONEY = re.compile(MONEY_PATTERN)
+DATE = re.compile(DATE_PATTERN)
 KINDS = ("regular", "back_payment")
-GROUP_KEYS = {"id", "from", "to"}
-CONTRIBUTION_KEYS = {"year", "tier", "kind", "date", "collective"}
-OPENING_KEYS = {"amount", "as_of"}
+GROUP_KEYS = ("id", "from", "to")
+GROUP_REQUIRED = ("id", "from")
+# field → kind of value: "integer", "money", "date" or a tuple of allowed words
+CONTRIBUTION_FIELDS = {"year": "integer", "tier": "money", "kind": KINDS, "date": "date", "collective": "money"}
+CONTRIBUTION_REQUIRED = ("year", "tier", "kind")
+CONTRIBUTION_KEYS = set(CONTRIBUTION_FIELDS)
+OPENING_FIELDS = {"amount": "money", "as_of": "date"}
+OPENING_KEYS = set(OPENING_FIELDS)
 EARLIEST = dt.date(1900, 1, 1)
 LATEST = dt.date(2100, 12, 31)
+FIRST_YEAR, LAST_YEAR = EARLIEST.year, LATEST.year
 
 
 @attrs.frozen
@@ -73,11 +82,12 @@ class Person:
 
 def read_as_of(value: object, at: str = "/as_of") -> dt.date:
     if not isinstance(value, str):
-        raise Problem(400, "as_of must be a date string YYYY-MM-DD", [FieldError(at, "expected a string like \"2024-07-01\"")])
+        raise InvalidInput("as_of must be a date string YYYY-MM-DD", [FieldError(at, "expected a string like \"2024-07-01\"")],
+                           malformed=True)
     errors: list[FieldError] = []
     day = _date(value, at, errors)
     if errors:
-        raise Problem(422, "as_of is not a valid date", errors)
+        raise InvalidInput("as_of is not a valid date", errors)
     return day
 
 
@@ -85,9 +95,9 @@ def read_person(policy: Policy, data: object, as_of: dt.date, at: str = "/person
     reader = _Reader(policy, at)
     person = reader.read(data, as_of)
     if reader.type_errors:
-        raise Problem(400, "some values have the wrong JSON type", reader.type_errors)
+        raise InvalidPerson("some values have the wrong JSON type", reader.type_errors, malformed=True)
     if reader.errors:
-        raise Problem(422, "the person is not valid", reader.errors)
+        raise InvalidPerson("the person is not valid", reader.errors)
     return person
 
 
@@ -213,7 +223,7 @@ class _Reader:
             if definition is None:
                 self.errors.append(FieldError(self.ptr("groups", i, "id"), f"unknown group '{gid}'" +
                                               _suggest(gid, self.policy.groups)))
-        allowed = GROUP_KEYS | ({definition.required_key} if definition and definition.required_key else set())
+        allowed = set(GROUP_KEYS) | ({definition.required_key} if definition and definition.required_key else set())
         for key in item:
             if key not in allowed:
                 self.errors.append(FieldError(self.ptr("groups", i, key), f"unknown key '{key}'"))
@@ -252,8 +262,9 @@ class _Reader:
             year = item.get("year")
             if year is None:
                 self.errors.append(FieldError(self.ptr(*where, "year"), "year is required (a JSON integer)"))
-            elif self.typed(year, int, self.ptr(*where, "year"), "a JSON integer") and not 1900 <= year <= 2100:
-                self.errors.append(FieldError(self.ptr(*where, "year"), f"year {year} is out of range 1900–2100"))
+            elif self.typed(year, int, self.ptr(*where, "year"), "a JSON integer") and not FIRST_YEAR <= year <= LAST_YEAR:
+                self.errors.append(FieldError(self.ptr(*where, "year"),
+                                              f"year {year} is out of range {FIRST_YEAR}–{LAST_YEAR}"))
                 year = None
             tier = item.get("tier")
             if tier is None:

@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 
 from engine import Registry, evaluate, read_as_of, read_person
+from engine.render import decision_json
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -21,7 +22,7 @@ def determine(registry):
     def run(region: str, as_of: str, person: dict, explain: bool = False, lang: str = "zh") -> dict:
         policy = registry.policy(region)
         day = read_as_of(as_of)
-        return evaluate(policy, read_person(policy, json.loads(json.dumps(person)), day), day, explain, lang)
+        return decision_json(evaluate(policy, read_person(policy, json.loads(json.dumps(person)), day), day, explain, lang))
 
     return run
 

@@ -32,20 +32,24 @@ def write_jsonl(path: Path, lines: list[str]) -> Path:
     return path
 
 
-def test_bad_rows_become_error_rows_in_place(tmp_path):
+@pytest.mark.parametrize("workers", [1, 2])  # with 2, the errors cross process boundaries: they must pickle
+@pytest.mark.parametrize("method", ["columns", "interpreter"])
+def test_bad_rows_become_error_rows_in_place(tmp_path, workers, method):
     good = json.dumps({"id": "a", "birth_date": "1950-01-01"})
     source = write_jsonl(tmp_path / "in.jsonl", [good, '{"birth_date": ', json.dumps({"id": "c", "birth_date":
-                         "1950-02-30"}), good.replace('"a"', '"d"')])
-    run = jubao("batch", "--region", "anhui", "--as-of", AS_OF, source, tmp_path / "out.jsonl", "--workers", "1")
+                         "1950-02-30"}), good.replace('"a"', '"d"'), "not json"])
+    run = jubao("batch", "--region", "anhui", "--as-of", AS_OF, source, tmp_path / "out.jsonl", "--workers", workers,
+                "--method", method)
     assert run.returncode == 1, run.stderr
     rows = [json.loads(line) for line in (tmp_path / "out.jsonl").read_text(encoding="utf-8").splitlines()]
-    assert [r["row"] for r in rows] == [1, 2, 3, 4]
-    assert [r["person_id"] for r in rows] == ["a", None, "c", "d"]
+    assert [r["row"] for r in rows] == [1, 2, 3, 4, 5]
+    assert [r["person_id"] for r in rows] == ["a", None, "c", "d", None]
     assert rows[0]["status"] == "receiving" and rows[0]["error"] == ""
     assert json.loads(rows[1]["error"])["status"] == 400
     problem = json.loads(rows[2]["error"])
     assert problem["status"] == 422 and problem["errors"][0]["pointer"] == "/person/birth_date"
-    assert "rows: 4, errors: 2" in run.stdout
+    assert json.loads(rows[4]["error"])["status"] == 400
+    assert "rows: 5, errors: 3" in run.stdout
 
 
 def test_parquet_round_trip_matches_the_interpreter(tmp_path, registry, people):
@@ -59,10 +63,10 @@ def test_parquet_round_trip_matches_the_interpreter(tmp_path, registry, people):
     for person, row in zip(people, out):
         d = evaluate(policy, read_person(policy, person, as_of), as_of)
         assert row["person_id"] == person["id"]
-        assert row["monthly_pension_total"] == d["monthly_pension"]["total"]
-        assert row["account_balance"] == d["account"]["balance"]
-        for c in d["monthly_pension"]["components"]:
-            assert row[c["id"]] == c["amount"]
+        assert row["monthly_pension_total"] == f"{d.monthly_pension.total:.2f}"
+        assert row["account_balance"] == f"{d.account.balance:.2f}"
+        for c in d.monthly_pension.components:
+            assert row[c.id] == f"{c.amount.total:.2f}"
     total = sum(Decimal(r["basic_pension"]) for r in out)
     assert summary.totals["basic_pension"]["total"] == total
     assert summary.totals["basic_pension"]["central"] + summary.totals["basic_pension"].get("province", 0) == total
@@ -93,7 +97,7 @@ def test_generated_populations_are_valid_and_seeded(registry, region):
     first = list(generate(policy, 150, seed=3, as_of=as_of))
     assert first == list(generate(policy, 150, seed=3, as_of=as_of))
     for person in first:
-        evaluate(policy, read_person(policy, person, as_of), as_of)  # raises Problem if invalid
+        evaluate(policy, read_person(policy, person, as_of), as_of)  # raises InvalidInput if invalid
 
 
 def test_generated_contributions_approach_the_target_mean(registry, people):

@@ -4,7 +4,7 @@ import datetime as dt
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from engine import Problem, evaluate, read_as_of, read_person
+from engine import InvalidInput, evaluate, problem_of, read_as_of, read_person
 
 GROUPS = ["severe_disability", "dibao", "tekun", "poverty_registered", "returned_to_poverty",
           "family_planning_special", "only_child_family", "two_daughter_family", "village_cadre",
@@ -62,10 +62,11 @@ def test_determination_or_clear_problem(registry, region, as_of, person, explain
     day = read_as_of(as_of)
     try:
         result = evaluate(policy, read_person(policy, person, day), day, explain=explain)
-    except Problem as problem:
+    except InvalidInput as error:
+        problem = problem_of(error)
         assert problem.status in (400, 422)
         assert problem.errors, problem.detail
         for error in problem.errors:
             assert error.pointer.startswith("/person") and error.detail
         return
-    assert result["status"] in ("receiving", "contributing", "not_eligible", "deceased")
+    assert result.status in ("receiving", "contributing", "not_eligible", "deceased")

@@ -6,12 +6,14 @@ import re
 
 from flask import Blueprint, current_app, g
 
-from engine import PolicyError, Problem, Registry, check_texts, evaluate, load_cases, policy_from_texts, read_as_of, \
-    read_person, run_case
+from engine import InvalidInput, PolicyError, Problem, Registry, check_texts, evaluate, load_cases, policy_from_texts, \
+    problem_of, read_as_of, read_person, run_case
 from engine.changes import rule_changes
 from engine.errors import FieldError
+from engine.decision import Decision
 from engine.model import UNCONFIRMED, Policy
-from web.bodies import json_response, object_body, policy_files, raise_if
+from engine.render import decision_json, explanation_json
+from web.bodies import HttpProblem, json_response, object_body, policy_files, raise_if
 from web.schema import person_schema
 
 api = Blueprint("api", __name__)
@@ -31,7 +33,7 @@ def decision_log():
 
 def region_policy(region: str) -> Policy:
     if region not in registry().sources:
-        raise Problem(404, f"unknown region '{region}'; known regions: {', '.join(registry().regions)}")
+        raise HttpProblem(404, f"unknown region '{region}'; known regions: {', '.join(registry().regions)}")
     return registry().policy(region)
 
 
@@ -44,26 +46,26 @@ def _as_of(body: dict, type_errors: list, errors: list) -> dt.date | None:
     else:
         try:
             return read_as_of(value)
-        except Problem as problem:
-            errors.extend(problem.errors)
+        except InvalidInput as error:
+            errors.extend(error.errors)
     return None
 
 
 def _person(policy: Policy, value: dict, as_of: dt.date | None, at: str, type_errors: list, errors: list):
     try:
         return read_person(policy, value, as_of or FAR_FUTURE, at=at)
-    except Problem as problem:
-        (type_errors if problem.status == 400 else errors).extend(problem.errors)
+    except InvalidInput as error:
+        (type_errors if error.malformed else errors).extend(error.errors)
     return None
 
 
-def _determine(policy: Policy, region: str, as_of: dt.date, person_json: dict, person, explain: bool) -> dict:
-    result = evaluate(policy, person, as_of, explain=explain)
+def _determine(policy: Policy, as_of: dt.date, person_json: dict, person, explain: bool) -> dict:
+    decision = evaluate(policy, person, as_of, explain=explain)
+    result = decision_json(decision)
     log = decision_log()
     if log is not None:
         stored = {k: v for k, v in result.items() if k != "explanation"}
-        result["decision_id"] = log.record(region, policy.digest, as_of.isoformat(),
-                                           {"as_of": as_of.isoformat(), "person": person_json}, stored)
+        result["decision_id"] = log.record(decision, {"as_of": as_of.isoformat(), "person": person_json}, stored)
         g.decision_ids = getattr(g, "decision_ids", []) + [result["decision_id"]]
     return result
 
@@ -87,7 +89,7 @@ def entitlements(region: str):
     else:
         person = _person(policy, value, as_of, "/person", type_errors, errors)
     raise_if(type_errors, errors)
-    return json_response(_determine(policy, region, as_of, body["person"], person, bool(explain)))
+    return json_response(_determine(policy, as_of, body["person"], person, bool(explain)))
 
 
 def _policy_decided_on(region: str, value, type_errors: list, errors: list) -> Policy | None:
@@ -97,8 +99,8 @@ def _policy_decided_on(region: str, value, type_errors: list, errors: list) -> P
         return None
     try:
         day = read_as_of(value, "/decided_on")
-    except Problem as problem:
-        errors.extend(problem.errors)
+    except InvalidInput as error:
+        errors.extend(error.errors)
         return None
     if day > dt.date.today():
         errors.append(FieldError("/decided_on", f"{day} is in the future; leave decided_on out for today's rules"))
@@ -135,9 +137,9 @@ def entitlements_batch(region: str):
             person = _person(policy, item, as_of, "/person", person_types, person_errors)
         try:
             raise_if(person_types, person_errors)
-            results.append(_determine(policy, region, as_of, item, person, False))
-        except Problem as problem:
-            results.append({"error": problem.as_dict()})
+            results.append(_determine(policy, as_of, item, person, False))
+        except (Problem, InvalidInput) as error:
+            results.append({"error": problem_of(error).as_dict()})
     return json_response({"results": results})
 
 
@@ -243,7 +245,7 @@ def stored_decision(decision_id: str, lang: str = "zh") -> dict:
     log = decision_log()
     stored = log.get(decision_id) if log is not None and re.fullmatch(r"[0-9a-f]{12,40}", decision_id) else None
     if stored is None:
-        raise Problem(404, f"no decision '{decision_id}' in the decision log")
+        raise HttpProblem(404, f"no decision '{decision_id}' in the decision log")
     result = dict(stored["result"])
     result["decision_id"] = stored["id"]
     result["decided_at"] = stored["created_at"].isoformat() if stored["created_at"] else None
@@ -252,7 +254,7 @@ def stored_decision(decision_id: str, lang: str = "zh") -> dict:
     request_body = stored["request"]
     then = _policy_of_version(region, stored["policy_version"])
     if then is not None:
-        result["explanation"] = _redo(then, request_body, lang, explain=True)["explanation"]
+        result["explanation"] = explanation_json(_redo(then, request_body, lang, explain=True).explanation)
     else:
         result["explanation"] = None
         result["explanation_unavailable"] = "the policy version of this decision is not in the policy store"
@@ -260,7 +262,7 @@ def stored_decision(decision_id: str, lang: str = "zh") -> dict:
     if now is not None:
         today = _redo(now, request_body, lang, explain=False)
         result["today"] = {"policy_version": now.digest, "same": now.digest == stored["policy_version"],
-                           "differences": _differences(stored["result"], today),
+                           "differences": _differences(stored["result"], decision_json(today)),
                            "rule_changes": rule_changes(then, now) if then is not None else None}
     result["request"] = request_body
     return result
@@ -274,7 +276,7 @@ def _policy_of_version(region: str, policy_version: str) -> Policy | None:
     return rebuilt.policy(region) if rebuilt is not None else None
 
 
-def _redo(policy: Policy, body: dict, lang: str, explain: bool) -> dict:
+def _redo(policy: Policy, body: dict, lang: str, explain: bool) -> Decision:
     as_of = read_as_of(body["as_of"])
     return evaluate(policy, read_person(policy, body["person"], as_of), as_of, explain=explain, lang=lang)
 

@@ -8,13 +8,12 @@ import time
 
 from flask import Flask, g, request
 
-from web.pages import render_page_error
 from werkzeug.exceptions import HTTPException
 
-from engine import PolicyError, Problem, Registry
+from engine import InvalidInput, PolicyError, Problem, Registry, UnknownRegion, problem_of
 from web.api import api
-from web.bodies import json_response, problem_response
-from web.pages import pages
+from web.bodies import HttpProblem, json_response, problem_response
+from web.pages import pages, render_page_error
 from web.decisions import DecisionLog, make_engine
 from web.lifecycle import lifecycle
 from web.live import LivePolicies
@@ -70,12 +69,11 @@ def _error_handlers(app: Flask) -> None:
     def on_problem(problem: Problem):
         return problem_response(problem)
 
-    @app.errorhandler(PolicyError)
-    def on_policy_error(exc: PolicyError):
-        # A region whose policy does not check is a server-side problem, reported with its diagnostics.
-        body = Problem(503, "the policy of this region does not check clean; see `jubao check`").as_dict()
-        body["diagnostics"] = [d.as_dict() for d in exc.diagnostics]
-        return json_response(body, 503, "application/problem+json")
+    @app.errorhandler(InvalidInput)
+    @app.errorhandler(UnknownRegion)
+    @app.errorhandler(PolicyError)  # a region whose policy does not check: 503 with its diagnostics
+    def on_engine_error(exc: Exception):
+        return problem_response(problem_of(exc))
 
     @app.errorhandler(HTTPException)
     def on_http(exc: HTTPException):
@@ -84,7 +82,7 @@ def _error_handlers(app: Flask) -> None:
             return render_page_error(status, exc.description or exc.name), status
         detail = {404: "no such endpoint; see /openapi.json", 405: "method not allowed on this endpoint",
                   413: f"the body is over the limit of {app.config['MAX_CONTENT_LENGTH']} bytes"}
-        response = problem_response(Problem(status, detail.get(status, exc.description or exc.name)))
+        response = problem_response(HttpProblem(status, detail.get(status, exc.description or exc.name)))
         if status == 405 and exc.valid_methods:
             response.headers["Allow"] = ", ".join(exc.valid_methods)
         return response
@@ -92,7 +90,7 @@ def _error_handlers(app: Flask) -> None:
     @app.errorhandler(Exception)
     def on_crash(exc: Exception):
         app.logger.exception("unhandled error")
-        return problem_response(Problem(500, "internal error; the request was logged"))
+        return problem_response(HttpProblem(500, "internal error; the request was logged"))
 
 
 def _access_log(app: Flask) -> None:

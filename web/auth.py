@@ -6,7 +6,7 @@ import secrets
 
 from flask import current_app, g, request, session
 
-from engine import Problem
+from web.bodies import HttpProblem
 from web.store import Store, User, token_hash
 
 
@@ -20,7 +20,7 @@ def current_user() -> User | None:
         scheme, _, token = header.partition(" ")
         user = store().user_by_token(token.strip()) if scheme.lower() == "bearer" and token.strip() else None
         if user is None:
-            raise Problem(401, "the bearer token is not valid or was revoked; ask the operator for one "
+            raise HttpProblem(401, "the bearer token is not valid or was revoked; ask the operator for one "
                                "(jubao users add NAME --role …)")
         g.auth = "token"
         return user
@@ -37,7 +37,7 @@ def current_user() -> User | None:
 def require_user() -> User:
     user = current_user()
     if user is None:
-        raise Problem(401, "this needs a signed-in user: send Authorization: Bearer TOKEN")
+        raise HttpProblem(401, "this needs a signed-in user: send Authorization: Bearer TOKEN")
     if g.get("auth") == "session":
         _require_csrf()
     return user
@@ -50,7 +50,7 @@ def _require_csrf() -> None:
     sent = request.headers.get("X-CSRF-Token") or request.form.get("csrf") or ""
     expected = session.get("csrf", "")
     if not expected or not hmac.compare_digest(sent, expected):
-        raise Problem(403, "the CSRF token is missing or wrong; reload the page and try again")
+        raise HttpProblem(403, "the CSRF token is missing or wrong; reload the page and try again")
 
 
 def sign_in(name: str, token: str) -> User | None:

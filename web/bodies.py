@@ -14,6 +14,17 @@ from engine.errors import FieldError, pointer
 POLICY_FILE_NAME = re.compile(r"^[\w\-]+\.policy$")
 
 
+class HttpProblem(Problem):
+    """A problem only the HTTP service has (who is asking, what state the store is in, request size)."""
+
+    TITLES = {**Problem.TITLES,
+              401: "需要登录 Authentication required",
+              403: "无权操作 Forbidden",
+              405: "方法不允许 Method not allowed",
+              409: "冲突 Conflict",
+              413: "请求过大 Request too large"}
+
+
 def json_response(data, status: int = 200, content_type: str = "application/json") -> Response:
     body = json.dumps(data, ensure_ascii=False, default=_json_default)
     return Response(body, status=status, content_type=f"{content_type}; charset=utf-8")
@@ -34,19 +45,19 @@ def _json_default(value):
 def json_body():
     raw = request.get_data(cache=False)
     if len(raw) > current_app.config["MAX_CONTENT_LENGTH"]:
-        raise Problem(413, f"the body is over the limit of {current_app.config['MAX_CONTENT_LENGTH']} bytes")
+        raise HttpProblem(413, f"the body is over the limit of {current_app.config['MAX_CONTENT_LENGTH']} bytes")
     try:
         return json.loads(raw.decode("utf-8"), parse_float=Decimal)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         where = f" at line {exc.lineno} column {exc.colno}" if isinstance(exc, json.JSONDecodeError) else ""
-        raise Problem(400, f"the body is not valid UTF-8 JSON{where}", [FieldError("", "malformed JSON")]) from None
+        raise HttpProblem(400, f"the body is not valid UTF-8 JSON{where}", [FieldError("", "malformed JSON")]) from None
 
 
 def object_body(allowed: set[str]) -> tuple[dict, list[FieldError], list[FieldError]]:
     """The body as a JSON object: (body, wrong-type errors so far, invalid-value errors so far)."""
     body = json_body()
     if not isinstance(body, dict):
-        raise Problem(400, "the body must be a JSON object", [FieldError("", "expected a JSON object")])
+        raise HttpProblem(400, "the body must be a JSON object", [FieldError("", "expected a JSON object")])
     unknown = [FieldError(f"/{k}", f"unknown key '{k}'; expected " + ", ".join(sorted(allowed)))
                for k in body if k not in allowed]
     return body, [], unknown
@@ -55,9 +66,9 @@ def object_body(allowed: set[str]) -> tuple[dict, list[FieldError], list[FieldEr
 def raise_if(type_errors: list, errors: list) -> None:
     """400 when any value had the wrong JSON type (only those listed), else 422 with every invalid field."""
     if type_errors:
-        raise Problem(400, "some values have the wrong JSON type", type_errors)
+        raise HttpProblem(400, "some values have the wrong JSON type", type_errors)
     if errors:
-        raise Problem(422, "the request is not valid", errors)
+        raise HttpProblem(422, "the request is not valid", errors)
 
 
 def policy_files(body: dict, type_errors: list, errors: list) -> dict:

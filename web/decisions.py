@@ -9,8 +9,12 @@ import json
 import secrets
 import time
 
+import attrs
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
+
+from engine.decision import Decision
+from engine.render import decision_json
 
 METADATA = sa.MetaData()
 DECISIONS = sa.Table(
@@ -51,12 +55,18 @@ class DecisionLog:
         self.engine = make_engine(url_or_engine) if isinstance(url_or_engine, str) else url_or_engine
         METADATA.create_all(self.engine)
 
-    def record(self, region: str, policy_version: str, as_of: str, request: dict, result: dict) -> str:
+    def record(self, decision: Decision, request: dict, rendered: dict | None = None) -> str:
+        """Store a decision: its DETERMINATION without the explanation (re-rendered on demand).
+
+        `rendered`: that DETERMINATION when the caller has already rendered it (saves doing it twice).
+        """
         decision_id = new_id()
+        result = rendered if rendered is not None else decision_json(attrs.evolve(decision, explanation=None))
         with self.engine.begin() as conn:
             conn.execute(DECISIONS.insert().values(
-                id=decision_id, created_at=dt.datetime.now(dt.timezone.utc), region=region,
-                policy_version=policy_version, as_of=as_of, request=request, result=result))
+                id=decision_id, created_at=dt.datetime.now(dt.timezone.utc), region=decision.region,
+                policy_version=decision.policy_version, as_of=decision.as_of.isoformat(), request=request,
+                result=result))
         return decision_id
 
     def get(self, decision_id: str) -> dict | None:

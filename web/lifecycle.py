@@ -6,11 +6,10 @@ import re
 
 from flask import Blueprint, current_app, request
 
-from engine import Problem
 from engine.changes import rule_changes
 from engine.errors import FieldError
 from web.api import registry
-from web.bodies import json_response, object_body, policy_files
+from web.bodies import HttpProblem, json_response, object_body, policy_files
 from web.auth import require_user, store
 from web.live import LivePolicies, own_files
 
@@ -24,7 +23,7 @@ def live() -> LivePolicies:
 
 def _region(region: str) -> None:
     if region not in registry().sources:
-        raise Problem(404, f"unknown region '{region}'; known regions: {', '.join(registry().regions)}")
+        raise HttpProblem(404, f"unknown region '{region}'; known regions: {', '.join(registry().regions)}")
 
 
 def _draft_body() -> tuple[dict, str]:
@@ -45,7 +44,7 @@ def create_draft(region: str):
     user = require_user()
     _region(region)
     if not user.may_draft(region):
-        raise Problem(403, f"{user.name} ({user.role}) may not write drafts for '{region}'")
+        raise HttpProblem(403, f"{user.name} ({user.role}) may not write drafts for '{region}'")
     files, message = _draft_body()
     merged = {**own_files(registry(), region), **files}  # files not sent stay as they are live
     assessment = live().assess(region, merged)
@@ -61,11 +60,11 @@ def approve(draft_id: str):
     user = require_user()
     version = store().version(draft_id) if re.fullmatch(r"[0-9a-f]{12,40}", draft_id) else None
     if version is None or version["status"] != "draft":
-        raise Problem(404, f"no draft '{draft_id}' waiting for review")
+        raise HttpProblem(404, f"no draft '{draft_id}' waiting for review")
     if not user.may_review():
-        raise Problem(403, f"{user.name} ({user.role}) may not approve drafts: reviewers and admins do")
+        raise HttpProblem(403, f"{user.name} ({user.role}) may not approve drafts: reviewers and admins do")
     if version["author"] == user.name:
-        raise Problem(403, "a draft needs a second person: its author may not approve it")
+        raise HttpProblem(403, "a draft needs a second person: its author may not approve it")
     return json_response(live().publish(draft_id, user.name, request.remote_addr))
 
 
@@ -84,16 +83,16 @@ def rollback(region: str):
     user = require_user()
     _region(region)
     if not user.may_review():
-        raise Problem(403, f"{user.name} ({user.role}) may not roll back: reviewers and admins do")
+        raise HttpProblem(403, f"{user.name} ({user.role}) may not roll back: reviewers and admins do")
     body, type_errors, errors = object_body({"policy_version"})
     wanted = body.get("policy_version")
     if not isinstance(wanted, str):
-        raise Problem(422, "policy_version is required", [FieldError("/policy_version", "a policy_version "
+        raise HttpProblem(422, "policy_version is required", [FieldError("/policy_version", "a policy_version "
                                                                      "from GET /v1/regions/{region}/versions")])
     target = next((r for r in store().versions(region) if r["status"] == "published" and
                    wanted in (r["policy_version"], r["id"])), None)
     if target is None:
-        raise Problem(422, "no published version with that policy_version", [FieldError(
+        raise HttpProblem(422, "no published version with that policy_version", [FieldError(
             "/policy_version", f"'{wanted}' is not a published version of {region}")])
     return json_response(live().publish(target["id"], user.name, request.remote_addr, action="rollback"))
 
@@ -109,12 +108,12 @@ def diff(region: str):
             return next(v for v in versions if v["live"])
         found = next((v for v in versions if key in (v["id"], v["policy_version"])), None)
         if found is None:
-            raise Problem(422, f"no version '{key}' of {region}", [FieldError(
+            raise HttpProblem(422, f"no version '{key}' of {region}", [FieldError(
                 f"/{name}", "a version_id or policy_version from GET /v1/regions/{region}/versions")])
         return found
 
     if not request.args.get("from"):
-        raise Problem(422, "from is required", [FieldError("/from", "the older version (query ?from=…)")])
+        raise HttpProblem(422, "from is required", [FieldError("/from", "the older version (query ?from=…)")])
     old, new = find(request.args.get("from"), "from"), find(request.args.get("to"), "to")
     text = []
     for name in sorted(set(old["files"]) | set(new["files"])):

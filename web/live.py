@@ -15,8 +15,9 @@ from pathlib import Path
 import attrs
 import sqlalchemy as sa
 
-from engine import Problem, Registry, load_cases, run_case
+from engine import Registry, load_cases, run_case
 from engine.errors import FieldError
+from web.bodies import HttpProblem
 from web.store import Store
 
 RECHECK = 1.0  # seconds between reads of the store's live pointers when the stamp has not moved
@@ -98,7 +99,7 @@ class LivePolicies:
         versions = self.store.live_on(day)
         if not versions:
             first = self.store.first_live()
-            raise Problem(422, "no policy version was live on that day", [FieldError(
+            raise HttpProblem(422, "no policy version was live on that day", [FieldError(
                 "/decided_on", f"the policy store starts on {first.date() if first else 'no date'}")])
         return self._remembered(tuple(sorted(versions.items())), lambda: self.build(versions))
 
@@ -174,7 +175,7 @@ class LivePolicies:
             version = self.store.version(version_id)
             assessment = self.assess(version["region"], version["files"])
             if not assessment.ok:
-                raise Problem(409, "the version does not check clean or its tests fail; nothing was published",
+                raise HttpProblem(409, "the version does not check clean or its tests fail; nothing was published",
                               extra={"diagnostics": assessment.diagnostics, "tests": assessment.tests})
             self.store.publish(version_id, by, assessment.policy_version, assessment.bases, remote, action)
             self._touch()

@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 from engine.model import Policy
+from engine.person import CONTRIBUTION_FIELDS, CONTRIBUTION_REQUIRED, DATE_PATTERN, FIRST_YEAR, GROUP_REQUIRED, \
+    LAST_YEAR, MONEY_PATTERN, OPENING_FIELDS
 
-MONEY = {"oneOf": [{"type": "string", "pattern": "^[0-9]+(\\.[0-9]{1,2})?$"}, {"type": "number", "minimum": 0}],
+MONEY = {"oneOf": [{"type": "string", "pattern": MONEY_PATTERN}, {"type": "number", "minimum": 0}],
          "description": "yuan, ≥ 0, at most two decimals, e.g. \"300.00\""}
-DATE = {"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$", "format": "date"}
+DATE = {"type": "string", "pattern": DATE_PATTERN, "format": "date"}
 
 
 def _nullable(schema: dict) -> dict:
@@ -50,17 +52,24 @@ def _fact_schema(fact) -> dict:
 
 def _group_schema(policy: Policy) -> dict:
     props = {"id": {"type": "string", "enum": sorted(policy.groups)}, "from": DATE, "to": _nullable(DATE)}
+    required = list(GROUP_REQUIRED)
     for g in policy.groups.values():
         if g.required_key:
             props[g.required_key] = _nullable({"type": "string", "enum": list(g.choices)})
-    return {"type": "object", "additionalProperties": False, "properties": props, "required": ["id", "from"]}
+    return {"type": "object", "additionalProperties": False, "properties": props, "required": required}
 
 
-CONTRIBUTION = {
-    "type": "object", "additionalProperties": False, "required": ["year", "tier", "kind"],
-    "properties": {"year": {"type": "integer", "minimum": 1900, "maximum": 2100}, "tier": MONEY,
-                   "kind": {"type": "string", "enum": ["regular", "back_payment"]},
-                   "date": _nullable(DATE), "collective": _nullable(MONEY)},
-}
-OPENING = {"type": "object", "additionalProperties": False, "required": ["amount", "as_of"],
-           "properties": {"amount": MONEY, "as_of": DATE}}
+def _value(kind) -> dict:
+    if isinstance(kind, tuple):
+        return {"type": "string", "enum": list(kind)}
+    return {"integer": {"type": "integer", "minimum": FIRST_YEAR, "maximum": LAST_YEAR}, "money": MONEY,
+            "date": DATE}[kind]
+
+
+def _object(fields: dict, required: tuple) -> dict:
+    return {"type": "object", "additionalProperties": False, "required": list(required),
+            "properties": {k: _value(v) if k in required else _nullable(_value(v)) for k, v in fields.items()}}
+
+
+CONTRIBUTION = _object(CONTRIBUTION_FIELDS, CONTRIBUTION_REQUIRED)
+OPENING = _object(OPENING_FIELDS, tuple(OPENING_FIELDS))

@@ -1,0 +1,113 @@
+"""The typed result of an evaluation: a `Decision` and its parts (frozen values).
+
+`engine.evaluate` builds it; `engine.render` turns it into contract.md's JSON and the text a
+caseworker reads; the API, the CLI, the case runner, batch and impact read its fields.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import attrs
+
+from engine.money import Amount
+from engine.trace import Step
+
+STATUSES = ("receiving", "contributing", "not_eligible", "deceased")
+
+
+@attrs.frozen
+class Eligibility:
+    eligible: bool
+    required_years: int
+    counted_years: int
+    continuous_years: int
+    pension_start_date: dt.date | None
+    reasons: tuple[str, ...]  # canonical English (machine-facing); the explanation carries the Chinese
+
+
+@attrs.frozen
+class Component:
+    """One part of the monthly pension, as named by the policy's `component`."""
+
+    id: str
+    amount: Amount
+
+
+@attrs.frozen
+class MonthlyPension:
+    total: Decimal
+    components: tuple[Component, ...]
+
+    def component(self, id: str) -> Component | None:
+        return next((c for c in self.components if c.id == id), None)
+
+
+@attrs.frozen
+class ContributionRow:
+    """A valid contribution record with its figures: what the person paid, what was paid for them."""
+
+    year: int
+    tier: Decimal
+    kind: str
+    date: dt.date
+    personal: Decimal
+    government_paid: Decimal
+    subsidy: Amount
+    collective: Decimal
+    counted: bool
+    rewards: tuple[tuple[str, Decimal], ...] = ()  # every reward the policy defines: (name, amount)
+
+    @property
+    def credited(self) -> Decimal:
+        return self.personal + self.government_paid + self.subsidy.total + self.collective
+
+
+@attrs.frozen
+class Account:
+    balance: Decimal
+    balance_at_pension_start: Decimal
+
+
+@attrs.frozen
+class Death:
+    funeral_grant: Decimal
+    inheritable_balance: Decimal
+
+
+@attrs.frozen
+class TierOption:
+    """What a tier would cost and earn this year (选档参考)."""
+
+    tier: Decimal
+    personal: Decimal
+    government_paid: Decimal
+    subsidy: Decimal
+
+
+@attrs.frozen
+class UnconfirmedUse:
+    """A proposal or provisional figure (or rule) the decision used, and the fields it reached."""
+
+    value: str
+    status: str
+    used_by: tuple[str, ...]
+    file: str
+    line: int
+
+
+@attrs.frozen
+class Decision:
+    region: str
+    policy_version: str
+    as_of: dt.date
+    person_id: str | None
+    status: str
+    eligibility: Eligibility
+    monthly_pension: MonthlyPension
+    contributions: tuple[ContributionRow, ...]
+    account: Account
+    death: Death
+    tier_options: tuple[TierOption, ...]
+    uses_unconfirmed: tuple[UnconfirmedUse, ...]
+    explanation: Step | None = None

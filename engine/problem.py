@@ -1,0 +1,57 @@
+"""The RFC 9457 problem object, and the status each engine error is reported with.
+
+For the front ends (the CLI, the case runner, batch error rows; `web` builds on it): the evaluation
+itself raises `engine.errors` exceptions and never an HTTP status.
+"""
+from __future__ import annotations
+
+from engine.errors import FieldError, InvalidInput, PolicyError, UnknownRegion
+
+
+class Problem(Exception):
+    """A bad request, rendered as an RFC 9457 problem object."""
+
+    TITLES = {
+        400: "请求格式错误 Malformed request",
+        404: "未知地区 Unknown region",
+        422: "请求内容无效 Invalid request",
+        500: "内部错误 Internal error",
+        503: "暂不可用 Unavailable",
+    }
+
+    def __init__(self, status: int, detail: str, errors: list[FieldError] | None = None, extra: dict | None = None):
+        self.status = status
+        self.detail = detail
+        self.errors = list(errors or [])
+        self.extra = dict(extra or {})  # more members of the problem object (RFC 9457 allows extensions)
+        super().__init__(detail)
+
+    def __reduce__(self):
+        return (type(self), (self.status, self.detail, self.errors, self.extra))
+
+    def as_dict(self) -> dict:
+        return {
+            "type": f"https://jubao.example/problems/{self.status}",
+            "title": self.TITLES.get(self.status, "Error"),
+            "status": self.status,
+            "detail": self.detail,
+            "errors": [e.as_dict() for e in self.errors],
+            **self.extra,
+        }
+
+
+def problem_of(error: Exception) -> Problem:
+    """The problem object a front end reports for an engine error (contract.md's statuses)."""
+    if isinstance(error, Problem):
+        return error
+    if isinstance(error, InvalidInput):
+        return Problem(400 if error.malformed else 422, error.detail, error.errors)
+    if isinstance(error, UnknownRegion):
+        return Problem(404, str(error))
+    if isinstance(error, PolicyError):
+        return Problem(503, "the policy of this region does not check clean; see `jubao check`",
+                       extra={"diagnostics": [d.as_dict() for d in error.diagnostics]})
+    raise TypeError(f"not an engine error: {type(error).__name__}")
+
+
+ENGINE_ERRORS = (InvalidInput, UnknownRegion, PolicyError)  # what a front end reports, by problem_of

@@ -1,0 +1,136 @@
+"""Renderings of a `Decision`: contract.md's DETERMINATION JSON, the explanation tree as JSON, and
+the text a caseworker reads (Chinese by default, English with lang="en").
+
+Used by the CLI, the API and the pages; nothing here computes a figure.
+"""
+from __future__ import annotations
+
+from engine.decision import Component, ContributionRow, Decision
+from engine.model import LEVEL_LABELS, STATUS_LABELS, UNCONFIRMED
+from engine.money import fmt
+from engine.trace import Step
+
+STATUS_WORDS = {"receiving": "领取中", "contributing": "缴费中", "not_eligible": "不符合领取条件", "deceased": "已死亡"}
+
+
+# ── JSON ────────────────────────────────────────────────────────────────────
+def decision_json(d: Decision) -> dict:
+    """The DETERMINATION of contract.md (with `explanation` when the decision carries one)."""
+    e = d.eligibility
+    out = {
+        "region": d.region,
+        "policy_version": d.policy_version,
+        "as_of": d.as_of.isoformat(),
+        "person_id": d.person_id,
+        "status": d.status,
+        "eligibility": {
+            "eligible": e.eligible,
+            "required_years": e.required_years,
+            "counted_years": e.counted_years,
+            "continuous_years": e.continuous_years,
+            "pension_start_date": e.pension_start_date.isoformat() if e.pension_start_date else None,
+            "reasons": list(e.reasons),
+        },
+        "monthly_pension": {
+            "total": fmt(d.monthly_pension.total),
+            "components": [component_json(c) for c in d.monthly_pension.components],
+        },
+        "contributions": [row_json(r) for r in d.contributions],
+        "account": {"balance": fmt(d.account.balance),
+                    "balance_at_pension_start": fmt(d.account.balance_at_pension_start)},
+        "death": {"funeral_grant": fmt(d.death.funeral_grant),
+                  "inheritable_balance": fmt(d.death.inheritable_balance)},
+        "tier_options": [{"tier": fmt(t.tier), "personal": fmt(t.personal), "government_paid": fmt(t.government_paid),
+                          "subsidy": fmt(t.subsidy)} for t in d.tier_options],
+        "uses_unconfirmed": [{"value": u.value, "status": u.status, "used_by": list(u.used_by), "file": u.file,
+                              "line": u.line} for u in d.uses_unconfirmed],
+    }
+    if d.explanation is not None:
+        out["explanation"] = explanation_json(d.explanation)
+    return out
+
+
+def component_json(c: Component) -> dict:
+    out = {"id": c.id, "amount": fmt(c.amount.total)}
+    levels = {level: fmt(v) for level, v in c.amount.by_level if v}
+    # contract.md: the basic pension always shows its parts; the account pension is the person's own money.
+    if c.id == "basic_pension" or (levels and c.id != "account_pension"):
+        out["by_level"] = levels
+    return out
+
+
+def row_json(row: ContributionRow) -> dict:
+    out = {"year": row.year, "tier": fmt(row.tier), "kind": row.kind, "date": row.date.isoformat(),
+           "personal": fmt(row.personal), "government_paid": fmt(row.government_paid),
+           "subsidy": {"total": fmt(row.subsidy.total), "by_level": {l: fmt(v) for l, v in row.subsidy.by_level}},
+           "collective": fmt(row.collective), "credited": fmt(row.credited), "counted": row.counted}
+    for name, amount in row.rewards:
+        out[name] = fmt(amount)
+    return out
+
+
+def explanation_json(step: Step) -> dict:
+    return {"id": step.id, "label": step.label, "value": step.value, "formula": step.formula,
+            "source": step.span.as_dict() if step.span else None,
+            "citation": step.cite.text if step.cite else None,
+            "in_force": step.in_force, "status": step.status,
+            "children": [explanation_json(c) for c in step.children]}
+
+
+# ── text ────────────────────────────────────────────────────────────────────
+def decision_text(d: Decision, lang: str = "zh") -> str:
+    """The determination as the CLI prints it, with the "why" tree when the decision carries one."""
+    zh = lang == "zh"
+    e = d.eligibility
+    lines = [
+        f"{'地区' if zh else 'region'}: {d.region}   {'核定日' if zh else 'as of'}: {d.as_of}",
+        f"{'状态' if zh else 'status'}: {STATUS_WORDS[d.status] if zh else d.status}"
+        f"   {'领取起始日' if zh else 'pension start'}: {e.pension_start_date or '—'}"
+        f"   {'应缴/已缴年限' if zh else 'required/counted years'}: {e.required_years}/{e.counted_years}",
+        f"{'月养老金' if zh else 'monthly pension'}: {fmt(d.monthly_pension.total)}",
+    ]
+    for c in d.monthly_pension.components:
+        shown = component_json(c).get("by_level", {})
+        levels = ", ".join(f"{LEVEL_LABELS.get(k, k) if zh else k} {v}" for k, v in shown.items())
+        lines.append(f"  {c.id}: {fmt(c.amount.total)}" + (f" ({levels})" if levels else ""))
+    lines.append(f"{'个人账户余额' if zh else 'account balance'}: {fmt(d.account.balance)}"
+                 f"   {'领取时余额' if zh else 'at pension start'}: {fmt(d.account.balance_at_pension_start)}")
+    for u in d.uses_unconfirmed:
+        lines.append(f"{'未确认数值' if zh else 'unconfirmed'} [{STATUS_LABELS[u.status] if zh else u.status}]"
+                     f" {u.value}  ({u.file}:{u.line})")
+    if d.explanation is not None:
+        lines.append("")
+        lines.append(explanation_text(d.explanation, lang))
+    return "\n".join(lines)
+
+
+def explanation_text(step: Step, lang: str = "zh") -> str:
+    """An indented "why" tree a caseworker can read."""
+    lines: list[str] = []
+    _render(step, "", "", lines, lang)
+    return "\n".join(lines)
+
+
+def _render(step: Step, lead: str, child_lead: str, lines: list[str], lang: str) -> None:
+    mark = ""
+    if step.status in UNCONFIRMED:
+        mark = f" 【{STATUS_LABELS[step.status]}】" if lang == "zh" else f" [{step.status}]"
+    where = f"  ← {step.span.file}:{step.span.line}" if step.span else ""
+    lines.append(f"{lead}{step.label} = {step.value}{mark}{where}")
+    detail = child_lead + ("│ " if step.children else "  ")
+    if step.formula:
+        lines.append(f"{detail}  {step.formula}")
+    if step.cite:
+        lines.append(f"{detail}  {'依据' if lang == 'zh' else 'source'}: {step.cite.text}{_period(step.in_force, lang)}")
+    for i, child in enumerate(step.children):
+        last = i == len(step.children) - 1
+        _render(child, child_lead + ("└ " if last else "├ "), child_lead + ("  " if last else "│ "), lines, lang)
+
+
+def _period(in_force: dict | None, lang: str) -> str:
+    if not in_force or not (in_force.get("from") or in_force.get("to")):
+        return ""
+    start, end = in_force.get("from") or "…", in_force.get("to")
+    if lang == "zh":
+        return f"（{start} 起" + (f"，至 {end}" if end else "") + "）"
+    return f" (from {start}" + (f" until {end}" if end else "") + ")"
