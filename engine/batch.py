@@ -19,6 +19,7 @@ from typing import Iterator
 import attrs
 
 from engine.errors import FieldError, InvalidInput, InvalidPerson, UnknownRegion
+from engine import mechanics
 from engine.evaluate import evaluate
 from engine.money import fmt
 from engine.person import read_as_of, read_person
@@ -253,7 +254,6 @@ def _items(chunk: Chunk, indices) -> list[tuple[int, object]]:
     return [(chunk.first + i, _plain(r)) for i, r in zip(indices, rows)]
 
 
-STATUS_NAMES = ["not_eligible", "contributing", "receiving"]  # engine.columnar's status codes
 
 
 def _merged(policy, as_of, chunk: Chunk, table, result, names: list[str]):
@@ -264,7 +264,7 @@ def _merged(policy, as_of, chunk: Chunk, table, result, names: list[str]):
 
     n = table.num_rows
     status = pa.DictionaryArray.from_arrays(pa.array(result.columns["status"], pa.int32()),
-                                            pa.array(STATUS_NAMES)).cast(pa.string())
+                                            pa.array(list(mechanics.STATUSES))).cast(pa.string())
     ids = table.column("id").combine_chunks().cast(pa.string()) if "id" in table.column_names \
         else pa.nulls(n, pa.string())
     arrays = {"row": pa.array(np.arange(chunk.first, chunk.first + n, dtype="int64")), "person_id": ids,

@@ -108,4 +108,7 @@ def escape_pointer_token(token: str) -> str:
 
 
 def pointer(*parts: object) -> str:
-    return "".join("/" + escape_pointer_token(str(p)) for p in parts)
+    joined = "\0".join(map(str, parts))
+    if "~" in joined or "/" in joined:  # rare: escape token by token (RFC 6901)
+        return "".join("/" + escape_pointer_token(str(p)) for p in parts)
+    return "/" + joined.replace("\0", "/") if parts else ""

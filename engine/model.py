@@ -113,8 +113,16 @@ class Dated:
 
     @property
     def in_force(self) -> dict:
-        return {"from": self.start.isoformat() if self.start else None,
-                "to": self.end.isoformat() if self.end else None}
+        """The period as the explanation carries it (one shared dict per period: read it, do not change it)."""
+        key = (self.start, self.end)
+        period = _PERIODS.get(key)
+        if period is None:
+            period = _PERIODS[key] = {"from": self.start.isoformat() if self.start else None,
+                                      "to": self.end.isoformat() if self.end else None}
+        return period
+
+
+_PERIODS: dict[tuple, dict] = {}
 
 
 @attrs.frozen

@@ -46,6 +46,12 @@ class Amount:
     def scaled(self, factor: Decimal) -> "Amount":
         return Amount(self.total * factor, tuple((l, v * factor) for l, v in self.by_level))
 
+    def divided(self, divisor: Decimal) -> "Amount":
+        return Amount(self.total / divisor, tuple((l, v / divisor) for l, v in self.by_level))
+
+    def rounded(self) -> "Amount":
+        return Amount(round_fen(self.total), tuple((l, round_fen(v)) for l, v in self.by_level))
+
     def relevel(self, level: str) -> "Amount":
         return Amount.at(level, self.total)
 

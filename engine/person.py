@@ -79,6 +79,14 @@ class Person:
     def groups_on(self, day: dt.date) -> list[Membership]:
         return [g for g in self.groups if g.holds(day)]
 
+    @classmethod
+    def probe(cls, facts: dict, groups: tuple[str, ...]) -> "Person":
+        """A stand-in with only what a lookup reads: hukou facts and the groups held (a population back end
+        looks figures up once for everyone who shares them)."""
+        hukou = {k.split(".", 1)[-1]: v for k, v in facts.items() if v is not None}
+        members = tuple(Membership(g, EARLIEST, None, None, i) for i, g in enumerate(groups))
+        return cls(None, EARLIEST, None, hukou, None, None, members, (), None, {})
+
 
 def read_as_of(value: object, at: str = "/as_of") -> dt.date:
     if not isinstance(value, str):

@@ -1,15 +1,19 @@
-"""The explanation: a tree of steps built during evaluation (rendered by `engine.render`)."""
+"""The explanation: a tree of steps, built by the `engine.explain.Trace` recorder (rendered by `engine.render`)."""
 from __future__ import annotations
 
 import attrs
 
-from engine.model import Cite, Version
+from engine.model import Cite
 from engine.source import Span
 
 
 @attrs.frozen
 class Step:
-    """One figure of a determination and why: formula with numbers, policy line, citation, period."""
+    """One figure of a determination and why: formula with numbers, policy line, citation, period.
+
+    `window` is not shown: the period around the as-of date that this step's as-of inputs bound
+    (None = nothing bounds it); the recorder uses it for the `in_force` of the steps above.
+    """
 
     id: str
     label: str
@@ -19,12 +23,11 @@ class Step:
     cite: Cite | None = None
     in_force: dict | None = None
     children: tuple["Step", ...] = ()
-
-    @classmethod
-    def of_version(cls, id: str, label: str, value: str, version: Version, formula: str | None = None,
-                   children: tuple = ()) -> "Step":
-        return cls(id, label, value, formula, version.span, version.cite, version.in_force, tuple(children))
+    window: tuple | None = attrs.field(default=None, eq=False, repr=False)
 
     @property
     def status(self) -> str | None:
         return self.cite.status if self.cite else None
+
+    def with_cite(self, cite: Cite | None, span: Span | None = None) -> "Step":
+        return attrs.evolve(self, cite=cite, span=span or self.span)

@@ -33,3 +33,20 @@ def test_no_region_names_in_the_engine():
         for region in ("anhui", "ningxia", "yuxi", "安徽", "宁夏", "玉溪"):
             assert region not in text, f"{path.name} mentions {region}"
 
+
+
+def _private_imports(path: Path) -> list[str]:
+    """`from x import _name` of a project module: another module's private name."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.split(".")[0] in ("engine", "web"):
+            found += [f"{node.module}.{a.name}" for a in node.names if a.name.startswith("_")]
+    return found
+
+
+def test_no_module_imports_another_modules_private_names():
+    root = ENGINE.parent
+    offenders = {p.relative_to(root).as_posix(): _private_imports(p)
+                 for folder in ("engine", "web") for p in (root / folder).glob("*.py")}
+    assert {k: v for k, v in offenders.items() if v} == {}

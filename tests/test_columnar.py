@@ -13,7 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from engine import batch, columnar, read_as_of
+from engine import algebra, batch, columnar, dates, mechanics, read_as_of
 from engine.model import KeyedRow
 from engine.population import _open_tiers, generate
 
@@ -158,7 +158,7 @@ def test_exact_fractions_round_half_up_like_decimal():
     import numpy as np
 
     nums = np.array([5, 4, 6, -5, 139 * 50 + 69, 139 * 50 + 70, 0], dtype="int64")
-    q = columnar.Q(nums, 1000)  # thousandths of a yuan: 0.005 → 0.01
+    q = algebra.Q(nums, 1000)  # thousandths of a yuan: 0.005 → 0.01
     expected = [(Decimal(int(n)) / 1000).quantize(Decimal("0.01"), rounding="ROUND_HALF_UP") for n in nums]
     assert [Decimal(int(f)) / 100 for f in q.fen_values()] == expected
 
@@ -195,6 +195,26 @@ def test_batch_files_are_identical_by_either_method_and_any_row_can_be_explained
 def test_calendar_arithmetic_agrees_with_datetime(day):
     import numpy as np
 
-    number = np.array([columnar.day_number(day)])
-    assert tuple(int(v[0]) for v in columnar.ymd(number)) == (day.year, day.month, day.day)
-    assert columnar.from_ymd(day.year, day.month, day.day) == number[0]
+    number = np.array([mechanics.day_number(day)])
+    assert tuple(int(v[0]) for v in mechanics.ymd(number)) == (day.year, day.month, day.day)
+    assert mechanics.from_ymd(day.year, day.month, day.day) == number[0]
+
+
+@given(st.dates(dt.date(1900, 1, 1), dt.date(2060, 12, 31)), st.dates(dt.date(1900, 1, 1), dt.date(2100, 12, 31)),
+       st.integers(0, 40))
+def test_both_calendars_of_the_mechanics_agree(birth, day, years):
+    """engine.mechanics runs on datetime.date (one person) and on day numbers (a population): same answers."""
+    import numpy as np
+
+    cal, n = mechanics.DAY_ARRAYS, np.array([mechanics.day_number(day)])
+    by, bm, bd = (np.array([v]) for v in (birth.year, birth.month, birth.day))
+    y, m, d = cal.anniversary(by, bm, bd, years)
+    assert dt.date(int(y[0]), int(m[0]), int(d[0])) == dates.anniversary(birth, years)
+    if birth <= day:
+        assert int(cal.age_on(by, bm, bd, *(np.array([v]) for v in (day.year, day.month, day.day)))[0]) == \
+            dates.age_on(birth, day)
+    for name in ("first_of_month", "first_of_next_month", "first_of_month_on_or_after"):
+        if day < dt.date(2100, 12, 1):
+            assert mechanics.from_day_number(getattr(cal, name)(n)[0]) == getattr(mechanics.DATES, name)(day), name
+    start = mechanics.day_number(birth)
+    assert int(cal.months_inclusive(np.array([start]), n)[0]) == dates.months_inclusive(birth, day)

@@ -1,0 +1,297 @@
+"""Recorders: what the evaluation tells about each figure it computes, and who listens.
+
+The scalar back end calls a recorder at every figure with the facts of it (the version and table row
+used, the numbers); it never formats anything itself. `NoTrace` listens to nothing and costs a call;
+`Trace` builds the explanation (`engine.trace.Step` trees: label, value, formula with numbers, policy
+line, citation, period, status); `RowsUsed` only notes which policy lines contributed (rule coverage).
+
+The period (`in_force`) of a step: a step that cites a version shows that version's period; any other
+step shows the widest interval around the as-of date over which every input looked up *on the as-of
+date* keeps its version (the intersection of their periods; open where nothing bounds it). Inputs
+looked up on fixed days (a record's date, a year's 31 December, the pension start) do not move with the
+as-of date and do not narrow it. Either way `from ≤ to`.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from engine import model
+from engine.lookup import percent, show
+from engine.money import Amount, fmt
+from engine.trace import Step
+
+WORDS = {
+    "monthly_pension": ("月养老金", "monthly pension"),
+    "account_balance": ("个人账户余额", "account balance"),
+    "balance_at_pension_start": ("领取时账户余额", "balance at pension start"),
+    "required_years": ("应缴费年限", "required years"),
+    "counted_years": ("累计缴费年限", "counted years"),
+    "continuous_years": ("连续缴费年限", "continuous years"),
+    "pension_start": ("待遇领取起始日", "pension start"),
+    "scheme_start": ("参保起始日", "scheme start"),
+    "age": ("年龄", "age"),
+    "contribution": ("{year} 年缴费", "contribution {year}"),
+    "interest": ("{year} 年利息", "interest {year}"),
+    "death": ("死亡待遇", "death"),
+    "inheritable_balance": ("可继承余额", "inheritable balance"),
+    "funeral_grant": ("丧葬补助金", "funeral grant"),
+    "opening_balance": ("期初余额", "opening balance"),
+    "government_paid": ("政府代缴", "government paid"),
+}
+OPEN: tuple = (None, None)
+
+
+def _meet(a: tuple, b: tuple) -> tuple:
+    """Intersection of two periods (None = open)."""
+    start = a[0] if b[0] is None or (a[0] is not None and a[0] >= b[0]) else b[0]
+    end = a[1] if b[1] is None or (a[1] is not None and a[1] <= b[1]) else b[1]
+    return start, end
+
+
+def _period(version) -> tuple:
+    return version.start, version.end
+
+
+def _as_dict(window: tuple) -> dict:
+    return {"from": window[0].isoformat() if window[0] else None, "to": window[1].isoformat() if window[1] else None}
+
+
+# What the evaluation tells a recorder: one method each (Trace builds a step from it).
+CALLS = ("tier_subsidy", "extra_subsidy", "reward", "government_paid", "contribution", "opening_balance", "interest",
+         "balance", "empty_balance", "balance_after_start", "builtin", "figure", "bonus", "component",
+         "component_not_paid", "component_not_in_force", "component_condition", "monthly_pension", "funeral_grant",
+         "inheritable", "death", "scheme_start", "required_years", "counted_years", "eligibility", "whole")
+
+
+class NoTrace:
+    """No explanation: every call (CALLS) returns None at once; nobody keeps what the evaluation tells."""
+
+    active = False
+
+    def __init__(self, policy: model.Policy = None, lang: str = "zh"):
+        self.policy, self.lang = policy, lang
+
+
+def _nothing(self, *args, **kwargs):
+    return None
+
+
+for _call in CALLS:
+    setattr(NoTrace, _call, _nothing)
+
+
+class RowsUsed(NoTrace):
+    """Only which policy lines contributed a value: versions, table rows, formulas (file, line)."""
+
+    def __init__(self, policy: model.Policy = None, lang: str = "zh"):
+        super().__init__(policy, lang)
+        self.lines: set[tuple[str, int]] = set()
+
+    def note(self, *spans) -> None:
+        for span in spans:
+            if span is not None:
+                self.lines.add((span.file, span.line))
+
+    def tier_subsidy(self, version, row, subsidy):
+        self.note(version.span, row.span)
+
+    def extra_subsidy(self, name, version, row, extra):
+        self.note(version.span, row.span)
+
+    def reward(self, name, version, row, amount):
+        self.note(version.span, row.span)
+
+    def government_paid(self, version, row, amount, tier):
+        self.note(version.span, row.span if row is not None else None)
+
+    def interest(self, year, version, start_balance, interest):
+        self.note(version.span)
+
+    def figure(self, definition, version, value, at_as_of=True):
+        self.note(version.span)
+
+    def bonus(self, definition, version, amount, basis, row):
+        self.note(version.span, row.span if row is not None else None)
+
+    def component(self, formula, value, text, steps):
+        self.note(formula.span)
+
+    def funeral_grant(self, version, grant):
+        self.note(version.span)
+
+    def versions(self, *versions):
+        self.note(*(v.span for v in versions if v is not None))
+
+
+class Trace(NoTrace):
+    """Builds the explanation tree."""
+
+    active = True
+
+    def word(self, key: str, **kw) -> str:
+        zh, en = WORDS[key]
+        return (en if self.lang == "en" else zh).format(**kw)
+
+    def label(self, name: str) -> str:
+        d = self.policy.definition(name)
+        return d.label(self.lang) if d else name
+
+    def levels(self, amount: Amount) -> str:
+        names = model.LEVEL_LABELS if self.lang == "zh" else {l: l for l in model.LEVELS}
+        parts = [f"{names[l]} {fmt(v)}" for l, v in amount.by_level]
+        return " + ".join(parts) if parts else fmt(amount.total)
+
+    # ── building blocks ─────────────────────────────────────────────────
+    def step(self, id: str, label: str, value: str, formula: str | None = None, version=None, children=(),
+             at_as_of: bool = False, span=None, own_window: tuple = OPEN) -> Step:
+        """A step; `version` gives its source, citation and period; `at_as_of` marks a version looked up on the
+        as-of date (it bounds the period of the steps above)."""
+        kids = tuple(c for c in children if c is not None)
+        window = own_window
+        if version is not None and at_as_of:
+            window = _meet(window, _period(version))
+        for child in kids:
+            if child.window is not None and child.window != OPEN:
+                window = _meet(window, child.window)
+        if version is not None:
+            return Step(id, label, value, formula, span or version.span, version.cite, version.in_force, kids, window)
+        return Step(id, label, value, formula, span, None, _as_dict(window) if kids or window != OPEN else None,
+                    kids, window)
+
+    # ── contributions ───────────────────────────────────────────────────
+    def tier_subsidy(self, version, row, subsidy: Amount) -> Step:
+        # The source is the table row used (档次 row), cited by its table's version.
+        return self.step("tier_subsidy", self.label("contribution_tiers"), fmt(subsidy.total),
+                         f"{self._tier_word()} {fmt(row.tier)}：{self.levels(subsidy)}", version, span=row.span)
+
+    def _tier_word(self) -> str:
+        return "档次" if self.lang == "zh" else "tier"
+
+    def extra_subsidy(self, name, version, row, extra: Amount) -> Step:
+        return self.step(name, self.label(name), fmt(extra.total),
+                         f"{self._tier_word()} {fmt(row.tier)}：{self.levels(extra)}", version, span=row.span)
+
+    def reward(self, name, version, row, amount: Amount) -> Step:
+        group = self.policy.group_label(row.group, self.lang)
+        return self.step(name, self.label(name), fmt(row.amount), f"{group}: {self.levels(amount)}", version,
+                         span=row.span)
+
+    def government_paid(self, version, row, amount: Decimal, tier: Decimal) -> Step:
+        group = self.policy.group_label(row.group, self.lang) if row is not None else ""
+        zh = self.lang == "zh"
+        text = f"min({group}代缴 {fmt(amount)}, 档次 {fmt(tier)})" if zh else \
+            f"min({group} {fmt(amount)}, tier {fmt(tier)})"
+        return self.step("government_paid", self.word("government_paid"), fmt(amount), text, version,
+                         span=row.span if row is not None else None)
+
+    def contribution(self, record, day: dt.date, personal: Decimal, government_paid: Decimal, subsidy: Amount,
+                     table, children) -> Step:
+        zh = self.lang == "zh"
+        formula = (f"个人 {fmt(personal)} + 代缴 {fmt(government_paid)} + 补贴 "
+                   f"{fmt(subsidy.total)} + 集体 {fmt(record.collective)}") if zh else \
+            (f"personal {fmt(personal)} + government {fmt(government_paid)} + subsidy "
+             f"{fmt(subsidy.total)} + collective {fmt(record.collective)}")
+        kind = ("补缴" if zh else "back payment") if record.kind == "back_payment" else ""
+        return self.step(f"contribution_{record.year}",
+                         self.word("contribution", year=record.year) + (f"（{kind}）" if kind else ""),
+                         fmt(personal + government_paid + subsidy.total + record.collective),
+                         f"{formula}；{day}" if zh else f"{formula}; {day}",
+                         table, children)
+
+    # ── the account ─────────────────────────────────────────────────────
+    def opening_balance(self, balance: Decimal, day: dt.date) -> Step:
+        return self.step("opening_balance", self.word("opening_balance"), fmt(balance), f"{day}")
+
+    def interest(self, year: int, version, start_balance: Decimal, interest: Decimal) -> Step:
+        return self.step(f"interest_{year}", self.word("interest", year=year), fmt(interest), version=version,
+                         formula=f"{fmt(start_balance)} × {percent(version.figure)}")
+
+    def balance(self, id: str, balance: Decimal, day: dt.date, rule, children) -> Step:
+        formula = ("上年末余额 + 当年记账（利息于 12 月 31 日日终计入）" if self.lang == "zh" else
+                   "end-of-last-year balance + this year's credits (interest credited at the end of 31 December)")
+        return self.step(id, self.word(id), fmt(balance), f"{formula}；{day}", rule, children)
+
+    def empty_balance(self, id: str, rule) -> Step:
+        return self.step(id, self.word(id), "0.00", version=rule)
+
+    def balance_after_start(self, balance, at_start, monthly, months, divisor, at_start_step) -> Step:
+        return self.step("account.balance", self.word("account_balance"), fmt(balance),
+                         f"max(0, {fmt(at_start)} − {fmt(monthly)} × {months})", divisor, (at_start_step,))
+
+    # ── formulas ────────────────────────────────────────────────────────
+    def builtin(self, name: str, value) -> Step:
+        return self.step(name, self.word(name), str(value))
+
+    def figure(self, definition, version, value, at_as_of: bool = True) -> Step:
+        return self.step(definition.name, definition.label(self.lang), show(value), version=version,
+                         at_as_of=at_as_of)
+
+    def bonus(self, definition, version, amount: Amount, basis, row, beyond=None) -> Step:
+        if beyond is not None:
+            formula = f"{fmt(version.figure)} × max(0, {basis} − {beyond})"
+        else:
+            word = self.word(definition.basis) if definition.basis in WORDS else definition.basis
+            formula = f"{word} {basis} → {fmt(amount.total)}"
+        return self.step(definition.name, definition.label(self.lang), fmt(amount.total), formula, version,
+                         at_as_of=True, span=row.span if row is not None else None)
+
+    def component(self, formula, value: Amount, text: str, steps) -> Step:
+        return self.step(formula.name, formula.label(self.lang), fmt(value.total), text, children=steps,
+                         span=formula.span, own_window=_period(formula)).with_cite(formula.cite)
+
+    def component_not_paid(self, formula) -> Step:
+        return Step(formula.name, formula.label(self.lang), "0.00",
+                    "未领取" if self.lang == "zh" else "not paid in this status", formula.span, formula.cite)
+
+    def component_not_in_force(self, formula, as_of: dt.date) -> Step:
+        return Step(formula.name, formula.label(self.lang), "0.00",
+                    f"{as_of} 不在施行期内" if self.lang == "zh" else f"not in force on {as_of}",
+                    formula.span, formula.cite, formula.in_force)
+
+    def component_condition(self, formula, text: str, steps) -> Step:
+        return self.step(formula.name, formula.label(self.lang), "0.00",
+                         ("条件不满足：" if self.lang == "zh" else "condition does not hold: ") + text,
+                         children=steps, span=formula.span).with_cite(formula.cite)
+
+    def monthly_pension(self, total: Decimal, parts: list, steps) -> Step:
+        text = " + ".join(f"{self.policy.formulas[n].label(self.lang)} {fmt(a.total)}" for n, a in parts)
+        return self.step("monthly_pension", self.word("monthly_pension"), fmt(total), text, children=steps)
+
+    # ── death ───────────────────────────────────────────────────────────
+    def funeral_grant(self, version, grant: Decimal) -> Step:
+        return self.step("funeral_grant", self.word("funeral_grant"), fmt(grant), version=version)
+
+    def inheritable(self, rule, value: Decimal, balance: Decimal, excluded: Decimal | None) -> Step:
+        formula = fmt(value)
+        if excluded is not None:
+            formula = f"{fmt(balance)} − 补贴 {fmt(excluded)}" if self.lang == "zh" else \
+                f"{fmt(balance)} − subsidies {fmt(excluded)}"
+        return self.step("death.inheritable_balance", self.word("inheritable_balance"), fmt(value), formula, rule)
+
+    def death(self, total: Decimal, children) -> Step:
+        return self.step("death", self.word("death"), fmt(total), children=children)
+
+    # ── eligibility and the whole ───────────────────────────────────────
+    def scheme_start(self, day: dt.date, version) -> Step:
+        if version is None:
+            return self.step("scheme_start", self.word("scheme_start"), day.isoformat(),
+                             "参保人申报" if self.lang == "zh" else "given for this person")
+        return self.step("scheme_start", self.word("scheme_start"), day.isoformat(), version=version)
+
+    def required_years(self, required: int, full, formula: str, scheme_start_step) -> Step:
+        return self.step("required_years", self.word("required_years"), str(required), formula, full,
+                         (scheme_start_step,))
+
+    def counted_years(self, counted: int, full, records: int) -> Step:
+        return self.step("counted_years", self.word("counted_years"), str(counted), f"{records}", full)
+
+    def eligibility(self, start: dt.date | None, route_version, reasons: str, children) -> Step:
+        return self.step("eligibility", self.word("pension_start"), start.isoformat() if start else "—", reasons,
+                         route_version, children)
+
+    def whole(self, pension: Step, first_formula, extra) -> Step:
+        """The root: the monthly pension with eligibility, the account and death beside its components."""
+        children = pension.children + tuple(e for e in extra if e is not None)
+        root = self.step(pension.id, pension.label, pension.value, pension.formula, children=children)
+        return root.with_cite(first_formula.cite, first_formula.span)

@@ -1,0 +1,153 @@
+"""The policy's figures as they apply to one person, and the ledger of unconfirmed figures used.
+
+Both back ends read figures through a `Lookup`: the scalar back end for each person, the
+population back end once for each distinct set of facts (a "probe" person).
+"""
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from engine import model
+from engine.errors import FieldError, InvalidInput, InvalidPerson, pointer
+from engine.person import Person
+
+
+class Uses:
+    """Every proposal/provisional figure (or rule) used, and the output fields it reached.
+
+    Keyed by policy line; the machine-facing text is stable across languages (English label,
+    canonical figure), as contract.md's `uses_unconfirmed` is.
+    """
+
+    def __init__(self, policy: model.Policy):
+        self.policy = policy
+        self.entries: dict[tuple, dict] = {}
+
+    def use(self, version: model.Version, fields: str | set, figure: str | None = None) -> tuple:
+        key = (version.span.file, version.span.line)
+        if version.cite.status in model.UNCONFIRMED:
+            entry = self.entries.get(key)
+            if entry is None:  # the first use of a line names it (the text is built once per line)
+                definition = self.policy.definition(version.name)
+                label = definition.label("en") if definition else version.name
+                region = definition.region if definition else self.policy.region
+                entry = self.entries[key] = {
+                    "value": f"{region} {label} {figure if figure is not None else figure_text(version)}".strip(),
+                    "status": version.cite.status, "used_by": set(), "file": version.span.file,
+                    "line": version.span.line}
+            entry["used_by"].update({fields} if isinstance(fields, str) else fields)
+        return key
+
+    def use_formula(self, formula: model.Formula, field: str) -> None:
+        """A formula whose rule itself is a proposal or provisional (e.g. a top-up rule)."""
+        entry = self.entries.setdefault((formula.span.file, formula.span.line), {
+            "value": f"{self.policy.region} {formula.label('en')} rule", "status": formula.cite.status,
+            "used_by": set(), "file": formula.span.file, "line": formula.span.line})
+        entry["used_by"].add(field)
+
+    def attach(self, keys, fields: str | set) -> None:
+        for key in keys:
+            if key in self.entries:
+                self.entries[key]["used_by"].update({fields} if isinstance(fields, str) else fields)
+
+    def listed(self) -> list[dict]:
+        return [u for u in sorted(self.entries.values(), key=lambda u: (u["file"], u["line"])) if u["used_by"]]
+
+
+class Lookup:
+    """Versions and figures for one person: `for hukou.type = …` versions, table cells by the person's facts."""
+
+    def __init__(self, policy: model.Policy, person: Person, lang: str = "zh"):
+        self.policy, self.person, self.lang = policy, person, lang
+
+    def label(self, name: str) -> str:
+        d = self.policy.definition(name)
+        return d.label(self.lang) if d else name
+
+    def value(self, name: str, day: dt.date) -> model.Version | None:
+        """The version in force on `day` that applies to this person; InvalidPerson when a fact it needs is missing."""
+        found = self.policy.versions_at(name, day)
+        if len(found) == 1 and found[0].condition is None:
+            return found[0]
+        matching = [v for v in found if v.condition is None or self.person.fact(v.condition[0]) == v.condition[1]]
+        if matching:
+            return matching[0]
+        missing = sorted({v.condition[0] for v in found if v.condition and self.person.fact(v.condition[0]) is None})
+        if missing:
+            raise InvalidPerson(f"a fact is needed to work out '{self.label(name)}'", [
+                FieldError(pointer("person", *fact.split(".")),
+                           f"{fact} is required: '{self.label(name)}' on {day} depends on it") for fact in missing])
+        return None
+
+    def rule(self, name: str, day: dt.date) -> model.Version:
+        """The version on `day`, or the first one there is (a rule the explanation cites)."""
+        return self.value(name, day) or next(iter(self.policy.all_versions(name)))
+
+    def constant(self, name: str, day: dt.date) -> Decimal:
+        version = self.value(name, day) or next(iter(self.policy.all_versions(name)), None)
+        if version is None:
+            raise InvalidInput(f"the policy defines no '{name}'")
+        return version.figure
+
+    def figure(self, version: model.Version):
+        """A version's figure; for a table, the cell for this person's facts (InvalidPerson when one is missing)."""
+        layer = self.policy.layer_of(version)
+        if not layer or not layer.keys:
+            return version.figure
+        key_fact = layer.keys[0]
+        key = self.person.fact(key_fact)
+        keys = [r.key for r in version.rows]
+        if key is None or key not in keys:
+            got = "is required: one of" if key is None else f"'{key}' is not one of"
+            hint = " (or give scheme_start_date)" if version.name == "scheme_start" else ""
+            raise InvalidPerson(f"'{layer.label(self.lang)}' needs {key_fact}", [FieldError(
+                pointer("person", *key_fact.split(".")), f"{key_fact} {got} " + "、".join(keys) + hint)])
+        row = next(r for r in version.rows if r.key == key)
+        figures = {f for _, f in row.values}
+        if len(figures) == 1:
+            return figures.pop()
+        column_fact = layer.keys[1] if len(layer.keys) > 1 else None
+        column = self.person.fact(column_fact) if column_fact else None
+        match = next((f for c, f in row.values if c == column), None)
+        if match is None:
+            raise InvalidPerson(f"'{layer.label(self.lang)}' needs {column_fact}", [FieldError(
+                pointer("person", *str(column_fact).split(".")), f"{column_fact} is required: for {key} it decides "
+                f"'{layer.label(self.lang)}' (" + ", ".join(f"{c} {show(f)}" for c, f in row.values) + ")")])
+        return match
+
+    def scheme_start(self, as_of: dt.date) -> tuple[dt.date, model.Version | None]:
+        """The person's scheme start: given as a fact, or the policy's (a table by county and hukou type)."""
+        if self.person.scheme_start_date:
+            return self.person.scheme_start_date, None
+        version = self.rule("scheme_start", as_of)
+        return self.figure(version), version
+
+
+def show(figure) -> str:
+    """A figure as the explanation shows it."""
+    from engine.money import Amount, fmt
+
+    if isinstance(figure, Amount):
+        return fmt(figure.total)
+    if isinstance(figure, Decimal):
+        return f"{figure.normalize():f}"
+    if isinstance(figure, dt.date):
+        return figure.isoformat()
+    return str(figure)
+
+
+def percent(rate: Decimal) -> str:
+    return f"{(rate * 100).quantize(Decimal('0.01'))}%"
+
+
+def figure_text(version: model.Version) -> str:
+    f = version.figure
+    if isinstance(f, dt.date):
+        return f.isoformat()
+    if isinstance(f, bool):
+        return "是" if f else "否"
+    if isinstance(f, Decimal):
+        return percent(f) if version.name == "interest_rate" else f"{f}"
+    start = version.start.isoformat() if version.start else ""
+    return f"(from {start})" if start else ""

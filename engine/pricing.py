@@ -1,0 +1,172 @@
+"""Pricing a contribution record (domain.md §2): the tier table open that day, 代缴 for the person's
+groups, the subsidies by funding level and the rewards — one definition for both back ends (the
+population back end prices each distinct record once, through a probe person's `Lookup`).
+"""
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import attrs
+
+from engine import model
+from engine.errors import FieldError, pointer
+from engine.lookup import Lookup, Uses
+from engine.money import ZERO, Amount, fmt
+from engine.person import Record
+from engine.trace import Step
+
+
+@attrs.frozen
+class Priced:
+    """A record's figures: what the person pays, what government pays for them, subsidies and rewards."""
+
+    tier_row: model.TierRow
+    personal: Decimal
+    government_paid: Decimal
+    subsidy: Amount  # subsidies and rewards, by funding level
+    rewards: tuple[tuple[str, Decimal], ...]
+    uses: frozenset  # keys of unconfirmed figures used (engine.lookup.Uses)
+    step: Step | None = None
+
+    def credited(self, collective: Decimal) -> Decimal:
+        return self.personal + self.government_paid + self.subsidy.total + collective
+
+
+class Pricing:
+    """Prices records for one person; problems are added to `errors` by JSON pointer."""
+
+    def __init__(self, lookup: Lookup, uses: Uses, recorder, errors: list[FieldError]):
+        self.lookup, self.uses, self.rec, self.errors = lookup, uses, recorder, errors
+        self.policy, self.person = lookup.policy, lookup.person
+
+    def fail(self, record: Record, field: str, detail: str) -> None:
+        self.errors.append(FieldError(pointer("person", "contributions", record.index, field), detail))
+
+    def tier_table(self, day: dt.date, at: int | None) -> model.Version | None:
+        """The tier table for this person on `day`; a missing fact it depends on is reported (record `at`)."""
+        for version in self.policy.versions_at("contribution_tiers", day):
+            if version.condition is None:
+                return version
+            fact, wanted = version.condition
+            have = self.person.fact(fact)
+            if have is None:
+                if at is not None:
+                    self.errors.append(FieldError(pointer("person", *fact.split(".")),
+                                                  f"{fact} is required: the tiers on {day} depend on it "
+                                                  f"(contributions/{at})"))
+                return None
+            if have == wanted:
+                return version
+        return None
+
+    def daijiao(self, day: dt.date, tier_version: model.Version | None):
+        """(amount, version, row): the largest single 代缴 amount stated for the person's groups on `day`."""
+        best = (ZERO, None, None)
+        memberships = self.person.groups_on(day)
+        for version in self.policy.versions_at("daijiao", day):
+            for row in version.rows:
+                if not any(m.group == row.group and (row.position is None or m.position == row.position)
+                           for m in memberships):
+                    continue
+                amount = row.amount
+                if amount is None:  # "the lowest tier"
+                    amount = min((r.tier for r in tier_version.rows), default=ZERO) if tier_version else ZERO
+                if amount > best[0]:
+                    best = (amount, version, row)
+        return best
+
+    def price(self, record: Record, day: dt.date) -> Priced | None:
+        """The record's figures, or None (with the reason in `errors`)."""
+        table = self.tier_table(day, record.index)
+        if table is None:
+            if not any(e.pointer.startswith("/person/hukou") for e in self.errors):
+                self.fail(record, "tier", f"no contribution tiers are open on {day}")
+            return None
+        daijiao_amount, daijiao_version, daijiao_row = self.daijiao(day, table)
+        open_rows = [r for r in table.rows if not r.only_daijiao or daijiao_amount > 0]
+        tier_row = next((r for r in open_rows if r.tier == record.tier), None)
+        if tier_row is None:
+            self.fail(record, "tier", f"tier {fmt(record.tier)} is not open to this person on {day}; open tiers: "
+                      + ", ".join(str(r.tier) for r in sorted(open_rows, key=lambda r: r.tier)))
+            return None
+        field = f"contributions[{record.year}].subsidy"
+        uses = {self.uses.use(table, field)}
+        regular = record.kind == "regular"
+        # domain.md §2: 代缴, subsidies and rewards are paid on regular records only (no region says otherwise)
+        government_paid = min(daijiao_amount, record.tier) if regular else ZERO
+        steps = []
+        if regular and daijiao_version is not None:
+            uses.add(self.uses.use(daijiao_version, f"contributions[{record.year}].government_paid",
+                                   f"{self.policy.group_label(daijiao_row.group, self.lookup.lang)} "
+                                   f"{fmt(daijiao_amount)}"))
+            if government_paid:
+                steps.append(self.rec.government_paid(daijiao_version, daijiao_row, government_paid, record.tier))
+        subsidy, rewards = Amount(), ()
+        if regular:
+            subsidy = Amount(sum((a for _, a in tier_row.subsidy), ZERO), tier_row.subsidy)
+            steps.append(self.rec.tier_subsidy(table, tier_row, subsidy))
+            subsidy = self.extra_subsidies(record.tier, day, subsidy, uses, field, steps)
+            rewards, reward_amount = self.rewards(day, uses, field, steps)
+            subsidy = subsidy + reward_amount
+        personal = record.tier - government_paid
+        step = self.rec.contribution(record, day, personal, government_paid, subsidy, table, steps)
+        return Priced(tier_row, personal, government_paid, subsidy, rewards, frozenset(uses), step)
+
+    def extra_subsidies(self, tier: Decimal, day: dt.date, subsidy: Amount, uses: set, field: str,
+                        steps: list) -> Amount:
+        for name in self.policy.names_of_kind("subsidy"):
+            for version in self.policy.versions_at(name, day):
+                row = next((r for r in version.rows if r.tier == tier), None)
+                if row is None:
+                    continue
+                extra = Amount(sum((a for _, a in row.subsidy), ZERO), row.subsidy)
+                subsidy = subsidy + extra
+                uses.add(self.uses.use(version, field))
+                steps.append(self.rec.extra_subsidy(name, version, row, extra))
+        return subsidy
+
+    def rewards(self, day: dt.date, uses: set, field: str, steps: list) -> tuple[tuple, Amount]:
+        """Every reward the policy defines (0 when none applies): for each, the largest row the person's groups match."""
+        rewards, total = [], Amount()
+        memberships = self.person.groups_on(day)
+        for name in self.policy.names_of_kind("reward"):
+            layers = self.policy.definitions[name]
+            amount_of = ZERO
+            for version in self.policy.versions_at(name, day):
+                matches = [r for r in version.rows if any(
+                    m.group == r.group and (r.position is None or m.position == r.position) for m in memberships)]
+                if not matches:
+                    continue
+                best = max(matches, key=lambda r: r.amount)
+                amount = Amount(best.amount, best.by_level) if best.by_level else \
+                    Amount.at(layers[0].paid_by or "province", best.amount)
+                amount_of = best.amount
+                total = total + amount
+                uses.add(self.uses.use(version, field,
+                                       f"{self.policy.group_label(best.group, self.lookup.lang)} {fmt(best.amount)}"))
+                steps.append(self.rec.reward(name, version, best, amount))
+            rewards.append((name, amount_of))
+        return tuple(rewards), total
+
+    def options(self, as_of: dt.date) -> tuple[tuple[Decimal, Decimal, Decimal, Decimal], ...]:
+        """选档参考: (tier, personal, government paid, subsidy) for each tier open to the person on `as_of`."""
+        table = self.tier_table(as_of, None)
+        if table is None:
+            return ()
+        daijiao_amount, daijiao_version, _ = self.daijiao(as_of, table)
+        out = []
+        for tier_row in sorted(table.rows, key=lambda r: r.tier):
+            if tier_row.only_daijiao and daijiao_amount <= 0:
+                continue
+            uses: set = set()
+            subsidy = Amount(sum((a for _, a in tier_row.subsidy), ZERO), tier_row.subsidy)
+            subsidy = self.extra_subsidies(tier_row.tier, as_of, subsidy, uses, "tier_options", [])
+            _, reward = self.rewards(as_of, uses, "tier_options", [])
+            gov = min(daijiao_amount, tier_row.tier)
+            self.uses.use(table, "tier_options")
+            self.uses.attach(uses, "tier_options")
+            if daijiao_version is not None:
+                self.uses.use(daijiao_version, "tier_options")
+            out.append((tier_row.tier, tier_row.tier - gov, gov, (subsidy + reward).total))
+        return tuple(out)
