@@ -1,4 +1,4 @@
-"""jubao's engine: policy text → checked model → evaluation with an explanation.
+"""jubao's engine: policy text → checked model → compiled plan → two back ends → Decision and explanation.
 
     policies/<region>/*.policy      text (SourceFile)
        │ parse.parse                Lark LALR; the only module that imports lark
@@ -7,9 +7,12 @@
        │ check.check                named checks; all diagnostics at once
        ▼
     model.Policy                    layered on `national`, names resolved, versions dated
-       │ evaluate.evaluate          domain.md §2 mechanics over the policy's figures
+       │ plan.compile_plan          formulas compiled once, names bound; the days figures change
        ▼
-    decision.Decision               typed result + trace.Step tree; render.py: JSON and text
+    evaluate.evaluate (one person)  ┐ the same mechanics (mechanics.py), pricing (pricing.py)
+    columnar.evaluate_batch (many)  ┘ and formulas (plan.py over algebra.py)
+       ▼
+    decision.Decision               typed; explain.Trace builds the Step tree; render.py: JSON and text
 
 `registry.Registry` prepares every region once; the API and web sit on top.
 """

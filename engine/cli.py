@@ -149,6 +149,22 @@ def eval_cmd(region, as_of, file, explain, lang, fmt, policies) -> None:
     _print(decision, fmt, lang)
 
 
+@main.command("plan")
+@click.argument("region")
+@click.option("--policies", type=click.Path(exists=True, file_okay=False))
+def plan_cmd(region: str, policies: str | None) -> None:
+    """Show REGION's compiled plan: each component and `let` with every name resolved."""
+    from engine.plan import compile_plan
+
+    registry = _registry(policies)
+    try:
+        if region not in registry.sources:
+            raise UnknownRegion(region, registry.regions)
+        click.echo(compile_plan(registry.policy(region)).describe())
+    except ENGINE_ERRORS as error:
+        _fail(problem_of(error), "text")
+
+
 def _print(decision: Decision, fmt: str, lang: str) -> None:
     if fmt == "json":
         click.echo(json.dumps(decision_json(decision), ensure_ascii=False, indent=2))

@@ -322,7 +322,7 @@ class _Batch:
         self.r_person, self.r_year, self.r_tier, self.r_kind, self.r_day, self.r_collective = (
             a[keep] for a in (self.r_person, self.r_year, self.r_tier, self.r_kind, self.r_day, self.r_collective))
         p, day = self.r_person, self.r_day
-        bounds = np.array(sorted(_boundaries(self.policy)), dtype="int64")
+        bounds = np.array([day_number(d) for d in self.plan.change_days], dtype="int64")
         interval = np.searchsorted(bounds, day, side="right")
         held = np.zeros(len(p), dtype="int64")
         for g in range(len(self.group_names)):
@@ -597,19 +597,6 @@ def _fen(x: Decimal) -> int:
     if scaled != scaled.to_integral_value():
         raise Unsupported("an amount finer than a fen")
     return int(scaled)
-
-
-def _boundaries(policy: Policy) -> set[int]:
-    """Days on which some version starts or ends: between two of them nothing changes."""
-    out = set()
-    for layers in policy.definitions.values():
-        for layer in layers:
-            for v in layer.versions:
-                if v.start:
-                    out.add(day_number(v.start))
-                if v.end:
-                    out.add(day_number(v.end) + 1)
-    return out
 
 
 def _owners(column: pa.ListArray) -> np.ndarray:

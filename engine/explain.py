@@ -49,10 +49,6 @@ def _meet(a: tuple, b: tuple) -> tuple:
     return start, end
 
 
-def _period(version) -> tuple:
-    return version.start, version.end
-
-
 def _as_dict(window: tuple) -> dict:
     return {"from": window[0].isoformat() if window[0] else None, "to": window[1].isoformat() if window[1] else None}
 
@@ -144,19 +140,19 @@ class Trace(NoTrace):
 
     # ── building blocks ─────────────────────────────────────────────────
     def step(self, id: str, label: str, value: str, formula: str | None = None, version=None, children=(),
-             at_as_of: bool = False, span=None, own_window: tuple = OPEN) -> Step:
+             at_as_of: bool = False, span=None, own_window: tuple = OPEN, cite=None) -> Step:
         """A step; `version` gives its source, citation and period; `at_as_of` marks a version looked up on the
         as-of date (it bounds the period of the steps above)."""
-        kids = tuple(c for c in children if c is not None)
+        kids = tuple(c for c in children if c is not None) if children else ()
         window = own_window
         if version is not None and at_as_of:
-            window = _meet(window, _period(version))
+            window = _meet(window, (version.start, version.end))
         for child in kids:
             if child.window is not None and child.window != OPEN:
                 window = _meet(window, child.window)
         if version is not None:
             return Step(id, label, value, formula, span or version.span, version.cite, version.in_force, kids, window)
-        return Step(id, label, value, formula, span, None, _as_dict(window) if kids or window != OPEN else None,
+        return Step(id, label, value, formula, span, cite, _as_dict(window) if kids or window != OPEN else None,
                     kids, window)
 
     # ── contributions ───────────────────────────────────────────────────
@@ -238,7 +234,7 @@ class Trace(NoTrace):
 
     def component(self, formula, value: Amount, text: str, steps) -> Step:
         return self.step(formula.name, formula.label(self.lang), fmt(value.total), text, children=steps,
-                         span=formula.span, own_window=_period(formula)).with_cite(formula.cite)
+                         span=formula.span, own_window=(formula.start, formula.end), cite=formula.cite)
 
     def component_not_paid(self, formula) -> Step:
         return Step(formula.name, formula.label(self.lang), "0.00",
@@ -252,7 +248,7 @@ class Trace(NoTrace):
     def component_condition(self, formula, text: str, steps) -> Step:
         return self.step(formula.name, formula.label(self.lang), "0.00",
                          ("条件不满足：" if self.lang == "zh" else "condition does not hold: ") + text,
-                         children=steps, span=formula.span).with_cite(formula.cite)
+                         children=steps, span=formula.span, cite=formula.cite)
 
     def monthly_pension(self, total: Decimal, parts: list, steps) -> Step:
         text = " + ".join(f"{self.policy.formulas[n].label(self.lang)} {fmt(a.total)}" for n, a in parts)
@@ -293,5 +289,5 @@ class Trace(NoTrace):
     def whole(self, pension: Step, first_formula, extra) -> Step:
         """The root: the monthly pension with eligibility, the account and death beside its components."""
         children = pension.children + tuple(e for e in extra if e is not None)
-        root = self.step(pension.id, pension.label, pension.value, pension.formula, children=children)
-        return root.with_cite(first_formula.cite, first_formula.span)
+        return self.step(pension.id, pension.label, pension.value, pension.formula, children=children,
+                         span=first_formula.span, cite=first_formula.cite)

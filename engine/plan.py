@@ -10,6 +10,8 @@ numbers used (parentheses where the source needs them); it is only called when a
 """
 from __future__ import annotations
 
+import datetime as dt
+
 import attrs
 
 from engine import model, nodes
@@ -216,9 +218,29 @@ class Compiled:
 
 @attrs.frozen
 class Plan:
+    """A region prepared for evaluation: its formulas compiled, its components in pension order, and the
+    days on which any of its figures changes (between two of them every version in force stays the same)."""
+
     policy: model.Policy
     formulas: dict[str, Compiled]
     components: tuple[Compiled, ...]
+    change_days: tuple[dt.date, ...]
+
+    def describe(self) -> str:
+        """The plan as text: each component and `let` with its resolved expression (`jubao plan REGION`)."""
+        lines = [f"plan {self.policy.region} ({self.policy.digest[:19]}…)",
+                 f"  figures change on {len(self.change_days)} days, "
+                 f"{self.change_days[0] if self.change_days else '—'} … {self.change_days[-1] if self.change_days else '—'}"]
+        for c in self.formulas.values():
+            kind = "component" if c.name in self.policy.components else "let"
+            period = f" [{c.formula.start or '…'}–{c.formula.end or ''}]" if c.formula.start or c.formula.end else ""
+            paid = f" paid by {c.formula.paid_by}" if c.formula.paid_by else ""
+            lines.append(f"  {kind} {c.name}{period}{paid} while {c.formula.paid_while}"
+                         + (" (unconfirmed rule)" if c.unconfirmed else ""))
+            if c.when is not None:
+                lines.append(f"    when {describe(c.when)}")
+            lines.append(f"    = {describe(c.expr)}")
+        return "\n".join(lines)
 
 
 def compile_plan(policy: model.Policy) -> Plan:
@@ -226,8 +248,47 @@ def compile_plan(policy: model.Policy) -> Plan:
     plan = policy.__dict__.get("_plan")
     if plan is None:
         formulas = {name: _compile(policy, f) for name, f in policy.formulas.items()}
-        plan = policy.__dict__["_plan"] = Plan(policy, formulas, tuple(formulas[name] for name in policy.components))
+        plan = policy.__dict__["_plan"] = Plan(policy, formulas, tuple(formulas[name] for name in policy.components),
+                                               _change_days(policy))
     return plan
+
+
+def _change_days(policy: model.Policy) -> tuple[dt.date, ...]:
+    days = set()
+    for layers in policy.definitions.values():
+        for layer in layers:
+            for v in layer.versions:
+                if v.start:
+                    days.add(v.start)
+                if v.end and v.end < dt.date.max:
+                    days.add(v.end + dt.timedelta(days=1))
+    return tuple(sorted(days))
+
+
+def describe(node: Node) -> str:
+    """A node as resolved: what each name turned out to be."""
+    match node:
+        case Const(value=v):
+            return str(v)
+        case Builtin(name=n):
+            return f"builtin:{n}"
+        case FormulaRef(name=n):
+            return f"formula:{n}"
+        case Figure(definition=d):
+            return f"figure:{d.name}" + (f"[{d.unit}]" if d.unit else "")
+        case Bonus(definition=d):
+            return f"bonus:{d.name}"
+        case Member(group=g):
+            return f"member({g})"
+        case Not(operand=o):
+            return f"not {describe(o)}"
+        case Neg(operand=o):
+            return f"-{describe(o)}"
+        case Binary(op=op, left=l, right=r):
+            return f"({describe(l)} {op} {describe(r)})"
+        case Call(function=fn, args=args):
+            return f"{fn}({', '.join(describe(a) for a in args)})"
+    return repr(node)
 
 
 def _compile(policy: model.Policy, formula: model.Formula) -> Compiled:

@@ -28,6 +28,3 @@ class Step:
     @property
     def status(self) -> str | None:
         return self.cite.status if self.cite else None
-
-    def with_cite(self, cite: Cite | None, span: Span | None = None) -> "Step":
-        return attrs.evolve(self, cite=cite, span=span or self.span)

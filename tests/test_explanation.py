@@ -129,3 +129,14 @@ def test_period_of_a_day_before_any_bound(registry, determine):
         period = node["in_force"] or {}
         if period.get("from") and period.get("to"):
             assert dt.date.fromisoformat(period["from"]) <= dt.date.fromisoformat(period["to"])
+
+
+def test_jubao_plan_shows_every_name_resolved():
+    from tests.test_contract import jubao
+
+    run = jubao("plan", "ningxia")
+    assert run.returncode == 0, run.stderr
+    assert "component basic_pension while receiving" in run.stdout
+    assert "figure:central_basic_pension" in run.stdout and "builtin:balance_at_pension_start" in run.stdout
+    missing = jubao("plan", "atlantis")
+    assert missing.returncode == 2 and "404" in missing.stderr and "Traceback" not in missing.stderr
