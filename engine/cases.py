@@ -83,12 +83,12 @@ def run_case(policy: Policy, case: Case) -> Outcome:
     try:
         as_of = read_as_of(_plain(case.as_of))
         person = read_person(policy, case.person, as_of)
-        decision = evaluate(policy, person, as_of, explain=True)
+        decision = evaluate(policy, person, as_of)  # the explanation only for a case that fails, below
     except InvalidInput as error:  # the officers' YAML pins the status a front end reports (expect_error.status)
         return _check_error(case, problem_of(error))
     if case.expect_error:
         return Outcome(case, (f"expected error {case.expect_error}, got status {decision.status}",))
-    result = decision_json(attrs.evolve(decision, explanation=None))  # the officers' paths are contract.md's
+    result = decision_json(decision)  # the officers' paths are contract.md's
     failures = []
     for path, expected in (case.expect or {}).items():
         found, actual = resolve(result, path)
@@ -96,7 +96,8 @@ def run_case(policy: Policy, case: Case) -> Outcome:
             failures.append(f"{path}: expected {_show(expected)}, but the determination has no such field")
         elif not _equal(expected, actual):
             failures.append(f"{path}: expected {_show(expected)}, got {_show(actual)}")
-    lines = _policy_lines(decision.explanation, case.expect or {}) if failures else ()
+    lines = _policy_lines(evaluate(policy, person, as_of, explain=True).explanation, case.expect or {}) \
+        if failures else ()
     return Outcome(case, tuple(failures), lines)
 
 
@@ -180,7 +181,12 @@ def _policy_lines(explanation: Step | None, expect: dict) -> tuple[str, ...]:
     years = {str(p).split(".")[1] for p in expect if str(p).startswith("contributions.")}
     found: dict[str, None] = {}
 
+    seen: set[tuple[int, bool]] = set()
+
     def walk(step: Step, inside: bool) -> None:
+        if (id(step), inside) in seen:  # steps are shared (a `let` used many times): each is walked once
+            return
+        seen.add((id(step), inside))
         here = inside or step.id in keys or any(step.id == f"contribution_{y}" for y in years)
         if here and step.span:
             found[f"{step.span.file}:{step.span.line}"] = None

@@ -11,11 +11,15 @@ from engine.money import fmt
 from engine.trace import Step
 
 STATUS_WORDS = {"receiving": "领取中", "contributing": "缴费中", "not_eligible": "不符合领取条件", "deceased": "已死亡"}
+# The explanation is a tree (contract.md) over steps that a policy may share many times over (a `let` used
+# twice by each of twenty lets is 2^20 paths): past this many nodes it ends in a node that says it was cut.
+MAX_EXPLANATION_NODES = 100_000
 
 
 # ── JSON ────────────────────────────────────────────────────────────────────
-def decision_json(d: Decision) -> dict:
-    """The DETERMINATION of contract.md (with `explanation` when the decision carries one)."""
+def decision_json(d: Decision, max_nodes: int = MAX_EXPLANATION_NODES) -> dict:
+    """The DETERMINATION of contract.md (with `explanation` when the decision carries one, at most
+    `max_nodes` nodes of it)."""
     e = d.eligibility
     out = {
         "region": d.region,
@@ -46,7 +50,7 @@ def decision_json(d: Decision) -> dict:
                               "line": u.line} for u in d.uses_unconfirmed],
     }
     if d.explanation is not None:
-        out["explanation"] = explanation_json(d.explanation)
+        out["explanation"] = explanation_json(d.explanation, max_nodes)
     return out
 
 
@@ -69,12 +73,31 @@ def row_json(row: ContributionRow) -> dict:
     return out
 
 
-def explanation_json(step: Step) -> dict:
+def explanation_json(step: Step, max_nodes: int = MAX_EXPLANATION_NODES) -> dict:
+    """The explanation tree as JSON; past `max_nodes` nodes the rest is one node that says it was cut."""
+    budget = [max_nodes]
+    return _node_json(step, budget)
+
+
+def _node_json(step: Step, budget: list) -> dict:
+    budget[0] -= 1
+    children = []
+    for child in step.children:
+        if budget[0] <= 0:
+            children.append(_cut_json(len(step.children) - len(children)))
+            break
+        children.append(_node_json(child, budget))
     return {"id": step.id, "label": step.label, "value": step.value, "formula": step.formula,
             "source": step.span.as_dict() if step.span else None,
             "citation": step.cite.text if step.cite else None,
-            "in_force": step.in_force, "status": step.status,
-            "children": [explanation_json(c) for c in step.children]}
+            "in_force": step.in_force, "status": step.status, "children": children}
+
+
+def _cut_json(left: int) -> dict:
+    return {"id": "explanation_cut", "label": "说明已截断 explanation cut", "value": "",
+            "formula": f"the explanation is over its node budget; {left} more branch(es) not shown "
+                       "(the figures above are complete)",
+            "source": None, "citation": None, "in_force": None, "status": None, "children": []}
 
 
 # ── text ────────────────────────────────────────────────────────────────────
@@ -104,14 +127,15 @@ def decision_text(d: Decision, lang: str = "zh") -> str:
     return "\n".join(lines)
 
 
-def explanation_text(step: Step, lang: str = "zh") -> str:
-    """An indented "why" tree a caseworker can read."""
+def explanation_text(step: Step, lang: str = "zh", max_nodes: int = MAX_EXPLANATION_NODES) -> str:
+    """An indented "why" tree a caseworker can read (cut after `max_nodes` nodes)."""
     lines: list[str] = []
-    _render(step, "", "", lines, lang)
+    _render(step, "", "", lines, lang, [max_nodes])
     return "\n".join(lines)
 
 
-def _render(step: Step, lead: str, child_lead: str, lines: list[str], lang: str) -> None:
+def _render(step: Step, lead: str, child_lead: str, lines: list[str], lang: str, budget: list) -> None:
+    budget[0] -= 1
     mark = ""
     if step.status in UNCONFIRMED:
         mark = f" 【{STATUS_LABELS[step.status]}】" if lang == "zh" else f" [{step.status}]"
@@ -123,8 +147,13 @@ def _render(step: Step, lead: str, child_lead: str, lines: list[str], lang: str)
     if step.cite:
         lines.append(f"{detail}  {'依据' if lang == 'zh' else 'source'}: {step.cite.text}{_period(step.in_force, lang)}")
     for i, child in enumerate(step.children):
+        if budget[0] <= 0:
+            lines.append(f"{child_lead}└ " + ("……说明过长，其余分支未显示（以上数额完整）" if lang == "zh" else
+                                                "… the explanation is cut here (the figures above are complete)"))
+            return
         last = i == len(step.children) - 1
-        _render(child, child_lead + ("└ " if last else "├ "), child_lead + ("  " if last else "│ "), lines, lang)
+        _render(child, child_lead + ("└ " if last else "├ "), child_lead + ("  " if last else "│ "), lines, lang,
+                budget)
 
 
 def _period(in_force: dict | None, lang: str) -> str:

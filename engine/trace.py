@@ -22,7 +22,7 @@ class Step:
     span: Span | None = None
     cite: Cite | None = None
     in_force: dict | None = None
-    children: tuple["Step", ...] = ()
+    children: tuple["Step", ...] = attrs.field(default=(), repr=False)  # shared steps: a repr must not walk them
     window: tuple | None = attrs.field(default=None, eq=False, repr=False)
 
     @property

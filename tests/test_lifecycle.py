@@ -248,11 +248,10 @@ def test_decisions_two_time_axes(app, users, database_url):
 def test_publishing_while_serving(app, users):
     """Every answer comes from exactly one complete version; no errors; every answer is in the decision log."""
     client = app.test_client()
-    a = draft(client, users, "110.00")
-    b = draft(client, users, "120.00")
     reviewer = auth(users, "reviewer")
     versions = {}
-    for d, figure in ((a, "303.00"), (b, "313.00")):
+    for amount, figure in (("110.00", "303.00"), ("120.00", "313.00")):  # each drafted on the one live before it
+        d = draft(client, users, amount)
         versions[post(client, f"/v1/drafts/{d['draft_id']}/approve", headers=reviewer)
                  .get_json()["policy_version"]] = figure
     log = app.extensions["jubao.decisions"]
@@ -390,3 +389,77 @@ def test_a_publish_reaches_the_other_server_processes_at_once(app, users, databa
     d = draft(client, users, "110.00")
     post(client, f"/v1/drafts/{d['draft_id']}/approve", headers=auth(users, "reviewer"))
     assert total(other)["monthly_pension"]["total"] == "303.00"  # the stamp file, not a timer
+
+
+CONTRIBUTIONS = (ROOT / "policies" / "ningxia" / "contributions.policy").read_text(encoding="utf-8")
+
+
+def test_approving_an_older_draft_cannot_undo_a_newer_approval(app, users):
+    """Drafts A (raise the 2027 part to 110) and B, both written on the same live version: approving A, then B,
+    must not bring back 283.00 — B is refused with 409 "rebase on version X" and can be rebased."""
+    client = app.test_client()
+    reviewer = auth(users, "reviewer")
+    a = draft(client, users, "110.00")
+    r = post(client, "/v1/regions/ningxia/drafts", {"files": {"contributions.policy": CONTRIBUTIONS + "# 注释\n"},
+                                                   "message": "注释"}, auth(users, "officer"))
+    b = r.get_json()
+    assert post(client, f"/v1/drafts/{a['draft_id']}/approve", headers=reviewer).status_code == 200
+    assert total(client)["monthly_pension"]["total"] == "303.00"
+    r = post(client, f"/v1/drafts/{b['draft_id']}/approve", headers=reviewer)
+    assert r.status_code == 409, r.get_json()
+    problem = r.get_json()
+    live_id = app.extensions["jubao.store"].live()["ningxia"]
+    assert f"rebase on version {live_id}" in problem["detail"] and problem["live_version_id"] == live_id
+    assert total(client)["monthly_pension"]["total"] == "303.00"  # nothing changed
+    r = post(client, f"/v1/drafts/{b['draft_id']}/rebase", headers=auth(users, "officer"))
+    assert r.status_code == 201, r.get_json()
+    rebased = r.get_json()
+    assert rebased["rebased_from"] == b["draft_id"] and rebased["ok"]
+    assert post(client, f"/v1/drafts/{rebased['draft_id']}/approve", headers=reviewer).status_code == 200
+    assert total(client)["monthly_pension"]["total"] == "303.00"  # A's raise kept, B's change on top
+    files = app.extensions["jubao.store"].live_files()["ningxia"]
+    assert files["contributions.policy"].endswith("# 注释\n") and "110.00" in files["pension.policy"]
+
+
+def test_a_rebase_with_both_sides_changing_a_file_is_a_conflict(app, users):
+    client = app.test_client()
+    a, b = draft(client, users, "110.00"), draft(client, users, "120.00")
+    assert post(client, f"/v1/drafts/{a['draft_id']}/approve", headers=auth(users, "reviewer")).status_code == 200
+    r = post(client, f"/v1/drafts/{b['draft_id']}/rebase", headers=auth(users, "officer"))
+    assert r.status_code == 409 and r.get_json()["conflicts"] == ["pension.policy"]
+    assert post(client, f"/v1/drafts/{a['draft_id']}/rebase", headers=auth(users, "officer")).status_code == 404
+    assert post(client, f"/v1/drafts/{b['draft_id']}/rebase", headers=auth(users, "caseworker")).status_code == 403
+
+
+def test_two_approvals_racing_publish_one(app, users):
+    """Two drafts on the same version approved at the same moment: exactly one goes live, the other is 409."""
+    client = app.test_client()
+    drafts = [draft(client, users, amount) for amount in ("110.00", "120.00")]
+    statuses = []
+    barrier = threading.Barrier(2)
+
+    def approve(d):
+        barrier.wait()
+        statuses.append(post(app.test_client(), f"/v1/drafts/{d['draft_id']}/approve",
+                             headers=auth(users, "reviewer")).status_code)
+
+    threads = [threading.Thread(target=approve, args=(d,)) for d in drafts]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(statuses) == [200, 409]
+    assert total(client)["monthly_pension"]["total"] in ("303.00", "313.00")
+
+
+def test_the_store_refuses_a_stale_draft_even_without_the_service(app, users):
+    """The check is in the database's own UPDATE: another process publishing meanwhile makes the draft stale."""
+    from web.store import StaleDraft
+
+    client = app.test_client()
+    a, b = draft(client, users, "110.00"), draft(client, users, "120.00")
+    store = app.extensions["jubao.store"]
+    store.publish(a["draft_id"], "someone", "sha256:x", {})
+    with pytest.raises(StaleDraft):
+        store.publish(b["draft_id"], "someone", "sha256:y", {})
+    assert store.live()["ningxia"] == a["draft_id"]

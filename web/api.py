@@ -31,6 +31,10 @@ def decision_log():
     return current_app.extensions.get("jubao.decisions")
 
 
+def _max_nodes() -> int:
+    return current_app.config["JUBAO_SETTINGS"].max_explanation_nodes
+
+
 def region_policy(region: str) -> Policy:
     if region not in registry().sources:
         raise HttpProblem(404, f"unknown region '{region}'; known regions: {', '.join(registry().regions)}")
@@ -61,7 +65,7 @@ def _person(policy: Policy, value: dict, as_of: dt.date | None, at: str, type_er
 
 def _determine(policy: Policy, as_of: dt.date, person_json: dict, person, explain: bool) -> dict:
     decision = evaluate(policy, person, as_of, explain=explain)
-    result = decision_json(decision)
+    result = decision_json(decision, _max_nodes())
     log = decision_log()
     if log is not None:
         stored = {k: v for k, v in result.items() if k != "explanation"}
@@ -254,7 +258,8 @@ def stored_decision(decision_id: str, lang: str = "zh") -> dict:
     request_body = stored["request"]
     then = _policy_of_version(region, stored["policy_version"])
     if then is not None:
-        result["explanation"] = explanation_json(_redo(then, request_body, lang, explain=True).explanation)
+        result["explanation"] = explanation_json(_redo(then, request_body, lang, explain=True).explanation,
+                                                 _max_nodes())
     else:
         result["explanation"] = None
         result["explanation_unavailable"] = "the policy version of this decision is not in the policy store"

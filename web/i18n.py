@@ -43,7 +43,10 @@ TEXTS = {
     "versions": ("版本与审核", "Versions and review"), "time": ("时间", "Time"), "status": ("状态", "Status"),
     "author": ("提交人", "Author"), "approved_by": ("批准人", "Approved by"), "message": ("说明", "Message"),
     "live": ("现行", "live"), "draft": ("草稿", "draft"), "published": ("已发布", "published"),
-    "approve": ("批准发布", "Approve"), "rollback": ("回退到此版本", "Roll back to this"),
+    "approve": ("批准发布", "Approve"),
+    "rebase": ("变基到现行版本", "Rebase on live"),
+    "rebase_hint": ("此草稿基于旧版本；把它的改动移到现行版本上，生成新草稿再审核",
+                    "This draft was written on an older version: move its changes onto the live version as a new draft"), "rollback": ("回退到此版本", "Roll back to this"),
     "submit_draft": ("提交草稿", "Submit draft"), "login_to_submit": ("登录后可提交草稿", "Sign in to submit a draft"),
     "editor_note": ("修改先存为草稿：检查通过、测试通过，并由另一名审核人批准后才发布，不会直接写入 policies/。",
                     "Changes on this page are not saved to policies/ (publishing comes with the policy lifecycle). "

@@ -68,6 +68,55 @@ def approve(draft_id: str):
     return json_response(live().publish(draft_id, user.name, request.remote_addr))
 
 
+@lifecycle.post("/v1/drafts/<draft_id>/rebase")
+def rebase(draft_id: str):
+    """A new draft: this draft's changes (against the version it was written on) applied to what is live now.
+
+    Three-way, file by file: a file only the draft changed takes the draft's text, one only the live side
+    changed takes the live text; a file both changed differently is a conflict (409, nothing is saved).
+    """
+    user = require_user()
+    old = store().version(draft_id) if re.fullmatch(r"[0-9a-f]{12,40}", draft_id) else None
+    if old is None or old["status"] != "draft":
+        raise HttpProblem(404, f"no draft '{draft_id}' waiting for review")
+    region = old["region"]
+    if not user.may_draft(region):
+        raise HttpProblem(403, f"{user.name} ({user.role}) may not write drafts for '{region}'")
+    live_id = store().live().get(region)
+    if old["parent"] == live_id:
+        raise HttpProblem(409, f"draft {draft_id} is already written on the live version {live_id}")
+    base = (store().version(old["parent"]) or {}).get("files", {}) if old["parent"] else {}
+    theirs = store().version(live_id)["files"]
+    merged, conflicts = merge_files(base, old["files"], theirs)
+    if conflicts:
+        raise HttpProblem(409, "both this draft and the live version changed " + ", ".join(conflicts) +
+                          ": edit the live version in the editor and submit a new draft",
+                          extra={"conflicts": conflicts, "live_version_id": live_id})
+    assessment = live().assess(region, merged)
+    message = f"{old['message']} (rebased from {draft_id} on {live_id})".strip()
+    new_id = store().add_version(region, merged, assessment.bases, assessment.policy_version or "", user.name,
+                                 message[:MAX_MESSAGE], parent=live_id, remote=request.remote_addr)
+    return json_response({"draft_id": new_id, "rebased_from": draft_id, "ok": assessment.ok,
+                          "diagnostics": assessment.diagnostics, "tests": assessment.tests}, 201)
+
+
+def merge_files(base: dict, ours: dict, theirs: dict) -> tuple[dict, list[str]]:
+    """Three-way merge of whole files: (merged files, names changed differently on both sides)."""
+    merged, conflicts = {}, []
+    for name in sorted(set(base) | set(ours) | set(theirs)):
+        b, o, t = base.get(name), ours.get(name), theirs.get(name)
+        if o == b:
+            result = t
+        elif t == b or t == o:
+            result = o
+        else:
+            conflicts.append(name)
+            continue
+        if result is not None:
+            merged[name] = result
+    return merged, conflicts
+
+
 @lifecycle.get("/v1/regions/<region>/versions")
 def versions(region: str):
     _region(region)

@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from engine import Registry, load_cases, run_case
 from engine.errors import FieldError
 from web.bodies import HttpProblem
-from web.store import Store
+from web.store import StaleDraft, Store
 
 RECHECK = 1.0  # seconds between reads of the store's live pointers when the stamp has not moved
 SEED_AUTHOR = "policies/"  # versions read from the policy folder on disk
@@ -177,7 +177,14 @@ class LivePolicies:
             if not assessment.ok:
                 raise HttpProblem(409, "the version does not check clean or its tests fail; nothing was published",
                               extra={"diagnostics": assessment.diagnostics, "tests": assessment.tests})
-            self.store.publish(version_id, by, assessment.policy_version, assessment.bases, remote, action)
+            try:
+                self.store.publish(version_id, by, assessment.policy_version, assessment.bases, remote, action)
+            except StaleDraft as stale:
+                raise HttpProblem(409, f"this draft was written on version {stale.parent}, but {stale.live} has been "
+                                       f"published since: rebase on version {stale.live} (POST /v1/drafts/"
+                                       f"{version_id}/rebase, or the 变基 button on the versions page) and review "
+                                       "again", extra={"live_version_id": stale.live,
+                                                      "parent_version_id": stale.parent}) from None
             self._touch()
             self._seen = (-1, 0.0)
         self.current()

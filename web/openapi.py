@@ -188,6 +188,14 @@ def openapi_document(app: Flask) -> dict:
             "security": BEARER,
             "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}],
             "responses": {**_ok(PUBLISHED), **_problem(401, 403, 404, 409)}}},
+        "/v1/drafts/{id}/rebase": {"post": {
+            "operationId": "rebaseDraft",
+            "summary": "A new draft: this draft's changes applied to the live version (409 on a file both changed)",
+            "security": BEARER,
+            "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}],
+            "responses": {"201": {"description": "the rebased draft, checked and tested", "content": {
+                "application/json": {"schema": {"type": "object", "required": ["draft_id", "rebased_from", "ok"]}}}},
+                **_problem(401, 403, 404, 409)}}},
         "/v1/regions/{region}/versions": {"get": {
             "operationId": "listVersions", "summary": "Every version and draft of a region, newest first",
             "parameters": REGION, "responses": {**_ok({"type": "array", "items": {"type": "object", "required": [

@@ -57,7 +57,8 @@ def logout():
 @pages.get("/policies/<region>/versions")
 def policy_versions(region: str):
     _region_or_404(region)
-    return _render("policy_versions.html", region=region, versions=store().versions(region))
+    return _render("policy_versions.html", region=region, versions=store().versions(region),
+                   live_id=store().live().get(region))
 
 
 def _region_or_404(region: str):

@@ -19,6 +19,7 @@ class Settings:
     max_batch: int = 1000
     decision_log: bool = True
     query_auth: str = "open"  # open | token: whether queries need a reader token
+    max_explanation_nodes: int = 100_000  # past it an explanation ends in a node that says it was cut
 
     def secret_key(self) -> str:
         """Signs session cookies: JUBAO_SECRET_KEY, else a random key kept in the data folder."""
@@ -43,7 +44,7 @@ class Settings:
         env = {
             "policy_dir": "JUBAO_POLICY_DIR", "data_dir": "JUBAO_DATA_DIR", "database_url": "JUBAO_DATABASE_URL",
             "max_body": "JUBAO_MAX_BODY", "max_batch": "JUBAO_MAX_BATCH", "decision_log": "JUBAO_DECISION_LOG",
-            "query_auth": "JUBAO_QUERY_AUTH",
+            "query_auth": "JUBAO_QUERY_AUTH", "max_explanation_nodes": "JUBAO_MAX_EXPLANATION_NODES",
         }
         for key, var in env.items():
             if os.environ.get(var):
@@ -58,4 +59,5 @@ class Settings:
             max_batch=int(values.get("max_batch", 1000)),
             decision_log=str(values.get("decision_log", "true")).lower() not in ("0", "false", "no", "off"),
             query_auth=str(values.get("query_auth", "open")),
+            max_explanation_nodes=int(values.get("max_explanation_nodes", 100_000)),
         )

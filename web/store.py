@@ -101,6 +101,14 @@ def now() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc)
 
 
+class StaleDraft(Exception):
+    """A draft written on a version that is no longer live: publishing it would undo what was approved since."""
+
+    def __init__(self, draft_id: str, parent: str | None, live: str):
+        self.draft_id, self.parent, self.live = draft_id, parent, live
+        super().__init__(f"draft {draft_id} was written on {parent}; {live} is live now")
+
+
 class Store:
     def __init__(self, engine: sa.Engine):
         self.engine = engine
@@ -140,23 +148,32 @@ class Store:
 
     def publish(self, version_id: str, by: str, policy_version: str, bases: dict, remote: str | None = None,
                 action: str = "publish") -> None:
-        """One transaction: the version becomes published and live; history and audit are written with it."""
+        """One transaction: the version becomes published and live; history and audit are written with it.
+
+        A draft is published only over the version it was written on (its parent): otherwise StaleDraft,
+        and nothing changes (approving an older draft must not undo a change approved since)."""
         with self.engine.begin() as conn:
-            row = conn.execute(sa.select(VERSIONS.c.region, VERSIONS.c.status).where(VERSIONS.c.id == version_id)) \
-                .mappings().one()
+            row = conn.execute(sa.select(VERSIONS.c.region, VERSIONS.c.status, VERSIONS.c.parent)
+                               .where(VERSIONS.c.id == version_id)).mappings().one()
             region = row["region"]
+            draft = row["status"] == "draft"
             values = {"policy_version": policy_version, "bases": bases}
             if row["status"] == "draft":
                 values.update(status="published", approved_by=by, approved_at=now())
             conn.execute(VERSIONS.update().where(VERSIONS.c.id == version_id).values(**values))
             if FAULT_PAUSE:  # fault injection for tests: hold the transaction open half-way through a publish
                 time.sleep(FAULT_PAUSE)
-            current = conn.execute(sa.select(LIVE.c.generation).where(LIVE.c.region == region)).scalar()
+            current = conn.execute(sa.select(LIVE.c.generation, LIVE.c.version_id).where(LIVE.c.region == region)) \
+                .first()
             if current is None:
                 conn.execute(LIVE.insert().values(region=region, version_id=version_id, generation=1))
             else:
-                conn.execute(LIVE.update().where(LIVE.c.region == region)
-                             .values(version_id=version_id, generation=current + 1))
+                moved = LIVE.update().where(LIVE.c.region == region)
+                if draft:  # conditional in the database itself: a publish that committed meanwhile makes it stale
+                    moved = moved.where(LIVE.c.version_id == row["parent"])
+                done = conn.execute(moved.values(version_id=version_id, generation=LIVE.c.generation + 1))
+                if done.rowcount != 1:
+                    raise StaleDraft(version_id, row["parent"], current.version_id)
             conn.execute(LIVE_HISTORY.insert().values(region=region, version_id=version_id, since=now()))
             _audit(conn, by, action, region, version_id, remote, {"policy_version": policy_version})
 
