@@ -12,12 +12,13 @@ from pathlib import Path
 import attrs
 import yaml
 
-from engine.errors import InvalidInput
+from engine.errors import Diagnostic, InvalidInput, PolicyError
 from engine.problem import Problem, problem_of
 from engine.evaluate import evaluate
 from engine.model import Policy
 from engine.person import read_as_of, read_person
 from engine.render import decision_json
+from engine.source import Span
 from engine.trace import Step
 
 
@@ -48,8 +49,17 @@ def load_cases(folder: Path, region: str, display_root: Path) -> list[Case]:
     cases = []
     for path in sorted((folder / "tests").glob("*.yaml")):
         display = _display(path, display_root)
-        nodes = yaml.compose(path.read_text(encoding="utf-8"))
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        try:
+            text = path.read_text(encoding="utf-8")
+            nodes = yaml.compose(text)
+            data = yaml.safe_load(text) or {}
+        except (yaml.YAMLError, UnicodeDecodeError) as exc:
+            mark = getattr(exc, "problem_mark", None)
+            raise PolicyError([Diagnostic(
+                "bad-test-file", f"测试用例文件无法读取 (the test case file cannot be read): "
+                f"{getattr(exc, 'problem', None) or exc}", Span(display, mark.line + 1 if mark else 1,
+                                                                 mark.column + 1 if mark else 1),
+                "check the YAML at this line: indentation, quotes and colons (检查缩进、引号和冒号)")]) from None
         items = data.get("cases", []) if isinstance(data, dict) else []
         node_items = _case_nodes(nodes)
         for i, item in enumerate(items):

@@ -115,7 +115,13 @@ def test_cmd(regions: tuple[str, ...], policies: str | None) -> None:
             click.echo(f"{region}: policy does not check clean:\n{exc}")
             failed += 1
             continue
-        for case in load_cases(registry.policy_dir / region, region, registry.policy_dir.parent):
+        try:
+            cases = load_cases(registry.policy_dir / region, region, registry.policy_dir.parent)
+        except PolicyError as exc:
+            click.echo(f"{region}: test cases cannot be read:\n{exc}")
+            failed += 1
+            continue
+        for case in cases:
             outcome = run_case(policy, case)
             if outcome.passed:
                 passed += 1

@@ -649,4 +649,4 @@ def _money_fen(values) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _is_money(text: str) -> bool:
-    return bool(MONEY.match(text))
+    return bool(MONEY.fullmatch(text))

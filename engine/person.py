@@ -16,7 +16,9 @@ from engine.errors import FieldError, InvalidInput, InvalidPerson, pointer
 from engine.model import Policy
 
 # The PERSON's shape, defined once: this reader, the column path and the JSON Schema (web/schema.py) use it.
-MONEY_PATTERN = r"^[0-9]+(\.[0-9]{1,2})?$"  # yuan, at most two decimals, no sign, no exponent
+# yuan: at most 12 digits before the point and two after, no sign, no exponent (a larger figure is no pension's).
+# Matched whole (fullmatch: "100.00\n" is not money); `^…$` so that JSON Schema can carry the same pattern.
+MONEY_PATTERN = r"^[0-9]{1,12}(\.[0-9]{1,2})?$"
 DATE_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
 MONEY = re.compile(MONEY_PATTERN)
 DATE = re.compile(DATE_PATTERN)
@@ -340,15 +342,15 @@ class _Reader:
         if text.startswith("-"):
             self.errors.append(FieldError(where, f"'{text}' is negative; money must be ≥ 0"))
             return None
-        if not MONEY.match(text):
-            self.errors.append(FieldError(where, f"'{text}' is not an amount with at most two decimals, "
-                                          "e.g. \"300.00\""))
+        if not MONEY.fullmatch(text):
+            self.errors.append(FieldError(where, f"'{text[:40]}' is not an amount with at most two decimals "
+                                          "(and at most 12 digits before the point), e.g. \"300.00\""))
             return None
         return Decimal(text)
 
 
 def _date(text: str, where: str, errors: list[FieldError]) -> dt.date | None:
-    if not DATE.match(text):
+    if not DATE.fullmatch(text):
         errors.append(FieldError(where, f"'{text}' is not a date YYYY-MM-DD"))
         return None
     try:

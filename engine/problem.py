@@ -13,26 +13,28 @@ class Problem(Exception):
 
     TITLES = {
         400: "请求格式错误 Malformed request",
-        404: "未知地区 Unknown region",
+        404: "未找到 Not found",
         422: "请求内容无效 Invalid request",
         500: "内部错误 Internal error",
         503: "暂不可用 Unavailable",
     }
 
-    def __init__(self, status: int, detail: str, errors: list[FieldError] | None = None, extra: dict | None = None):
+    def __init__(self, status: int, detail: str, errors: list[FieldError] | None = None, extra: dict | None = None,
+                 title: str | None = None):
         self.status = status
         self.detail = detail
         self.errors = list(errors or [])
         self.extra = dict(extra or {})  # more members of the problem object (RFC 9457 allows extensions)
+        self.title = title or self.TITLES.get(status, "Error")  # what went wrong, by kind (a 404 of what)
         super().__init__(detail)
 
     def __reduce__(self):
-        return (type(self), (self.status, self.detail, self.errors, self.extra))
+        return (type(self), (self.status, self.detail, self.errors, self.extra, self.title))
 
     def as_dict(self) -> dict:
         return {
             "type": f"https://jubao.example/problems/{self.status}",
-            "title": self.TITLES.get(self.status, "Error"),
+            "title": self.title,
             "status": self.status,
             "detail": self.detail,
             "errors": [e.as_dict() for e in self.errors],
@@ -47,7 +49,7 @@ def problem_of(error: Exception) -> Problem:
     if isinstance(error, InvalidInput):
         return Problem(400 if error.malformed else 422, error.detail, error.errors)
     if isinstance(error, UnknownRegion):
-        return Problem(404, str(error))
+        return Problem(404, str(error), title="未知地区 Unknown region")
     if isinstance(error, PolicyError):
         return Problem(503, "the policy of this region does not check clean; see `jubao check`",
                        extra={"diagnostics": [d.as_dict() for d in error.diagnostics]})

@@ -33,7 +33,27 @@ def parse_files(sources: dict[str, SourceFile]) -> tuple[list[nodes.PolicyFile],
             files.append(parse(sources[name]))
         except PolicyError as exc:
             diagnostics.extend(exc.diagnostics)
+        except RecursionError:
+            diagnostics.append(too_deep(sources[name]))
     return files, diagnostics
+
+
+def too_deep(source: SourceFile) -> Diagnostic:
+    """An expression nested past what the checker follows: pointed at the longest line, where it most likely is."""
+    lines = source.text.splitlines() or [""]
+    line = max(range(len(lines)), key=lambda i: len(lines[i])) + 1
+    return Diagnostic("too-deep", "此表达式嵌套过深，无法检查 (an expression is nested too deeply to check)",
+                      Span(source.name, line, 1),
+                      "把它拆成几行 `let`，每行只做一部分 (split it into several `let` lines)")
+
+
+def _check(layers: list) -> model.Policy:
+    try:
+        return checker.check(layers)
+    except RecursionError:
+        sources = layers[-1].sources.values()
+        worst = max(sources, key=lambda s: max(map(len, s.text.splitlines() or [""])))
+        raise PolicyError([too_deep(worst)]) from None
 
 
 def extends_of(files: list[nodes.PolicyFile]) -> str | None:
@@ -93,7 +113,7 @@ class Registry:
     def _build(self, region: str) -> None:
         try:
             layers = self._layers(region)
-            self._models[region] = checker.check(layers)
+            self._models[region] = _check(layers)
         except PolicyError as exc:
             self._errors[region] = exc.diagnostics
 
@@ -153,7 +173,7 @@ def policy_from_texts(files: dict[str, str], base: Registry | None = None) -> mo
         base_files, _ = parse_files(base.sources[base_name])
         layers.insert(0, checker.Layer(base_name, base_files, base.sources[base_name]))
         base_name = extends_of(base_files) or BASE_REGION
-    return checker.check(layers)
+    return _check(layers)
 
 
 def check_texts(files: dict[str, str], base: Registry | None = None) -> list[Diagnostic]:

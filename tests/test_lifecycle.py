@@ -209,7 +209,10 @@ def test_tokens_are_stored_hashed_and_never_logged(app, users, database_url):
 def test_browser_session_writes_need_the_csrf_token(app, users):
     client = app.test_client()
     name, token = users["officer"]
-    r = client.post("/login", data={"name": name, "token": token})
+    assert client.post("/login", data={"name": name, "token": token}).status_code == 403  # no login-form token
+    form = client.get("/login").get_data(as_text=True)
+    login_csrf = form.split('name="csrf" value="', 1)[1].split('"', 1)[0]
+    r = client.post("/login", data={"name": name, "token": token, "csrf": login_csrf})
     assert r.status_code in (302, 303)
     body = {"files": {"pension.policy": with_2027_part("103.00")}}
     assert post(client, "/v1/regions/ningxia/drafts", body).status_code == 403

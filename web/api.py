@@ -6,8 +6,8 @@ import re
 
 from flask import Blueprint, current_app, g
 
-from engine import InvalidInput, PolicyError, Problem, Registry, check_texts, evaluate, load_cases, policy_from_texts, \
-    problem_of, read_as_of, read_person, run_case
+from engine import InvalidInput, PolicyError, Problem, Registry, UnknownRegion, check_texts, evaluate, load_cases, \
+    policy_from_texts, problem_of, read_as_of, read_person, run_case
 from engine.changes import rule_changes
 from engine.errors import FieldError
 from engine.decision import Decision
@@ -37,7 +37,7 @@ def _max_nodes() -> int:
 
 def region_policy(region: str) -> Policy:
     if region not in registry().sources:
-        raise HttpProblem(404, f"unknown region '{region}'; known regions: {', '.join(registry().regions)}")
+        raise UnknownRegion(region, registry().regions)
     return registry().policy(region)
 
 
@@ -219,11 +219,11 @@ def test_region(region: str):
     files = policy_files(body, type_errors, errors)
     try:
         policy = policy_from_texts(files, base=registry())
-    except PolicyError as exc:
+        cases = load_cases(registry().policy_dir / region, region, registry().policy_dir.parent)
+    except PolicyError as exc:  # the policy does not check, or a test file cannot be read
         return json_response({"ok": False, "diagnostics": [d.as_dict() for d in exc.diagnostics],
                               "tests": {"passed": 0, "failed": 0, "failures": []}})
-    folder = registry().policy_dir / region
-    outcomes = [run_case(policy, case) for case in load_cases(folder, region, registry().policy_dir.parent)]
+    outcomes = [run_case(policy, case) for case in cases]
     failures = [{"case": o.case.name, "file": o.case.file, "line": o.case.line, "failures": list(o.failures),
                  "policy_lines": list(o.lines)} for o in outcomes if not o.passed]
     return json_response({"ok": not failures, "diagnostics": [],
@@ -249,7 +249,7 @@ def stored_decision(decision_id: str, lang: str = "zh") -> dict:
     log = decision_log()
     stored = log.get(decision_id) if log is not None and re.fullmatch(r"[0-9a-f]{12,40}", decision_id) else None
     if stored is None:
-        raise HttpProblem(404, f"no decision '{decision_id}' in the decision log")
+        raise HttpProblem(404, f"no decision '{decision_id}' in the decision log", title="未知决定 Unknown decision")
     result = dict(stored["result"])
     result["decision_id"] = stored["id"]
     result["decided_at"] = stored["created_at"].isoformat() if stored["created_at"] else None

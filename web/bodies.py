@@ -11,7 +11,7 @@ from flask import Response, current_app, request
 from engine import Problem
 from engine.errors import FieldError, pointer
 
-POLICY_FILE_NAME = re.compile(r"^[\w\-]+\.policy$")
+POLICY_FILE_NAME = re.compile(r"[A-Za-z0-9_\-]+\.policy")  # ASCII, matched whole (no "a.policy\n")
 
 
 class HttpProblem(Problem):
@@ -43,14 +43,32 @@ def _json_default(value):
 
 
 def json_body():
-    raw = request.get_data(cache=False)
-    if len(raw) > current_app.config["MAX_CONTENT_LENGTH"]:
-        raise HttpProblem(413, f"the body is over the limit of {current_app.config['MAX_CONTENT_LENGTH']} bytes")
+    limit = current_app.config["MAX_CONTENT_LENGTH"]
+    # A chunked body has no Content-Length to check (and Werkzeug's limited stream would cut it silently):
+    # read one byte past the limit from the server's terminated input itself.
+    if request.content_length is None and request.environ.get("wsgi.input_terminated"):
+        raw = request.input_stream.read(limit + 1)
+    else:
+        raw = request.stream.read(limit + 1)
+    if len(raw) > limit:
+        raise HttpProblem(413, f"the body is over the limit of {limit} bytes")
     try:
-        return json.loads(raw.decode("utf-8"), parse_float=Decimal)
+        body = json.loads(raw.decode("utf-8"), parse_float=Decimal)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         where = f" at line {exc.lineno} column {exc.colno}" if isinstance(exc, json.JSONDecodeError) else ""
         raise HttpProblem(400, f"the body is not valid UTF-8 JSON{where}", [FieldError("", "malformed JSON")]) from None
+    except RecursionError:
+        raise HttpProblem(400, "the body is nested too deeply", [FieldError("", "JSON nested too deeply")]) from None
+    except ValueError as exc:  # e.g. an integer of thousands of digits
+        raise HttpProblem(400, f"the body has a value JSON cannot carry here: {str(exc)[:120]}",
+                          [FieldError("", "a number too long")]) from None
+    if b"\\u" in raw:  # an escaped lone surrogate (\ud800) is no text: it cannot be stored or answered
+        try:
+            json.dumps(body, ensure_ascii=False, default=str).encode("utf-8")
+        except UnicodeEncodeError:
+            raise HttpProblem(400, "the body has a lone surrogate escape (\\ud800–\\udfff): not Unicode text",
+                              [FieldError("", "invalid Unicode escape")]) from None
+    return body
 
 
 def object_body(allowed: set[str]) -> tuple[dict, list[FieldError], list[FieldError]]:
@@ -83,7 +101,7 @@ def policy_files(body: dict, type_errors: list, errors: list) -> dict:
             where = pointer("files", name)
             if not isinstance(text, str):
                 type_errors.append(FieldError(where, "expected the source text as a string"))
-            elif not POLICY_FILE_NAME.match(name):
+            elif not POLICY_FILE_NAME.fullmatch(name):
                 errors.append(FieldError(where, f"'{name}' is not a policy file name: letters, digits, '_' or "
                                          "'-' followed by .policy (no folders)"))
     raise_if(type_errors, errors)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import secrets
 import time
 
@@ -46,8 +47,18 @@ def make_engine(url: str) -> sa.Engine:
         kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
     engine = sa.create_engine(url, **kwargs)
     if url.startswith("sqlite"):
+        _private_file(engine.url.database)
         sa.event.listen(engine, "connect", _sqlite_pragmas)
     return engine
+
+
+def _private_file(path: str | None) -> None:
+    """The SQLite file holds persons' data and token hashes: only the service's user may read it (0600).
+    SQLite gives its -wal and -shm files the same mode."""
+    if not path or path == ":memory:":
+        return
+    os.close(os.open(path, os.O_CREAT | os.O_RDWR, 0o600))
+    os.chmod(path, 0o600)
 
 
 class DecisionLog:

@@ -6,6 +6,7 @@ import re
 
 from flask import Blueprint, current_app, request
 
+from engine import UnknownRegion
 from engine.changes import rule_changes
 from engine.errors import FieldError
 from web.api import registry
@@ -23,7 +24,7 @@ def live() -> LivePolicies:
 
 def _region(region: str) -> None:
     if region not in registry().sources:
-        raise HttpProblem(404, f"unknown region '{region}'; known regions: {', '.join(registry().regions)}")
+        raise UnknownRegion(region, registry().regions)
 
 
 def _draft_body() -> tuple[dict, str]:
@@ -60,7 +61,7 @@ def approve(draft_id: str):
     user = require_user()
     version = store().version(draft_id) if re.fullmatch(r"[0-9a-f]{12,40}", draft_id) else None
     if version is None or version["status"] != "draft":
-        raise HttpProblem(404, f"no draft '{draft_id}' waiting for review")
+        raise HttpProblem(404, f"no draft '{draft_id}' waiting for review", title="未知草稿 Unknown draft")
     if not user.may_review():
         raise HttpProblem(403, f"{user.name} ({user.role}) may not approve drafts: reviewers and admins do")
     if version["author"] == user.name:
@@ -78,7 +79,7 @@ def rebase(draft_id: str):
     user = require_user()
     old = store().version(draft_id) if re.fullmatch(r"[0-9a-f]{12,40}", draft_id) else None
     if old is None or old["status"] != "draft":
-        raise HttpProblem(404, f"no draft '{draft_id}' waiting for review")
+        raise HttpProblem(404, f"no draft '{draft_id}' waiting for review", title="未知草稿 Unknown draft")
     region = old["region"]
     if not user.may_draft(region):
         raise HttpProblem(403, f"{user.name} ({user.role}) may not write drafts for '{region}'")

@@ -15,7 +15,7 @@ from pathlib import Path
 import attrs
 import sqlalchemy as sa
 
-from engine import Registry, load_cases, run_case
+from engine import PolicyError, Registry, load_cases, run_case
 from engine.errors import FieldError
 from web.bodies import HttpProblem
 from web.store import StaleDraft, Store
@@ -158,7 +158,11 @@ class LivePolicies:
             for r in registry.regions:
                 if r != region and region not in registry.policy(r).chain:
                     continue
-                cases = load_cases(self.policy_dir / r, r, self.policy_dir.parent)
+                try:
+                    cases = load_cases(self.policy_dir / r, r, self.policy_dir.parent)
+                except PolicyError as exc:  # a test file that cannot be read fails the assessment, with where
+                    diagnostics.extend(exc.diagnostics)
+                    continue
                 for outcome in (run_case(registry.policy(r), case) for case in cases):
                     if outcome.passed:
                         tests["passed"] += 1

@@ -2,7 +2,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import hmac
+import secrets
 from decimal import Decimal
+from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, redirect, render_template, request, session
 
@@ -38,13 +41,27 @@ def login():
     """Sign in with a user name and the token `jubao users add` printed; the session then carries a CSRF token."""
     error = None
     if request.method == "POST":
+        sent, expected = request.form.get("csrf", ""), session.get("login_csrf", "")
+        if not expected or not hmac.compare_digest(sent, expected):
+            abort(403)  # a sign-in form from another site (login CSRF)
         user = sign_in(request.form.get("name", ""), request.form.get("token", ""))
         if user is not None:
             store().audit(user.name, "login", None, None, request.remote_addr, {})
-            target = request.args.get("next", "/policies/")
-            return redirect(target if target.startswith("/") and not target.startswith("//") else "/", 303)
+            return redirect(same_site_path(request.args.get("next")), 303)
         error = True
-    return _render("login.html", error=error), (401 if error else 200)
+    session.setdefault("login_csrf", secrets.token_urlsafe(24))
+    return _render("login.html", error=error, login_csrf=session["login_csrf"]), (401 if error else 200)
+
+
+def same_site_path(target: str | None, default: str = "/policies/") -> str:
+    """`next` after sign-in: only a path of this site ("/…"), never "//host", "/\\host", a scheme, spaces or
+    control characters (browsers drop tabs and newlines, so "/\t/evil.example" would become "//evil.example")."""
+    if not target or not target.startswith("/") or target.startswith(("//", "/\\")):
+        return default
+    if "\\" in target or any(ord(c) <= 0x20 or ord(c) == 0x7F for c in target):
+        return default
+    parts = urlsplit(target)
+    return target if not parts.scheme and not parts.netloc else default
 
 
 @pages.post("/logout")

@@ -1,0 +1,171 @@
+"""Hostile requests get a clear problem object (400/403/413/422), never a 500 (issue: hold under hostile input)."""
+import io
+import json
+import os
+import shutil
+import stat
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from web import create_app
+
+ROOT = Path(__file__).resolve().parent.parent
+PERSON = {"id": "mg-1", "birth_date": "1955-04-01", "hukou": {"type": "rural", "county": "明光"},
+          "groups": [{"id": "poverty_registered", "from": "2019-06-10"}], "contributions": []}
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("hostile")
+    return create_app({"data_dir": folder, "database_url": f"sqlite:///{folder / 'jubao.sqlite3'}",
+                       "max_body": 2_000_000})
+
+
+def post_raw(app, path: str, raw: str | bytes, **kw):
+    return app.test_client().post(path, data=raw, content_type="application/json", **kw)
+
+
+def entitlement(app, person=None, raw=None):
+    body = raw if raw is not None else json.dumps({"as_of": "2019-07-15", "person": person}, ensure_ascii=False)
+    return post_raw(app, "/v1/regions/anhui/entitlements", body)
+
+
+def test_json_nested_a_thousand_deep_is_400(app):
+    r = entitlement(app, raw="[" * 5000 + "]" * 5000)
+    assert r.status_code == 400 and "nested too deeply" in r.get_json()["detail"]
+
+
+def test_a_number_of_thousands_of_digits_is_400(app):
+    r = entitlement(app, raw='{"as_of": "2019-07-15", "person": {"birth_date": "1955-04-01", "x": ' + "9" * 5000 + "}}")
+    assert r.status_code == 400
+
+
+def test_money_of_27_digits_is_422_at_its_pointer(app):
+    person = {**PERSON, "contributions": [{"year": 2019, "tier": "1" * 27 + ".00", "kind": "regular"}]}
+    r = entitlement(app, person)
+    assert r.status_code == 422
+    assert [e["pointer"] for e in r.get_json()["errors"]] == ["/person/contributions/0/tier"]
+
+
+def test_money_and_dates_are_matched_whole(app):
+    person = {**PERSON, "birth_date": "1955-04-01\n",
+              "contributions": [{"year": 2019, "tier": "100.00\n", "kind": "regular"}]}
+    r = entitlement(app, person)
+    assert r.status_code == 422
+    assert sorted(e["pointer"] for e in r.get_json()["errors"]) == ["/person/birth_date",
+                                                                     "/person/contributions/0/tier"]
+
+
+def test_a_lone_surrogate_is_400(app):
+    raw = json.dumps({"as_of": "2019-07-15", "person": PERSON}).replace('"mg-1"', '"mg-\\ud800"')
+    r = entitlement(app, raw=raw)
+    assert r.status_code == 400 and "surrogate" in r.get_json()["detail"]
+    ok = json.dumps({"as_of": "2019-07-15", "person": PERSON}).replace('"mg-1"', '"mg-\\ud83d\\ude00"')  # a pair
+    assert entitlement(app, raw=ok).status_code == 200
+
+
+@pytest.mark.parametrize("expr", [" + ".join(["1"] * 100_000), "-" * 100_000 + "1", "not " * 50_000 + "true"])
+def test_expressions_nested_past_the_checker_are_a_diagnostic(app, expr):
+    text = f"region anhui\nlet x = {expr}\n  cite 安徽高质量发展\n"
+    r = post_raw(app, "/v1/check", json.dumps({"files": {"deep.policy": text}}))
+    assert r.status_code == 200
+    body = r.get_json()
+    assert not body["ok"] and body["diagnostics"][0]["code"] == "too-deep" and body["diagnostics"][0]["line"] == 2
+
+
+@pytest.mark.parametrize("name", ["extra.policy\n", "ｆｕｌｌ.policy", "a/b.policy", "../x.policy"])
+def test_policy_file_names_are_ascii_and_whole(app, name):
+    r = post_raw(app, "/v1/check", json.dumps({"files": {name: "region anhui\n"}}))
+    assert r.status_code == 422, r.get_json()
+
+
+def test_a_chunked_body_over_the_limit_is_413(app):
+    big = b'{"files": {"a.policy": "' + b"#" * 3_000_000 + b'"}}'
+
+    # As gunicorn hands a chunked body to the app: no Content-Length, the stream ends by itself.
+    r = app.test_client().post("/v1/check", input_stream=io.BytesIO(big), content_type="application/json",
+                               headers={"Transfer-Encoding": "chunked"},
+                               environ_overrides={"wsgi.input_terminated": True})
+    assert r.status_code == 413
+
+
+def test_titles_say_what_was_not_found(app):
+    client = app.test_client()
+    assert client.get("/v1/nothing").get_json()["title"] == "未找到 Not found"
+    assert entitlement(app, PERSON).status_code == 200
+    r = post_raw(app, "/v1/regions/atlantis/entitlements", json.dumps({"as_of": "2019-07-15", "person": PERSON}))
+    assert r.status_code == 404 and r.get_json()["title"] == "未知地区 Unknown region"
+    assert client.get("/v1/decisions/0123456789abcdef").get_json()["title"] == "未知决定 Unknown decision"
+    r = post_raw(app, "/v1/drafts/0123456789abcdef/approve", "{}")
+    assert r.status_code == 401
+    r = client.get("/v1/check")
+    assert r.status_code == 405 and r.get_json()["title"] == "方法不允许 Method not allowed"
+
+
+def test_pages_send_security_headers(app):
+    r = app.test_client().get("/")
+    assert r.status_code == 200
+    assert "frame-ancestors 'none'" in r.headers["Content-Security-Policy"]
+    assert r.headers["X-Frame-Options"] == "DENY" and r.headers["X-Content-Type-Options"] == "nosniff"
+    assert app.test_client().get("/healthz").headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_the_sqlite_file_is_private(app):
+    path = Path(app.config["JUBAO_SETTINGS"].database_url.removeprefix("sqlite:///"))
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+
+
+@pytest.mark.parametrize("target", ["/%09/evil.example", "//evil.example", "/\\evil.example", "https://evil.example",
+                                    "/ok%0d%0aSet-Cookie:x=1", "/x\r\nLocation: //evil"])
+def test_sign_in_redirects_only_within_the_site(app, target):
+    store = app.extensions["jubao.store"]
+    token = store.add_user(f"u{abs(hash(target)) % 10**8}", "reader", [])
+    name = store.user_by_token(token).name
+    client = app.test_client()
+    form = client.get("/login").get_data(as_text=True)
+    csrf = form.split('name="csrf" value="', 1)[1].split('"', 1)[0]
+    r = client.post(f"/login?next={target}", data={"name": name, "token": token, "csrf": csrf})
+    assert r.status_code == 303
+    location = r.headers["Location"]
+    assert location.startswith("/") and not location.startswith("//") and "evil" not in location
+
+
+def test_sign_in_without_the_forms_token_is_refused(app):
+    assert app.test_client().post("/login", data={"name": "x", "token": "y"}).status_code == 403
+
+
+def test_a_corrupt_tests_file_is_a_diagnostic_not_a_500(tmp_path):
+    policies = tmp_path / "policies"
+    shutil.copytree(ROOT / "policies", policies)
+    (policies / "anhui" / "tests" / "broken.yaml").write_text("cases:\n  - name: x\n   as_of: [\n", encoding="utf-8")
+    app = create_app({"data_dir": tmp_path, "database_url": f"sqlite:///{tmp_path / 'j.sqlite3'}",
+                      "policy_dir": policies})
+    files = {"pension.policy": (policies / "anhui" / "pension.policy").read_text(encoding="utf-8")}
+    r = post_raw(app, "/v1/regions/anhui/test", json.dumps({"files": files}, ensure_ascii=False))
+    assert r.status_code == 200
+    body = r.get_json()
+    assert not body["ok"] and body["diagnostics"][0]["code"] == "bad-test-file"
+    assert body["diagnostics"][0]["file"].endswith("broken.yaml") and body["diagnostics"][0]["line"] >= 2
+
+
+HOSTILE = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=20) | st.decimals(allow_nan=False, places=3),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(
+        st.sampled_from(["id", "birth_date", "hukou", "groups", "contributions", "tier", "year", "kind", "date",
+                         "type", "from", "x"]), children, max_size=4),
+    max_leaves=30)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                                                   HealthCheck.too_slow])
+@given(person=HOSTILE, depth=st.integers(0, 3000), surrogate=st.booleans())
+def test_any_body_is_answered_with_a_clear_status(app, person, depth, surrogate):
+    raw = json.dumps({"as_of": "2019-07-15", "person": person}, default=str)
+    if surrogate:
+        raw = raw.replace('"2019-07-15"', '"\\udc00"')
+    raw = "[" * depth + raw + "]" * depth
+    r = entitlement(app, raw=raw)
+    assert r.status_code in (200, 400, 413, 422), (r.status_code, r.get_data(as_text=True)[:300])
