@@ -71,13 +71,19 @@ class Registry:
         self.policy_dir = Path(policy_dir)
         root = Path(display_root) if display_root else self.policy_dir.parent
         self.sources: dict[str, dict[str, SourceFile]] = {}
+        self._models: dict[str, model.Policy] = {}
+        self._errors: dict[str, list[Diagnostic]] = {}
+        self._unreadable: dict[str, list[Diagnostic]] = {}
         for folder in sorted(p for p in self.policy_dir.iterdir() if p.is_dir()):
             paths = sorted(folder.glob("*.policy"))
             if paths:
-                self.sources[folder.name] = {
-                    _display(p, root): read_source(p, _display(p, root)) for p in paths}
-        self._models: dict[str, model.Policy] = {}
-        self._errors: dict[str, list[Diagnostic]] = {}
+                self.sources[folder.name] = {}
+                for p in paths:
+                    try:
+                        self.sources[folder.name][_display(p, root)] = read_source(p, _display(p, root))
+                    except PolicyError as exc:  # a file that is not text: the region reports it, others go on
+                        self._unreadable.setdefault(folder.name, []).extend(exc.diagnostics)
+        self._errors.update(self._unreadable)
 
     @classmethod
     def from_sources(cls, sources: dict[str, dict[str, str]], policy_dir: Path | str = DEFAULT_POLICY_DIR) -> "Registry":
@@ -88,6 +94,10 @@ class Registry:
                             for region, files in sources.items()}
         registry._models, registry._errors = {}, {}
         return registry
+
+    def unreadable(self, region: str) -> list[Diagnostic]:
+        """Files of the region's folder that could not be read as text (left out of `sources`)."""
+        return list(getattr(self, "_unreadable", {}).get(region, ()))
 
     def texts(self) -> dict[str, dict[str, str]]:
         return {region: {name: src.text for name, src in files.items()} for region, files in self.sources.items()}

@@ -169,3 +169,22 @@ def test_any_body_is_answered_with_a_clear_status(app, person, depth, surrogate)
     raw = "[" * depth + raw + "]" * depth
     r = entitlement(app, raw=raw)
     assert r.status_code in (200, 400, 413, 422), (r.status_code, r.get_data(as_text=True)[:300])
+
+
+def test_a_broken_policy_folder_does_not_stop_the_server(tmp_path):
+    """The store holds the last good version: start, serve it, report the folder's problems on /readyz."""
+    policies = tmp_path / "policies"
+    shutil.copytree(ROOT / "policies", policies)
+    settings = {"data_dir": tmp_path, "database_url": f"sqlite:///{tmp_path / 'j.sqlite3'}", "policy_dir": policies}
+    first = create_app(settings)
+    assert entitlement(first, PERSON).get_json()["monthly_pension"]["total"] == "110.00"
+    pension = policies / "anhui" / "pension.policy"
+    pension.write_text(pension.read_text(encoding="utf-8") + "\nvalue broken \"坏\": 元\n  from 2020-01-01\n",
+                       encoding="utf-8")
+    (policies / "ningxia" / "latin1.policy").write_bytes("region ningxia\n# caf\xe9\n".encode("latin-1"))
+    app = create_app(settings)  # a restart after someone broke the folder
+    assert entitlement(app, PERSON).get_json()["monthly_pension"]["total"] == "110.00"
+    ready = app.test_client().get("/readyz")
+    body = ready.get_json()
+    assert ready.status_code == 200 and body["status"] == "degraded", body
+    assert set(body["policy_folder"]) == {"anhui", "ningxia"} and "pension.policy" in body["policy_folder"]["anhui"]

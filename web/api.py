@@ -317,5 +317,12 @@ def readyz():
             log.ping()
         except Exception as exc:  # the database being down must be reported, whatever the driver raises
             problems["database"] = type(exc).__name__
+    folder = current_app.extensions["jubao.live"].folder_problems
     status = 200 if not problems else 503
-    return json_response({"status": "ready" if status == 200 else "not ready", "problems": problems}, status)
+    body = {"status": "ready" if status == 200 else "not ready", "problems": problems}
+    if folder and status == 200:  # serving the store's live versions; the folder's edits wait for a fix
+        body["status"] = "degraded"
+    if folder:
+        body["policy_folder"] = {region: f"{len(d)} problem(s) in policies/{region}/, first: {d[0]['file']}:"
+                                         f"{d[0]['line']}: {d[0]['message']}" for region, d in folder.items()}
+    return json_response(body, status)

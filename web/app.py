@@ -11,6 +11,7 @@ from flask import Flask, g, request
 from werkzeug.exceptions import HTTPException
 
 from engine import InvalidInput, PolicyError, Problem, Registry, UnknownRegion, problem_of
+from web.access import enforce
 from web.api import api
 from web.bodies import HttpProblem, json_response, problem_response
 from web.pages import pages, render_page_error
@@ -46,9 +47,9 @@ def create_app(overrides: dict | None = None, registry: Registry | None = None) 
     if settings.decision_log:
         app.extensions["jubao.decisions"] = DecisionLog(engine)
     engine.dispose()  # no pooled connection may cross a fork of the server
-    if settings.query_auth == "token":
-        # On this app only: the blueprints are module-level and shared by every app of the process.
-        app.before_request(_reader_token_required)
+    # One access table for every route (web/access.py), on this app only: the blueprints are module-level
+    # and shared by every app of the process.
+    app.before_request(enforce)
     app.register_blueprint(api)
     app.register_blueprint(lifecycle)
     app.register_blueprint(pages)
@@ -56,14 +57,6 @@ def create_app(overrides: dict | None = None, registry: Registry | None = None) 
     _error_handlers(app)
     _access_log(app)
     return app
-
-
-def _reader_token_required():
-    """JUBAO_QUERY_AUTH=token: entitlements and stored decisions need a signed-in user (any role)."""
-    from web.auth import require_user
-
-    if "/entitlements" in request.path or request.path.startswith("/v1/decisions/"):
-        require_user()
 
 
 def _error_handlers(app: Flask) -> None:

@@ -8,6 +8,7 @@ RECHECK seconds, and swaps in a freshly built Registry in one assignment.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import threading
 import time
 from pathlib import Path
@@ -22,6 +23,7 @@ from web.store import StaleDraft, Store
 
 RECHECK = 1.0  # seconds between reads of the store's live pointers when the stamp has not moved
 SEED_AUTHOR = "policies/"  # versions read from the policy folder on disk
+log = logging.getLogger("jubao.policies")
 
 
 def display_name(region: str, name: str) -> str:
@@ -51,6 +53,7 @@ class LivePolicies:
         self._state: tuple[dict, Registry] | None = None
         self._publishing = threading.Lock()
         self._built: dict[tuple, Registry] = {}  # past version sets, for decisions re-evaluated or decided on a day
+        self.folder_problems: dict[str, list[dict]] = {}  # regions whose policy folder did not check at start
 
     # ── reading ────────────────────────────────────────────────────────────
     def current(self) -> Registry:
@@ -125,20 +128,37 @@ class LivePolicies:
 
     # ── seeding from disk ──────────────────────────────────────────────────
     def seed(self, disk: Registry) -> None:
-        """Publish regions the store lacks, and those whose live version came from disk and changed there."""
+        """Publish regions the store lacks, and those whose live version came from disk and changed there.
+
+        A region whose folder does not check is not published: the store's live version goes on being served,
+        and the folder's problems are logged and shown on /readyz (`folder_problems`)."""
         live = self.store.live()
         for region in disk.regions:
             files = own_files(disk, region)
             current = self.store.version(live[region]) if region in live else None
+            unreadable = disk.unreadable(region)
+            if unreadable:
+                self._folder_problem(region, unreadable, current)
+                continue
             if current is not None and (current["files"] == files or current["author"] != SEED_AUTHOR):
                 continue
-            policy = disk.policy(region)
+            try:
+                policy = disk.policy(region)
+            except PolicyError as exc:
+                self._folder_problem(region, exc.diagnostics, current)
+                continue
             bases = {b: own_files(disk, b) for b in policy.chain[1:]}
             self._seen = (-1, 0.0)
             version_id = self.store.add_version(region, files, bases, policy.digest, SEED_AUTHOR,
                                                 "读自 policies/ 目录 (read from the policy folder)", status="published",
                                                 parent=current["id"] if current else None)
             self.store.publish(version_id, SEED_AUTHOR, policy.digest, bases, action="seed")
+
+    def _folder_problem(self, region: str, diagnostics: list, current: dict | None) -> None:
+        self.folder_problems[region] = [d.as_dict() for d in diagnostics]
+        log.error("policies/%s does not check clean; %s: %s", region,
+                  "serving the store's live version" if current else "the region is not served",
+                  "; ".join(f"{d.span}: {d.code}: {d.message}" for d in diagnostics[:5]))
 
     # ── drafts and publishing ──────────────────────────────────────────────
     def assess(self, region: str, files: dict[str, str]) -> Assessment:

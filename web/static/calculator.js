@@ -5,6 +5,10 @@
   const lang = form.dataset.lang;
   const region = form.dataset.region;
   const zh = lang !== "en";
+  function csrfToken() {
+    const meta = document.querySelector('meta[name="csrf-token"]');
+    return meta ? meta.content : "";
+  }
 
   function addRow(tableId, templateId) {
     const body = document.querySelector("#" + tableId + " tbody");
@@ -106,7 +110,8 @@
     button.disabled = true; busy.hidden = false;
     try {
       const response = await fetch("/v1/regions/" + region + "/entitlements", {
-        method: "POST", headers: { "Content-Type": "application/json" },
+        // The session's CSRF token: a signed-in caseworker's request is a write of the session (token mode).
+        method: "POST", headers: { "Content-Type": "application/json", "X-CSRF-Token": csrfToken() },
         body: JSON.stringify({ as_of: document.getElementById("as_of").value, explain: false, person: person() }),
       });
       const body = await response.json();
