@@ -4,6 +4,7 @@
 """
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import difflib
 from decimal import Decimal
@@ -256,11 +257,18 @@ def _versions(c: _Checker, b: nodes.Block, unit: str | None) -> tuple[model.Vers
 
 def _close_periods(versions: list[model.Version]) -> tuple[model.Version, ...]:
     """A version without `until` runs until the day before the next one (same condition) starts."""
+    starts: dict = {}
+    for w in versions:
+        if w.start:
+            starts.setdefault(w.condition, set()).add(w.start)
+    ordered = {condition: sorted(days) for condition, days in starts.items()}  # one sort per condition
     out = []
     for v in versions:
-        later = [w.start for w in versions if w.condition == v.condition and w.start and v.start and w.start > v.start]
-        if v.end is None and later:
-            v = attrs.evolve(v, end=min(later) - DAY)
+        if v.end is None and v.start:
+            days = ordered.get(v.condition, [])
+            i = bisect.bisect_right(days, v.start)
+            if i < len(days):
+                v = attrs.evolve(v, end=days[i] - DAY)
         out.append(v)
     return tuple(sorted(out, key=lambda v: (v.start or dt.date.min, str(v.condition))))
 
@@ -475,21 +483,25 @@ def _band_row(c: _Checker, row: nodes.Row, columns: list[str]):
 
 
 def check_periods(c: _Checker) -> None:
-    """Versions of one definition (for the same persons) neither overlap nor leave gaps."""
+    """Versions of one definition (for the same persons) neither overlap nor leave gaps.
+
+    A sweep in date order (n log n: a value may have thousands of versions); each version that starts while
+    an earlier one is still in force is reported once, naming the earlier one that ends last.
+    """
     for layers in c.definitions.values():
         for d in layers:
             versions = [v for v in d.versions if v.start]
-            for a in versions:
-                for b in versions:
-                    if a is b or not (a.condition == b.condition or a.condition is None or b.condition is None):
-                        continue
-                    if a.start < b.start and (a.end is None or a.end >= b.start):
-                        c.error("overlapping-periods", f"this version of '{d.name}' starts {b.start}, while the "
-                                f"version from {a.start} is still in force (until {a.end})", b.span,
-                                f"end the earlier version on {b.start - DAY} or start this one later")
-                    elif a.start == b.start and id(a) < id(b):
-                        c.error("overlapping-periods", f"two versions of '{d.name}' start on {a.start}", b.span,
-                                "remove one, or give them different dates")
+            conditions = {v.condition for v in versions}
+            for condition in conditions if conditions != {None} else {None}:
+                # the persons a condition covers also see the versions for everyone (no condition)
+                group = sorted((v for v in versions if v.condition in (condition, None)),
+                               key=lambda v: (v.start, id(v)))
+                if condition is not None and not any(v.condition == condition for v in group):
+                    continue
+                _sweep(c, d, group, report_both_unconditioned=condition is None or len(conditions) == 1)
+            same = {}
+            for v in versions:
+                same.setdefault(v.condition, []).append(v)
             same = {}
             for v in versions:
                 same.setdefault(v.condition, []).append(v)
@@ -501,6 +513,23 @@ def check_periods(c: _Checker) -> None:
                                 f"{b.start - DAY}", b.span,
                                 f"extend the earlier version `until {b.start - DAY}` or start this one on "
                                 f"{a.end + DAY}")
+
+
+def _sweep(c: _Checker, d: model.Definition, group: list, report_both_unconditioned: bool) -> None:
+    latest = None  # the earlier version still in force that ends last
+    for b in group:
+        if latest is not None and (report_both_unconditioned or b.condition is not None or
+                                   latest.condition is not None):
+            if latest.start == b.start:
+                c.error("overlapping-periods", f"two versions of '{d.name}' start on {b.start}", b.span,
+                        "remove one, or give them different dates")
+            elif latest.end is None or latest.end >= b.start:
+                c.error("overlapping-periods", f"this version of '{d.name}' starts {b.start}, while the "
+                        f"version from {latest.start} is still in force (until {latest.end})", b.span,
+                        f"end the earlier version on {b.start - DAY} or start this one later")
+        if latest is None or b.end is None or (latest.end is not None and b.end >= latest.end) or \
+                (latest.end is not None and latest.end < b.start):
+            latest = b
 
 
 def check_tables(c: _Checker) -> None:

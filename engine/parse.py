@@ -8,6 +8,7 @@ from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 
+import attrs
 from lark import Lark, Token, Transformer, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, VisitError
 
@@ -79,12 +80,12 @@ def parse(source: SourceFile) -> nodes.PolicyFile:
     """Parse one file; raise PolicyError with every syntax diagnostic found."""
     diagnostics: list[Diagnostic] = []
     definitions: list[nodes.Definition] = []
-    for chunk_text in _chunks(source.text):
+    for offset, chunk_text in _chunks(source.text):
         try:
             tree = _parser().parse(chunk_text)
-            definitions.extend(_ToNodes(source.name).transform(tree).children)
+            definitions.extend(_ToNodes(_Where(source.name, offset)).transform(tree).children)
         except UnexpectedInput as exc:
-            diagnostics.append(_syntax_diagnostic(source, chunk_text, exc))
+            diagnostics.append(_syntax_diagnostic(source, chunk_text, exc, offset))
         except VisitError as exc:  # a value error raised inside a transformer method
             inner = exc.orig_exc
             if isinstance(inner, _NodeError):
@@ -96,11 +97,21 @@ def parse(source: SourceFile) -> nodes.PolicyFile:
     return nodes.PolicyFile(name=source.name, definitions=tuple(definitions))
 
 
-def _chunks(text: str) -> list[str]:
-    """Split at top-level keyword lines, padding with newlines so line numbers hold.
+@attrs.frozen
+class _Where:
+    """The file a chunk comes from and how many lines of it come before the chunk's first line."""
 
-    Parsing block by block reports each real error once, instead of the cascade
-    that error recovery produces.
+    name: str
+    offset: int
+
+
+def _chunks(text: str) -> list[tuple[int, str]]:
+    """Split at top-level keyword lines: (lines before the chunk, the chunk's text).
+
+    Parsing block by block reports each real error once, instead of the cascade that error recovery
+    produces. A chunk after the first starts with one newline (the parser state the curated syntax
+    examples were written for); spans add the offset, so the text is never padded to its line (which
+    made parsing quadratic in the number of blocks).
     """
     lines = text.split("\n")
     starts = [i for i, line in enumerate(lines) if re.match(rf"({'|'.join(TOP_KEYWORDS)})\b", line)]
@@ -110,7 +121,7 @@ def _chunks(text: str) -> list[str]:
     for n, start in enumerate(starts):
         end = starts[n + 1] if n + 1 < len(starts) else len(lines)
         body = "\n".join(lines[start:end])
-        chunks.append("\n" * start + body + "\n")
+        chunks.append((start - 1, "\n" + body + "\n") if start else (0, body + "\n"))
     return chunks
 
 
@@ -119,11 +130,11 @@ class _NodeError(Exception):
         self.diagnostic = diagnostic
 
 
-def _syntax_diagnostic(source: SourceFile, chunk: str, exc: UnexpectedInput) -> Diagnostic:
-    line, column = max(exc.line, 1), max(exc.column, 1)
+def _syntax_diagnostic(source: SourceFile, chunk: str, exc: UnexpectedInput, offset: int) -> Diagnostic:
+    line, column = max(exc.line, 1) + offset, max(exc.column, 1)
     if isinstance(exc, UnexpectedEOF) or exc.line < 1:
         lines = chunk.rstrip("\n").split("\n")
-        line, column = len(lines), len(lines[-1]) + 1
+        line, column = len(lines) + offset, len(lines[-1]) + 1
     span = Span(source.name, line, column)
     if isinstance(exc, UnexpectedCharacters):
         ch = source.line_text(line)[column - 1: column] or " "
@@ -171,12 +182,18 @@ def _expected_hint(exc: UnexpectedInput) -> str | None:
     return "expected " + ", ".join(dict.fromkeys(words)) if words else None
 
 
-def _span(file: str, meta) -> Span:
-    return Span(file, meta.line, meta.column, meta.end_line, meta.end_column)
+def _span(where: _Where, meta) -> Span:
+    return Span(where.name, meta.line + where.offset, meta.column, _plus(meta.end_line, where.offset),
+                meta.end_column)
 
 
-def _tspan(file: str, token: Token) -> Span:
-    return Span(file, token.line, token.column, token.end_line, token.end_column)
+def _tspan(where: _Where, token: Token) -> Span:
+    return Span(where.name, token.line + where.offset, token.column, _plus(token.end_line, where.offset),
+                token.end_column)
+
+
+def _plus(line: int | None, offset: int) -> int | None:
+    return None if line is None else line + offset
 
 
 def _unquote(token: Token) -> str:
@@ -195,9 +212,9 @@ def _date(file: str, token: Token) -> dt.date:
 class _ToNodes(Transformer):
     """One short method per grammar rule, building `engine.nodes`."""
 
-    def __init__(self, file: str):
+    def __init__(self, where: _Where):
         super().__init__()
-        self.file = file
+        self.file = where  # spans are built with it (engine.source.Span wants the name and file lines)
 
     def _labels(self, items) -> nodes.Labels:
         texts = [_unquote(i) for i in items if isinstance(i, Token) and i.type == "STRING"]

@@ -88,3 +88,29 @@ def test_the_api_cuts_an_explanation_at_its_setting(tmp_path):
 
 def test_registry_fixture_is_untouched(registry: Registry):
     assert "doubling.policy" not in {n.rsplit("/", 1)[-1] for n in registry.sources["anhui"]}
+
+
+def test_parsing_feeds_each_line_to_the_parser_once():
+    """Block-by-block parsing once padded each block with all earlier newlines (quadratic in blocks)."""
+    from engine.parse import _chunks
+
+    text = "region anhui\n" + "".join(f"let x{i} = {i}\n  cite s\n" for i in range(2000))
+    fed = sum(len(chunk) for _, chunk in _chunks(text))
+    assert fed <= len(text) + 2 * 2001
+
+
+def test_many_versions_are_checked_with_their_lines_right(registry):
+    """A value with thousands of versions checks clean, and one overlap among them is found at its line."""
+    import datetime as dt
+
+    from engine import check_texts
+
+    day = dt.date(1950, 1, 1)
+    lines = ["region anhui", 'value many "多版本": 元/月']
+    lines += [f"  from {day + dt.timedelta(days=i)}  1.00  cite 安徽高质量发展" for i in range(3000)]
+    assert check_texts({"many.policy": "\n".join(lines) + "\n"}, base=registry) == []
+    lines[1000] = lines[1000].replace("  1.00", " until 2099-12-31  1.00")
+    found = check_texts({"many.policy": "\n".join(lines) + "\n"}, base=registry)
+    # the version on line 1001 now runs to 2099: each later one is reported once, at its own line
+    assert {d.code for d in found} == {"overlapping-periods"} and found[0].span.line == 1002
+    assert [d.span.line for d in found[:3]] == [1002, 1003, 1004] and len(found) < 2100

@@ -188,3 +188,28 @@ def test_a_broken_policy_folder_does_not_stop_the_server(tmp_path):
     body = ready.get_json()
     assert ready.status_code == 200 and body["status"] == "degraded", body
     assert set(body["policy_folder"]) == {"anhui", "ningxia"} and "pension.policy" in body["policy_folder"]["anhui"]
+
+
+def test_check_work_has_a_deadline_and_the_worker_goes_on(tmp_path):
+    """A check that takes longer than JUBAO_WORK_SECONDS is stopped: 503 with Retry-After, never a hung thread."""
+    app = create_app({"data_dir": tmp_path, "database_url": f"sqlite:///{tmp_path / 'j.sqlite3'}",
+                      "work_seconds": 0.2})
+    text = "region anhui\n" + "".join(f"let x{i} = {i}\n  cite 安徽高质量发展\n" for i in range(20_000))
+    r = post_raw(app, "/v1/check", json.dumps({"files": {"many.policy": text}}, ensure_ascii=False))
+    assert r.status_code == 503 and r.headers["Retry-After"] == "30"
+    assert "JUBAO_WORK_SECONDS" in r.get_json()["detail"]
+    assert app.test_client().get("/healthz").status_code == 200
+    small = post_raw(app, "/v1/check", json.dumps({"files": {"a.policy": "region anhui\n"}}))
+    assert small.status_code == 200 and small.get_json()["ok"]
+
+
+def test_policy_text_from_callers_not_signed_in_is_capped(tmp_path):
+    app = create_app({"data_dir": tmp_path, "database_url": f"sqlite:///{tmp_path / 'j.sqlite3'}",
+                      "max_policy_text": 2_000})
+    text = "region anhui\n" + "# 注释\n" * 1_000
+    body = json.dumps({"files": {"a.policy": text}}, ensure_ascii=False)
+    assert post_raw(app, "/v1/check", body).status_code == 413
+    assert post_raw(app, "/v1/regions/anhui/test", body).status_code == 413
+    token = app.extensions["jubao.store"].add_user("officer-x", "officer", ["anhui"])
+    r = post_raw(app, "/v1/check", body, headers={"Authorization": f"Bearer {token}"})
+    assert r.status_code == 200 and r.get_json()["ok"]

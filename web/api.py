@@ -13,7 +13,9 @@ from engine.errors import FieldError
 from engine.decision import Decision
 from engine.model import UNCONFIRMED, Policy
 from engine.render import decision_json, explanation_json
+from web.auth import current_user
 from web.bodies import HttpProblem, json_response, object_body, policy_files, raise_if
+from web.bounded import within
 from web.schema import person_schema
 
 api = Blueprint("api", __name__)
@@ -32,7 +34,7 @@ def decision_log():
 
 
 def _max_nodes() -> int:
-    return current_app.config["JUBAO_SETTINGS"].max_explanation_nodes
+    return _settings().max_explanation_nodes
 
 
 def region_policy(region: str) -> Policy:
@@ -216,26 +218,44 @@ def test_region(region: str):
     """Check edited sources of a region and run its test cases against them (nothing is saved)."""
     region_policy(region)
     body, type_errors, errors = object_body({"files"})
-    files = policy_files(body, type_errors, errors)
+    files = sent_policy_text(body, type_errors, errors)
+    return json_response(within(_settings().work_seconds, _test_run, registry(), region, files))
+
+
+def _test_run(base: Registry, region: str, files: dict) -> dict:
     try:
-        policy = policy_from_texts(files, base=registry())
-        cases = load_cases(registry().policy_dir / region, region, registry().policy_dir.parent)
+        policy = policy_from_texts(files, base=base)
+        cases = load_cases(base.policy_dir / region, region, base.policy_dir.parent)
     except PolicyError as exc:  # the policy does not check, or a test file cannot be read
-        return json_response({"ok": False, "diagnostics": [d.as_dict() for d in exc.diagnostics],
-                              "tests": {"passed": 0, "failed": 0, "failures": []}})
+        return {"ok": False, "diagnostics": [d.as_dict() for d in exc.diagnostics],
+                "tests": {"passed": 0, "failed": 0, "failures": []}}
     outcomes = [run_case(policy, case) for case in cases]
     failures = [{"case": o.case.name, "file": o.case.file, "line": o.case.line, "failures": list(o.failures),
                  "policy_lines": list(o.lines)} for o in outcomes if not o.passed]
-    return json_response({"ok": not failures, "diagnostics": [],
-                          "tests": {"passed": len(outcomes) - len(failures), "failed": len(failures),
-                                    "failures": failures}})
+    return {"ok": not failures, "diagnostics": [],
+            "tests": {"passed": len(outcomes) - len(failures), "failed": len(failures), "failures": failures}}
+
+
+def sent_policy_text(body: dict, type_errors: list, errors: list) -> dict:
+    """The `files` of a check or test request; 413 past JUBAO_MAX_POLICY_TEXT for a caller not signed in."""
+    files = policy_files(body, type_errors, errors)
+    size = sum(len(text.encode("utf-8", "surrogatepass")) for text in files.values())
+    limit = _settings().max_policy_text
+    if size > limit and current_user() is None:
+        raise HttpProblem(413, f"{size} bytes of policy text is over the limit of {limit} bytes for callers who "
+                               "are not signed in; sign in (Authorization: Bearer TOKEN) to check more")
+    return files
+
+
+def _settings():
+    return current_app.config["JUBAO_SETTINGS"]
 
 
 @api.post("/v1/check")
 def check():
     body, type_errors, errors = object_body({"files"})
-    files = policy_files(body, type_errors, errors)
-    diagnostics = check_texts(files, base=registry())
+    files = sent_policy_text(body, type_errors, errors)
+    diagnostics = within(_settings().work_seconds, check_texts, files, registry())
     return json_response({"ok": not diagnostics, "diagnostics": [d.as_dict() for d in diagnostics]})
 
 

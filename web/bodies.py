@@ -31,7 +31,10 @@ def json_response(data, status: int = 200, content_type: str = "application/json
 
 
 def problem_response(problem: Problem) -> Response:
-    return json_response(problem.as_dict(), problem.status, "application/problem+json")
+    response = json_response(problem.as_dict(), problem.status, "application/problem+json")
+    if problem.status == 503 and "retry_after" in problem.extra:
+        response.headers["Retry-After"] = str(problem.extra["retry_after"])
+    return response
 
 
 def _json_default(value):

@@ -11,6 +11,7 @@ from engine.changes import rule_changes
 from engine.errors import FieldError
 from web.api import registry
 from web.bodies import HttpProblem, json_response, object_body, policy_files
+from web.bounded import within
 from web.auth import require_user, store
 from web.live import LivePolicies, own_files
 
@@ -48,7 +49,7 @@ def create_draft(region: str):
         raise HttpProblem(403, f"{user.name} ({user.role}) may not write drafts for '{region}'")
     files, message = _draft_body()
     merged = {**own_files(registry(), region), **files}  # files not sent stay as they are live
-    assessment = live().assess(region, merged)
+    assessment = within(current_app.config["JUBAO_SETTINGS"].work_seconds, live().assess, region, merged)
     draft_id = store().add_version(region, merged, assessment.bases, assessment.policy_version or "",
                                    user.name, message, parent=store().live().get(region),
                                    remote=request.remote_addr)

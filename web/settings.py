@@ -20,6 +20,8 @@ class Settings:
     decision_log: bool = True
     query_auth: str = "open"  # open | token: whether queries need a reader token
     max_explanation_nodes: int = 100_000  # past it an explanation ends in a node that says it was cut
+    work_seconds: float = 10.0  # a check, test run or draft assessment of sent text is stopped after this
+    max_policy_text: int = 1024 * 1024  # policy text a caller who is not signed in may send to check or test
 
     def secret_key(self) -> str:
         """Signs session cookies: JUBAO_SECRET_KEY, else a random key kept in the data folder."""
@@ -45,6 +47,7 @@ class Settings:
             "policy_dir": "JUBAO_POLICY_DIR", "data_dir": "JUBAO_DATA_DIR", "database_url": "JUBAO_DATABASE_URL",
             "max_body": "JUBAO_MAX_BODY", "max_batch": "JUBAO_MAX_BATCH", "decision_log": "JUBAO_DECISION_LOG",
             "query_auth": "JUBAO_QUERY_AUTH", "max_explanation_nodes": "JUBAO_MAX_EXPLANATION_NODES",
+            "work_seconds": "JUBAO_WORK_SECONDS", "max_policy_text": "JUBAO_MAX_POLICY_TEXT",
         }
         for key, var in env.items():
             if os.environ.get(var):
@@ -60,4 +63,6 @@ class Settings:
             decision_log=str(values.get("decision_log", "true")).lower() not in ("0", "false", "no", "off"),
             query_auth=str(values.get("query_auth", "open")),
             max_explanation_nodes=int(values.get("max_explanation_nodes", 100_000)),
+            work_seconds=float(values.get("work_seconds", 10.0)),
+            max_policy_text=int(values.get("max_policy_text", 1024 * 1024)),
         )
