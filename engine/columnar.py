@@ -349,7 +349,7 @@ class _Batch:
         self.route[p[~ok]] = True
         self.r_personal, self.r_gov = rows[:, 1], rows[:, 2]
         self.r_levels = rows[:, 3:]
-        self.r_credited = self.r_personal + self.r_gov + self.r_levels.sum(axis=1) + self.r_collective
+        self.r_credited = mechanics.credited(self.r_personal, self.r_gov, self.r_levels.sum(axis=1), self.r_collective)
 
     def _price(self, facts: dict, mask: int, kind: int, tier: Decimal, day: dt.date) -> list[int]:
         groups = tuple(g for i, g in enumerate(self.group_names) if mask >> i & 1)

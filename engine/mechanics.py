@@ -208,6 +208,11 @@ def status(cal, deceased, started, under_pension_age, starts_later):
 
 
 # ── the account (integer fen) ─────────────────────────────────────────────
+def credited(personal, government_paid, subsidy_total, collective):
+    """What a record puts in the account: the person's part, 代缴, subsidies and rewards, collective aid."""
+    return personal + government_paid + subsidy_total + collective
+
+
 def yearly_interest(balance_fen, rate_ratio: tuple[int, int]):
     """Interest on the balance at the start of a year, credited at the end of 31 December (half-up to the fen)."""
     num, den = rate_ratio

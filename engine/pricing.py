@@ -9,7 +9,7 @@ from decimal import Decimal
 
 import attrs
 
-from engine import model
+from engine import mechanics, model
 from engine.errors import FieldError, pointer
 from engine.lookup import Lookup, Uses
 from engine.money import ZERO, Amount, fmt
@@ -30,7 +30,7 @@ class Priced:
     step: Step | None = None
 
     def credited(self, collective: Decimal) -> Decimal:
-        return self.personal + self.government_paid + self.subsidy.total + collective
+        return mechanics.credited(self.personal, self.government_paid, self.subsidy.total, collective)
 
 
 class Pricing:

@@ -466,3 +466,23 @@ def test_the_store_refuses_a_stale_draft_even_without_the_service(app, users):
     with pytest.raises(StaleDraft):
         store.publish(b["draft_id"], "someone", "sha256:y", {})
     assert store.live()["ningxia"] == a["draft_id"]
+
+
+def test_a_region_without_test_cases_cannot_be_approved(database_url, tmp_path):
+    """With policies/<region>/tests/ gone, a draft is not ok (0 cases run) and approval is refused."""
+    import shutil
+
+    policies = tmp_path / "policies"
+    shutil.copytree(ROOT / "policies", policies)
+    shutil.rmtree(policies / "ningxia" / "tests")
+    app = create_app({"data_dir": tmp_path, "database_url": database_url, "policy_dir": policies})
+    store = app.extensions["jubao.store"]
+    officer = store.add_user(f"o-{uuid.uuid4().hex[:6]}", "officer", ["ningxia"])
+    reviewer = store.add_user(f"r-{uuid.uuid4().hex[:6]}", "reviewer", [])
+    client = app.test_client()
+    r = post(client, "/v1/regions/ningxia/drafts", {"files": {"pension.policy": with_2027_part("110.00")}},
+             {"Authorization": f"Bearer {officer}"})
+    body = r.get_json()
+    assert r.status_code == 201 and not body["ok"] and [d["code"] for d in body["diagnostics"]] == ["no-tests"]
+    r = post(client, f"/v1/drafts/{body['draft_id']}/approve", headers={"Authorization": f"Bearer {reviewer}"})
+    assert r.status_code == 409

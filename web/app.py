@@ -15,7 +15,7 @@ from web.access import enforce
 from web.api import api
 from web.bodies import HttpProblem, json_response, problem_response
 from web.pages import pages, render_page_error
-from web.decisions import DecisionLog, make_engine
+from web.decisions import DecisionLog, DecisionLogUnavailable, make_engine
 from web.lifecycle import lifecycle
 from web.live import LivePolicies
 from web.store import Store
@@ -81,6 +81,13 @@ def _error_handlers(app: Flask) -> None:
         if status == 405 and exc.valid_methods:
             response.headers["Allow"] = ", ".join(exc.valid_methods)
         return response
+
+    @app.errorhandler(DecisionLogUnavailable)
+    def on_log_unavailable(exc: DecisionLogUnavailable):
+        app.logger.error("decision log unavailable: %s", exc)
+        return problem_response(HttpProblem(503, "the decision log cannot be written just now, so no determination "
+                                                 "is answered (each answer is stored); try again shortly",
+                                            extra={"retry_after": 5}))
 
     @app.errorhandler(Exception)
     def on_crash(exc: Exception):

@@ -61,6 +61,11 @@ def _private_file(path: str | None) -> None:
     os.chmod(path, 0o600)
 
 
+class DecisionLogUnavailable(Exception):
+    """The decision log cannot be written: the determination is not answered (503), since no answer goes
+    without its row."""
+
+
 class DecisionLog:
     def __init__(self, url_or_engine):
         self.engine = make_engine(url_or_engine) if isinstance(url_or_engine, str) else url_or_engine
@@ -73,11 +78,17 @@ class DecisionLog:
         """
         decision_id = new_id()
         result = rendered if rendered is not None else decision_json(attrs.evolve(decision, explanation=None))
-        with self.engine.begin() as conn:
-            conn.execute(DECISIONS.insert().values(
-                id=decision_id, created_at=dt.datetime.now(dt.timezone.utc), region=decision.region,
-                policy_version=decision.policy_version, as_of=decision.as_of.isoformat(), request=request,
-                result=result))
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(DECISIONS.insert().values(
+                    id=decision_id, created_at=dt.datetime.now(dt.timezone.utc), region=decision.region,
+                    policy_version=decision.policy_version, as_of=decision.as_of.isoformat(), request=request,
+                    result=result))
+        except sa.exc.DBAPIError as exc:
+            # No answer without its row. Connections that saw the fault may stay broken (SQLite keeps a file it
+            # opened read-only read-only): drop them all, so that the next request opens fresh ones.
+            self.engine.dispose()
+            raise DecisionLogUnavailable(str(exc.orig)[:200]) from None
         return decision_id
 
     def get(self, decision_id: str) -> dict | None:
@@ -90,8 +101,17 @@ class DecisionLog:
             return conn.execute(sa.select(sa.func.count()).select_from(DECISIONS)).scalar_one()
 
     def ping(self) -> None:
-        with self.engine.connect() as conn:
-            conn.execute(sa.text("SELECT 1"))
+        """Raise unless the database can be written now (a read-only database is not ready)."""
+        try:
+            with self.engine.connect() as conn:
+                if self.engine.dialect.name == "sqlite":
+                    conn.exec_driver_sql("BEGIN IMMEDIATE")  # takes the write lock: fails on a read-only file
+                    conn.exec_driver_sql("ROLLBACK")
+                elif conn.exec_driver_sql("SHOW transaction_read_only").scalar() == "on":
+                    raise DecisionLogUnavailable("the database is read-only")
+        except sa.exc.DBAPIError:
+            self.engine.dispose()
+            raise
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
