@@ -102,7 +102,8 @@ class Pricing:
                                    f"{fmt(daijiao_amount)}"))
             if government_paid:
                 steps.append(self.rec.government_paid(daijiao_version, daijiao_row, government_paid, record.tier))
-        subsidy, rewards = Amount(), ()
+        # contract.md: a row carries each reward the region defines ("0.00" when none is paid, as on back payments)
+        subsidy, rewards = Amount(), tuple((name, ZERO) for name in self.policy.names_of_kind("reward"))
         if regular:
             subsidy = Amount(sum((a for _, a in tier_row.subsidy), ZERO), tier_row.subsidy)
             steps.append(self.rec.tier_subsidy(table, tier_row, subsidy))

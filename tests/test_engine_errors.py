@@ -64,3 +64,13 @@ def test_the_evaluation_raises_no_http_status():
                 pytest.fail(f"{path.name} imports engine.problem: only front ends report statuses")
             if isinstance(node, ast.Name) and node.id == "Problem":
                 pytest.fail(f"{path.name} uses Problem")
+
+
+def test_every_ningxia_row_carries_the_family_planning_reward(determine):
+    """contract.md: "a Ningxia row also carries "family_planning_reward": "20.00" (or "0.00")" — back payments too."""
+    person = {"birth_date": "1960-05-01", "hukou": {"type": "rural"},
+              "contributions": [{"year": 2012, "tier": "300.00", "kind": "regular"},
+                                {"year": 2013, "tier": "300.00", "kind": "back_payment", "date": "2014-03-01"}]}
+    rows = determine("ningxia", "2015-01-01", person)["contributions"]
+    assert [r["kind"] for r in rows] == ["regular", "back_payment"]
+    assert all(r["family_planning_reward"] == "0.00" for r in rows)

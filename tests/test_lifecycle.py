@@ -229,7 +229,7 @@ def test_decisions_two_time_axes(app, users, database_url):
     post(client, f"/v1/drafts/{d['draft_id']}/approve", headers=auth(users, "reviewer"))
     stored = client.get(f"/v1/decisions/{old['decision_id']}").get_json()
     assert stored["policy_version"] == old["policy_version"] and stored["explanation"]["value"] == "283.00"
-    assert stored["today"]["same"] is False
+    assert stored["today"]["same"] is False and stored["today"]["policy_changed"] is True
     assert {"field": "monthly_pension.total", "then": "283.00", "now": "303.00"} in stored["today"]["differences"]
     assert "宁夏基础养老金 from 2027-01-01: added 110.00" in stored["today"]["rule_changes"]
     # Backdate the two publishes to read the rules "as decided on" a past day.
@@ -486,3 +486,15 @@ def test_a_region_without_test_cases_cannot_be_approved(database_url, tmp_path):
     assert r.status_code == 201 and not body["ok"] and [d["code"] for d in body["diagnostics"]] == ["no-tests"]
     r = post(client, f"/v1/drafts/{body['draft_id']}/approve", headers={"Authorization": f"Bearer {reviewer}"})
     assert r.status_code == 409
+
+
+def test_today_same_means_the_same_figures(app, users):
+    """contract: `same` says today's rules give the same figures; a new policy version is `policy_changed`."""
+    client = app.test_client()
+    old = total(client)
+    r = post(client, "/v1/regions/ningxia/drafts", {"files": {"contributions.policy": CONTRIBUTIONS + "# 注释\n"},
+                                                   "message": "注释"}, auth(users, "officer"))
+    assert post(client, f"/v1/drafts/{r.get_json()['draft_id']}/approve", headers=auth(users, "reviewer")) \
+        .status_code == 200
+    today = client.get(f"/v1/decisions/{old['decision_id']}").get_json()["today"]
+    assert today["differences"] == [] and today["same"] is True and today["policy_changed"] is True

@@ -286,8 +286,10 @@ def stored_decision(decision_id: str, lang: str = "zh") -> dict:
     now = registry().policy(region) if region in registry().sources else None
     if now is not None:
         today = _redo(now, request_body, lang, explain=False)
-        result["today"] = {"policy_version": now.digest, "same": now.digest == stored["policy_version"],
-                           "differences": _differences(stored["result"], decision_json(today)),
+        differences = _differences(stored["result"], decision_json(today))
+        # `same`: today's rules give the same figures; `policy_changed`: the policy version is another one
+        result["today"] = {"policy_version": now.digest, "same": not differences,
+                           "policy_changed": now.digest != stored["policy_version"], "differences": differences,
                            "rule_changes": rule_changes(then, now) if then is not None else None}
     result["request"] = request_body
     return result
