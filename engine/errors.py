@@ -55,7 +55,7 @@ class PolicyError(Exception):
 class FieldError:
     """One offending field of a request, by JSON pointer (RFC 6901)."""
 
-    pointer: str
+    pointer: str = attrs.field(converter=str)  # a str, or anything that writes itself out as one
     detail: str
 
     def as_dict(self) -> dict:

@@ -111,6 +111,18 @@ def read_person(policy: Policy, data: object, as_of: dt.date, at: str = "/person
     return person
 
 
+class LazyPointer:
+    """A JSON pointer not yet written out (str() writes it)."""
+
+    __slots__ = ("prefix", "parts")
+
+    def __init__(self, prefix: str, parts: tuple):
+        self.prefix, self.parts = prefix, parts
+
+    def __str__(self) -> str:
+        return self.prefix + pointer(*self.parts)
+
+
 class _Reader:
     def __init__(self, policy: Policy, at: str):
         self.policy = policy
@@ -118,8 +130,9 @@ class _Reader:
         self.errors: list[FieldError] = []
         self.type_errors: list[FieldError] = []
 
-    def ptr(self, *parts) -> str:
-        return self.at + pointer(*parts)
+    def ptr(self, *parts) -> "LazyPointer":
+        # Built for every field read but needed only for an error: the text is made when a FieldError is.
+        return LazyPointer(self.at, parts)
 
     def typed(self, value, types, where: str, expected: str) -> bool:
         if value is None:

@@ -39,6 +39,7 @@ class Pricing:
     def __init__(self, lookup: Lookup, uses: Uses, recorder, errors: list[FieldError]):
         self.lookup, self.uses, self.rec, self.errors = lookup, uses, recorder, errors
         self.policy, self.person = lookup.policy, lookup.person
+        self.no_rewards = tuple((name, ZERO) for name in self.policy.names_of_kind("reward"))
 
     def fail(self, record: Record, field: str, detail: str) -> None:
         self.errors.append(FieldError(pointer("person", "contributions", record.index, field), detail))
@@ -84,11 +85,11 @@ class Pricing:
                 self.fail(record, "tier", f"no contribution tiers are open on {day}")
             return None
         daijiao_amount, daijiao_version, daijiao_row = self.daijiao(day, table)
-        open_rows = [r for r in table.rows if not r.only_daijiao or daijiao_amount > 0]
-        tier_row = next((r for r in open_rows if r.tier == record.tier), None)
+        open_rows = _open_rows(self.policy, table, daijiao_amount > 0)
+        tier_row = open_rows.get(record.tier)
         if tier_row is None:
             self.fail(record, "tier", f"tier {fmt(record.tier)} is not open to this person on {day}; open tiers: "
-                      + ", ".join(str(r.tier) for r in sorted(open_rows, key=lambda r: r.tier)))
+                      + ", ".join(str(tier) for tier in sorted(open_rows)))
             return None
         field = f"contributions[{record.year}].subsidy"
         uses = {self.uses.use(table, field)}
@@ -103,7 +104,7 @@ class Pricing:
             if government_paid:
                 steps.append(self.rec.government_paid(daijiao_version, daijiao_row, government_paid, record.tier))
         # contract.md: a row carries each reward the region defines ("0.00" when none is paid, as on back payments)
-        subsidy, rewards = Amount(), tuple((name, ZERO) for name in self.policy.names_of_kind("reward"))
+        subsidy, rewards = Amount(), self.no_rewards
         if regular:
             subsidy = Amount(sum((a for _, a in tier_row.subsidy), ZERO), tier_row.subsidy)
             steps.append(self.rec.tier_subsidy(table, tier_row, subsidy))
@@ -171,3 +172,14 @@ class Pricing:
                 self.uses.use(daijiao_version, "tier_options")
             out.append((tier_row.tier, tier_row.tier - gov, gov, (subsidy + reward).total))
         return tuple(out)
+
+
+def _open_rows(policy: model.Policy, table: model.Version, daijiao: bool) -> dict[Decimal, model.TierRow]:
+    """The rows of a tier table open to a person (the 代缴-only lowest tier only to 代缴 groups), by tier;
+    worked out once per table and policy."""
+    cache = policy.__dict__.setdefault("_open_tiers", {})
+    key = (table.span, table.condition, daijiao)
+    rows = cache.get(key)
+    if rows is None:
+        rows = cache[key] = {r.tier: r for r in table.rows if not r.only_daijiao or daijiao}
+    return rows
