@@ -32,6 +32,7 @@ class Component:
 
     id: str
     amount: Amount
+    label_zh: str = ""  # the policy's name for it, for the text a caseworker reads (JSON carries the id)
 
 
 @attrs.frozen
@@ -89,11 +90,12 @@ class TierOption:
 class UnconfirmedUse:
     """A proposal or provisional figure (or rule) the decision used, and the fields it reached."""
 
-    value: str
+    value: str  # canonical: region, English label, figure (machine-facing, contract.md)
     status: str
     used_by: tuple[str, ...]
     file: str
     line: int
+    text_zh: str = ""  # the same in Chinese, for the text and pages
 
 
 @attrs.frozen

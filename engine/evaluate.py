@@ -336,7 +336,8 @@ class _OnePerson:
         return Decision(
             region=self.policy.region, policy_version=self.policy.digest, as_of=self.as_of,
             person_id=self.person.id, status=self.status, eligibility=eligibility,
-            monthly_pension=MonthlyPension(pension["total"], tuple(Component(n, a) for n, a in pension["components"])),
+            monthly_pension=MonthlyPension(pension["total"], tuple(
+                Component(n, a, self.policy.formulas[n].label("zh")) for n, a in pension["components"])),
             contributions=tuple(ContributionRow(r.record.year, r.record.tier, r.record.kind, r.day, r.priced.personal,
                                                 r.priced.government_paid, r.priced.subsidy, r.record.collective,
                                                 r.counted, r.priced.rewards) for r in rows),
@@ -344,7 +345,7 @@ class _OnePerson:
             death=Death(death["funeral_grant"], death["inheritable_balance"]),
             tier_options=tier_options,
             uses_unconfirmed=tuple(UnconfirmedUse(u["value"], u["status"], tuple(sorted(u["used_by"])), u["file"],
-                                                  u["line"]) for u in self.uses.listed()),
+                                                  u["line"], u["text_zh"]) for u in self.uses.listed()),
             explanation=self.explanation(pension, account, death) if self.rec.active else None)
 
     def reasons(self, zh: bool = False) -> list[str]:

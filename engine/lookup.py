@@ -32,8 +32,11 @@ class Uses:
                 definition = self.policy.definition(version.name)
                 label = definition.label("en") if definition else version.name
                 region = definition.region if definition else self.policy.region
+                shown = figure if figure is not None else figure_text(version)
                 entry = self.entries[key] = {
-                    "value": f"{region} {label} {figure if figure is not None else figure_text(version)}".strip(),
+                    "value": f"{region} {label} {shown}".strip(),
+                    "text_zh": f"{definition.label('zh') if definition else version.name} "
+                               f"{figure if figure is not None else figure_text(version, 'zh')}".strip(),
                     "status": version.cite.status, "used_by": set(), "file": version.span.file,
                     "line": version.span.line}
             entry["used_by"].update({fields} if isinstance(fields, str) else fields)
@@ -42,7 +45,9 @@ class Uses:
     def use_formula(self, formula: model.Formula, field: str) -> None:
         """A formula whose rule itself is a proposal or provisional (e.g. a top-up rule)."""
         entry = self.entries.setdefault((formula.span.file, formula.span.line), {
-            "value": f"{self.policy.region} {formula.label('en')} rule", "status": formula.cite.status,
+            "value": f"{self.policy.region} {formula.label('en')} rule",
+            "text_zh": f"{formula.label('zh')}（规则）",
+            "status": formula.cite.status,
             "used_by": set(), "file": formula.span.file, "line": formula.span.line})
         entry["used_by"].add(field)
 
@@ -141,7 +146,7 @@ def percent(rate: Decimal) -> str:
     return f"{(rate * 100).quantize(Decimal('0.01'))}%"
 
 
-def figure_text(version: model.Version) -> str:
+def figure_text(version: model.Version, lang: str = "en") -> str:
     f = version.figure
     if isinstance(f, dt.date):
         return f.isoformat()
@@ -150,4 +155,6 @@ def figure_text(version: model.Version) -> str:
     if isinstance(f, Decimal):
         return percent(f) if version.name == "interest_rate" else f"{f}"
     start = version.start.isoformat() if version.start else ""
+    if lang == "zh":
+        return f"（{start} 起）" if start else ""
     return f"(from {start})" if start else ""

@@ -114,13 +114,14 @@ def decision_text(d: Decision, lang: str = "zh") -> str:
     ]
     for c in d.monthly_pension.components:
         shown = component_json(c).get("by_level", {})
-        levels = ", ".join(f"{LEVEL_LABELS.get(k, k) if zh else k} {v}" for k, v in shown.items())
-        lines.append(f"  {c.id}: {fmt(c.amount.total)}" + (f" ({levels})" if levels else ""))
+        levels = ("，" if zh else ", ").join(f"{LEVEL_LABELS.get(k, k) if zh else k} {v}" for k, v in shown.items())
+        name = c.label_zh or c.id if zh else c.id
+        lines.append(f"  {name}: {fmt(c.amount.total)}" + ((f"（{levels}）" if zh else f" ({levels})") if levels else ""))
     lines.append(f"{'个人账户余额' if zh else 'account balance'}: {fmt(d.account.balance)}"
                  f"   {'领取时余额' if zh else 'at pension start'}: {fmt(d.account.balance_at_pension_start)}")
     for u in d.uses_unconfirmed:
-        lines.append(f"{'未确认数值' if zh else 'unconfirmed'} [{STATUS_LABELS[u.status] if zh else u.status}]"
-                     f" {u.value}  ({u.file}:{u.line})")
+        lines.append(f"未确认数值【{STATUS_LABELS[u.status]}】{u.text_zh or u.value}（{u.file}:{u.line}）" if zh else
+                     f"unconfirmed [{u.status}] {u.value}  ({u.file}:{u.line})")
     if d.explanation is not None:
         lines.append("")
         lines.append(explanation_text(d.explanation, lang))

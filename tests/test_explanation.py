@@ -140,3 +140,19 @@ def test_jubao_plan_shows_every_name_resolved():
     assert "figure:central_basic_pension" in run.stdout and "builtin:balance_at_pension_start" in run.stdout
     missing = jubao("plan", "atlantis")
     assert missing.returncode == 2 and "404" in missing.stderr and "Traceback" not in missing.stderr
+
+
+def test_the_caseworker_text_names_components_and_unconfirmed_figures_in_chinese():
+    from tests.test_contract import jubao
+
+    run = jubao("eval", "--region", "ningxia", "--as-of", "2026-03-01",
+                str(ROOT / "examples" / "ningxia-tier500-2011-2025.json"))
+    assert run.returncode == 0, run.stderr
+    head = run.stdout.split("\n\n", 1)[0]
+    assert "基础养老金: 253.00（中央 163.00，省级 90.00）" in head and "basic_pension" not in head
+    assert "未确认数值【暂定值】宁夏基础养老金 90.00（policies/ningxia/pension.policy:8）" in head
+    assert "from 2019" not in head and "interest rate" not in head
+    english = jubao("eval", "--region", "ningxia", "--as-of", "2026-03-01", "--lang", "en",
+                    str(ROOT / "examples" / "ningxia-tier500-2011-2025.json"))
+    assert "basic_pension: 253.00 (central 163.00, province 90.00)" in english.stdout
+    assert "ningxia Ningxia basic pension 90.00" in english.stdout  # the canonical text, as in the JSON
