@@ -13,8 +13,6 @@ import attrs
 from engine.money import Amount
 from engine.trace import Step
 
-STATUSES = ("receiving", "contributing", "not_eligible", "deceased")
-
 
 @attrs.frozen
 class Eligibility:
@@ -104,7 +102,7 @@ class Decision:
     policy_version: str
     as_of: dt.date
     person_id: str | None
-    status: str
+    status: str  # one of engine.mechanics.STATUSES
     eligibility: Eligibility
     monthly_pension: MonthlyPension
     contributions: tuple[ContributionRow, ...]

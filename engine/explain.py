@@ -116,9 +116,6 @@ class RowsUsed(NoTrace):
     def funeral_grant(self, version, grant):
         self.note(version.span)
 
-    def versions(self, *versions):
-        self.note(*(v.span for v in versions if v is not None))
-
 
 class Trace(NoTrace):
     """Builds the explanation tree."""
