@@ -21,6 +21,7 @@ from engine.render import decision_json, decision_text
 
 
 @click.group()
+@click.version_option(package_name="jubao", prog_name="jubao")
 def main() -> None:
     """jubao 居保 — rules-as-code for the urban-rural residents' basic pension."""
 

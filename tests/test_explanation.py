@@ -156,3 +156,10 @@ def test_the_caseworker_text_names_components_and_unconfirmed_figures_in_chinese
                     str(ROOT / "examples" / "ningxia-tier500-2011-2025.json"))
     assert "basic_pension: 253.00 (central 163.00, province 90.00)" in english.stdout
     assert "ningxia Ningxia basic pension 90.00" in english.stdout  # the canonical text, as in the JSON
+
+
+def test_jubao_version():
+    from tests.test_contract import jubao
+
+    run = jubao("--version")
+    assert run.returncode == 0 and run.stdout.startswith("jubao, version ")

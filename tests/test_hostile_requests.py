@@ -244,3 +244,12 @@ def test_a_database_that_cannot_be_written_gives_503_and_recovers(tmp_path):
     assert [a.status_code for a in answers] == [200] * 5
     assert app.test_client().get("/readyz").status_code == 200
     assert log.count() - before == 6  # one row per answer: none for the refused one
+
+
+def test_policy_page_shows_yes_no_and_rates_as_an_officer_reads_them(app):
+    page = app.test_client().get("/policies/national/").get_data(as_text=True)
+    assert "1.50%" in page and "3.00%" in page  # national interest rates, written 1.50% in the policy
+    assert ">False<" not in page and ">True<" not in page and "0.015<" not in page
+    assert ">否<" in page or "否</td>" in page
+    icon = app.test_client().get("/favicon.ico")
+    assert icon.status_code == 200 and icon.mimetype == "image/svg+xml"

@@ -27,7 +27,7 @@ ROUTES = {
     "lifecycle.create_draft": "user", "lifecycle.approve": "user", "lifecycle.rebase": "user",
     "lifecycle.rollback": "user",
     # pages
-    "static": "anyone", "pages.login": "anyone", "pages.logout": "anyone",
+    "static": "anyone", "pages.favicon": "anyone", "pages.login": "anyone", "pages.logout": "anyone",
     "pages.policy_index": "anyone", "pages.policy_region": "anyone", "pages.policy_file": "anyone",
     "pages.policy_edit": "anyone", "pages.policy_versions": "anyone",
     "pages.calculator": "reader", "pages.determination": "reader",

@@ -5,9 +5,10 @@ import datetime as dt
 import hmac
 import secrets
 from decimal import Decimal
+from pathlib import Path
 from urllib.parse import urlsplit
 
-from flask import Blueprint, abort, redirect, render_template, request, session
+from flask import Blueprint, abort, redirect, render_template, request, send_from_directory, session
 
 from engine import Problem, keywords
 from web.api import registry, stored_decision
@@ -84,6 +85,25 @@ def _region_or_404(region: str):
     return registry().policy(region)
 
 
+def figure_text(figure, unit: str | None) -> str | None:
+    """A figure as an officer reads it: 是/否 for yes/no, a rate as a percentage (2.25%), dates as written."""
+    if figure is None:
+        return None
+    if isinstance(figure, bool):
+        return ("是" if figure else "否") if _lang() == "zh" else ("yes" if figure else "no")
+    if isinstance(figure, Decimal) and unit == "%":
+        return f"{(figure * 100).quantize(Decimal('0.01'))}%"
+    if isinstance(figure, dt.date):
+        return figure.isoformat()
+    return str(figure)
+
+
+@pages.get("/favicon.ico")
+def favicon():
+    return send_from_directory(Path(__file__).parent / "static", "favicon.svg", mimetype="image/svg+xml",
+                               max_age=86400)
+
+
 @pages.get("/")
 def calculator():
     region = request.args.get("region", "anhui" if "anhui" in registry().sources else registry().regions[0])
@@ -149,7 +169,7 @@ def _tables(policy, region: str) -> list[dict]:
         for layer in layers:
             periods = []
             for v in layer.versions:
-                periods.append({"version": v, "rows": v.rows, "figure": v.figure})
+                periods.append({"version": v, "rows": v.rows, "figure": figure_text(v.figure, layer.unit)})
             out.append({"name": name, "label": layer.label(_lang()), "kind": layer.kind, "unit": layer.unit,
                         "region": layer.region, "periods": periods, "paid_by": layer.paid_by,
                         "levels": sorted({lvl for v in layer.versions for r in v.rows
@@ -177,7 +197,7 @@ def _provisional(policy, region: str) -> list[dict]:
             for v in layer.versions:
                 if v.cite.status in ("proposal", "provisional"):
                     out.append({"label": layer.label(_lang()), "version": v, "region": layer.region,
-                                "figure": v.figure})
+                                "figure": figure_text(v.figure, layer.unit)})
     return sorted(out, key=lambda p: (p["version"].span.file, p["version"].span.line))
 
 
