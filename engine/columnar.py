@@ -524,24 +524,24 @@ class _Formulas:
             self.cache[name] = component(self, self.batch.plan.formulas[name])
         return self.cache[name]
 
-    def _per_class(self, pick) -> list:
-        """pick(lookup) for each fact class; a class whose lookup fails goes to the scalar back end."""
+    def _versions(self, definition) -> list:
+        """The version on the as-of date for each fact class (None: none in force); the persons of a class whose
+        lookup fails (a fact it needs is missing) go to the scalar back end, which says which."""
         b = self.batch
-        results = []
-        for facts in b.classes:
+        versions, failed = [], np.zeros(len(b.classes), dtype=bool)
+        for c, facts in enumerate(b.classes):
             try:
-                results.append(pick(Lookup(b.policy, Person.probe(facts, ()), "en")))
+                versions.append(Lookup(b.policy, Person.probe(facts, ()), "en").value(definition.name, self.as_of))
             except InvalidInput:
-                results.append(None)
-        failed = np.array([r is None for r in results], dtype=bool)
-        if len(failed):
+                versions.append(None)
+                failed[c] = True
+        if failed.any():
             b.route |= failed[b.fact_class]
-        return results
+        return versions
 
     def figure(self, definition):
         b = self.batch
-        results = self._per_class(lambda look: ("found", look.value(definition.name, self.as_of)))
-        figures = [r[1].figure if r and r[1] is not None else None for r in results]
+        figures = [v.figure if v is not None else None for v in self._versions(definition)]
         if {type(f) for f in figures if f is not None} - {Decimal}:
             raise Unsupported(f"{definition.name} is not a number")
         ratios = [Decimal(f if f is not None else 0).as_integer_ratio() for f in figures]
@@ -558,7 +558,7 @@ class _Formulas:
 
     def bonus(self, definition):
         b, alg = self.batch, self.alg
-        results = self._per_class(lambda look: look.value(definition.name, self.as_of))
+        results = self._versions(definition)
         total = alg.zero()
         for c, version in enumerate(results):
             if version is None:

@@ -10,6 +10,7 @@ from decimal import Decimal
 
 import attrs
 
+from engine import mechanics
 from engine.money import Amount
 from engine.trace import Step
 
@@ -59,7 +60,7 @@ class ContributionRow:
 
     @property
     def credited(self) -> Decimal:
-        return self.personal + self.government_paid + self.subsidy.total + self.collective
+        return mechanics.credited(self.personal, self.government_paid, self.subsidy.total, self.collective)
 
 
 @attrs.frozen

@@ -10,6 +10,7 @@ from decimal import Decimal
 
 from engine import model
 from engine.errors import FieldError, InvalidInput, InvalidPerson, pointer
+from engine.money import Amount, fmt
 from engine.person import Person
 
 
@@ -131,8 +132,6 @@ class Lookup:
 
 def show(figure) -> str:
     """A figure as the explanation shows it."""
-    from engine.money import Amount, fmt
-
     if isinstance(figure, Amount):
         return fmt(figure.total)
     if isinstance(figure, Decimal):

@@ -17,11 +17,10 @@ import attrs
 from engine import model, nodes
 from engine.algebra import binary, extreme
 from engine.check import BUILTIN_ALIASES, BUILTINS, FUNCTIONS
+from engine.explain import WORDS
 
 ACCOUNT_PENSION = "account_pension"  # contract.md: the person's own money, no funding levels
-BUILTIN_WORDS = {"age": ("年龄", "age"), "counted_years": ("累计缴费年限", "counted years"),
-                 "continuous_years": ("连续缴费年限", "continuous years"),
-                 "balance_at_pension_start": ("领取时账户余额", "balance at pension start")}
+BUILTIN_WORDS = {name: WORDS[name] for name in BUILTINS}  # the same words as the explanation's steps
 OPERATOR_SIGNS = {"*": "×", "/": "÷", "-": "−", "and": "且", "or": "或"}
 PRECEDENCE = {"or": 1, "and": 2, "<": 3, "<=": 3, ">": 3, ">=": 3, "==": 3, "!=": 3, "+": 4, "-": 4, "*": 5, "/": 5}
 

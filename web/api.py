@@ -37,9 +37,14 @@ def _max_nodes() -> int:
     return _settings().max_explanation_nodes
 
 
-def region_policy(region: str) -> Policy:
+def known_region(region: str) -> None:
+    """404 (UnknownRegion) for a region with no live policy."""
     if region not in registry().sources:
         raise UnknownRegion(region, registry().regions)
+
+
+def region_policy(region: str) -> Policy:
+    known_region(region)
     return registry().policy(region)
 
 

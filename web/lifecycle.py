@@ -6,10 +6,9 @@ import re
 
 from flask import Blueprint, current_app, request
 
-from engine import UnknownRegion
 from engine.changes import rule_changes
 from engine.errors import FieldError
-from web.api import registry
+from web.api import known_region, registry
 from web.bodies import HttpProblem, json_response, object_body, policy_files
 from web.bounded import within
 from web.auth import require_user, store
@@ -21,11 +20,6 @@ MAX_MESSAGE = 2000
 
 def live() -> LivePolicies:
     return current_app.extensions["jubao.live"]
-
-
-def _region(region: str) -> None:
-    if region not in registry().sources:
-        raise UnknownRegion(region, registry().regions)
 
 
 def _draft_body() -> tuple[dict, str]:
@@ -44,7 +38,7 @@ def _draft_body() -> tuple[dict, str]:
 @lifecycle.post("/v1/regions/<region>/drafts")
 def create_draft(region: str):
     user = require_user()
-    _region(region)
+    known_region(region)
     if not user.may_draft(region):
         raise HttpProblem(403, f"{user.name} ({user.role}) may not write drafts for '{region}'")
     files, message = _draft_body()
@@ -121,7 +115,7 @@ def merge_files(base: dict, ours: dict, theirs: dict) -> tuple[dict, list[str]]:
 
 @lifecycle.get("/v1/regions/<region>/versions")
 def versions(region: str):
-    _region(region)
+    known_region(region)
     rows = store().versions(region)
     return json_response([{"version_id": r["id"], "policy_version": r["policy_version"], "status": r["status"],
                            "author": r["author"], "approved_by": r["approved_by"],
@@ -132,7 +126,7 @@ def versions(region: str):
 @lifecycle.post("/v1/regions/<region>/rollback")
 def rollback(region: str):
     user = require_user()
-    _region(region)
+    known_region(region)
     if not user.may_review():
         raise HttpProblem(403, f"{user.name} ({user.role}) may not roll back: reviewers and admins do")
     body, type_errors, errors = object_body({"policy_version"})
@@ -151,7 +145,7 @@ def rollback(region: str):
 @lifecycle.get("/v1/regions/<region>/diff")
 def diff(region: str):
     """Two versions compared: a unified diff of the files and the changes in rule terms (default `to`: live)."""
-    _region(region)
+    known_region(region)
     versions = store().versions(region)
 
     def find(key: str | None, name: str) -> dict:
