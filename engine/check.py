@@ -23,6 +23,7 @@ BUILTINS = {
     "balance_at_pension_start": ("领取时账户余额", units.parse_unit("元")),
 }
 BUILTIN_ALIASES = {zh: name for name, (zh, _) in BUILTINS.items()}
+BASES = ("age", "counted_years", "continuous_years")  # what a bonus table is looked up `by` or counted `per`
 FUNCTIONS = {"max": "max", "min": "min", "round": "round", "member": "member", "属于": "member",
              "最大": "max", "最小": "min", "四舍五入": "round"}
 LOWEST_TIER_WORDS = {"最低档次", "最低档", "lowest_tier", "lowest"}
@@ -208,10 +209,10 @@ def _definition(c: _Checker, region: str, b: nodes.Block, base: model.Definition
         by = None
     basis = by.args[0] if by else (per.args[0] if per else (base.basis if base else None))
     beyond = Decimal(per.args[1]) if per else (base.beyond if base and not by else None)
-    if basis is not None and basis not in BUILTINS and BUILTIN_ALIASES.get(basis) is None:
+    if basis is not None and basis not in BASES and BUILTIN_ALIASES.get(basis) not in BASES:
         span = (by or per).span if (by or per) else b.span
-        c.error("unknown-name", f"unknown basis '{basis}'", span, _did_you_mean(basis, list(BUILTINS) +
-                list(BUILTIN_ALIASES)) or "use age, counted_years or continuous_years")
+        c.error("unknown-name", f"unknown basis '{basis}'", span, _did_you_mean(basis, list(BASES) + [
+            zh for zh, name in BUILTIN_ALIASES.items() if name in BASES]) or "use age, counted_years or continuous_years")
     basis = BUILTIN_ALIASES.get(basis, basis)
     groups = tuple(_group(c, g, for_.span) or g for g in for_.args) if for_ else (base.for_groups if base else ())
     versions = _versions(c, b, unit)
@@ -393,7 +394,13 @@ def _number(c: _Checker, cell: tuple[nodes.Atom, ...], span: Span, what: str) ->
 
 
 def _tier_row(c: _Checker, row: nodes.Row, columns: list[str]):
-    tier = _number(c, row.cells[0], row.span, "a tier")
+    key = row.cells[0]
+    if len(key) == 1 and key[0].kind == "BAND":
+        c.error("type-mismatch", f"a tier must be one amount, not the range '{key[0].text}'", key[0].span,
+                "for a free amount within a range, give the range on the version line "
+                "(`from 2024-01-01  1000-9000  cite …`) and key each band by its lowest amount (`| 2000+ | 90 |`)")
+        return None
+    tier = _number(c, key, row.span, "a tier")
     subsidy, only = {}, False
     for col, cell in zip(columns[1:], row.cells[1:]):
         if col in model.LEVELS:
@@ -612,10 +619,12 @@ def check_formulas(c: _Checker) -> None:
         cite = _cite(c, f.citation, f.span, f"{f.kind} '{f.name}'")
         paid_by = model.LEVEL_NAMES.get(f.paid_by) if f.paid_by else None
         if f.paid_by and paid_by is None:
-            c.error("unknown-name", f"unknown funding level '{f.paid_by}'", f.span,
-                    _did_you_mean(f.paid_by, model.LEVEL_NAMES))
+            c.error("unknown-name", f"unknown funding level '{f.paid_by}'", f.paid_by_span or f.span,
+                    _did_you_mean(f.paid_by, model.LEVEL_NAMES) or "use central, province, city or county")
         if f.paid_while not in ("receiving", "contributing"):
-            c.error("unknown-name", f"unknown state '{f.paid_while}'", f.span, "write `while contributing`")
+            c.error("unknown-name", f"unknown state '{f.paid_while}'", f.while_span or f.span,
+                    _did_you_mean(f.paid_while, ("receiving", "contributing")) or
+                    "write `while contributing` (paid while contributing) or leave the line out (paid while receiving)")
         start, end = (f.period.start, f.period.end) if f.period else (None, None)
         if start and end and end < start:
             c.error("bad-period", f"the period ends ({end}) before it starts ({start})", f.period.span,
@@ -695,9 +704,17 @@ def _unit_of(c: _Checker, expr: nodes.Expr) -> units.Unit | None:
         case nodes.Unary(operand=o):
             _unit_of(c, o)
             return None
+        case nodes.Binary(op="==" | "!=") if _fact_test(c, expr) is not None:
+            return None  # `hukou.type == rural`: true or false
         case nodes.Binary(op=op, left=l, right=r):
             lu, ru = _unit_of(c, l), _unit_of(c, r)
             if op in ("and", "or"):
+                return None
+            if op in ("+", "-") and any(isinstance(side, nodes.Number) and side.percent and other != units.DIMENSIONLESS
+                                        for side, other in ((l, ru), (r, lu))):
+                c.error("unit-mismatch", f"a percentage cannot be added to or taken from an amount with '{op}'",
+                        expr.span, "a percentage multiplies: write e.g. `central_basic_pension × 10%` "
+                        "(or `a × (1 + 10%)` for a rise)")
                 return None
             if lu is None or ru is None:
                 return None
@@ -713,8 +730,47 @@ def _unit_of(c: _Checker, expr: nodes.Expr) -> units.Unit | None:
     return None
 
 
+def fact_test(facts: dict, aliases: dict, expr: nodes.Binary) -> tuple[str, str, nodes.Ref] | None:
+    """(fact, value as written, the value's node) of `fact == value` / `value == fact`, else None."""
+    for side, other in ((expr.left, expr.right), (expr.right, expr.left)):
+        if isinstance(side, nodes.Ref) and side.name in facts and side.name not in aliases:
+            value = other.name if isinstance(other, nodes.Ref) else (
+                f"{other.value.normalize():f}" if isinstance(other, nodes.Number) else None)
+            return side.name, value, other
+    return None
+
+
+def fact_value(fact: model.FactDef, written: str) -> str | None:
+    """The canonical value of a fact as written (a choice by its name or its Chinese label), or None."""
+    if not fact.choices:
+        return written
+    return next((name for name, zh in fact.choices if written in (name, zh)), None)
+
+
+def _fact_test(c: _Checker, expr: nodes.Binary):
+    found = fact_test(c.facts, c.aliases, expr)
+    if found is None:
+        return None
+    name, written, node = found
+    fact = c.facts[name]
+    if fact.type not in ("text", "choice", "文本") or not name.startswith("hukou."):
+        c.error("type-mismatch", f"the fact '{name}' cannot be compared in a formula", expr.span,
+                "formulas compare the person's hukou facts (hukou.type, hukou.county); dates and amounts have "
+                "builtins such as age and counted_years")
+    elif written is None or fact_value(fact, written) is None:
+        choices = ", ".join(ch + (f" ({zh})" if zh else "") for ch, zh in fact.choices)
+        c.error("unknown-name", f"'{written or '…'}' is not a value of '{name}'", node.span,
+                f"compare with one of: {choices}" if choices else "compare with a word, e.g. 红塔")
+    return found
+
+
 def _ref_unit(c: _Checker, ref: nodes.Ref) -> units.Unit | None:
     name = c.aliases.get(ref.name, BUILTIN_ALIASES.get(ref.name, ref.name))
+    if name in c.facts and name not in c.formulas and name not in c.definitions:
+        c.error("type-mismatch", f"'{ref.name}' is a fact of the person; a formula can only compare it with "
+                "one of its values", ref.span, f"write e.g. `when {ref.name} == "
+                f"{(c.facts[name].choices or (('红塔', None),))[0][0]}`; for ages and years use age, counted_years")
+        return None
     if name in BUILTINS:
         return BUILTINS[name][1]
     if name in c.formulas:

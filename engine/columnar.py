@@ -585,6 +585,16 @@ class _Formulas:
         g = b.group_names.index(group)
         return (b.group_start[:, g] <= b.as_of_day) & (b.as_of_day <= b.group_end[:, g])
 
+    def fact_is(self, fact: str, value: str):
+        b = self.batch
+        if not fact.startswith("hukou."):
+            raise Unsupported(f"{fact} is not read by the population back end")
+        have = [facts.get(fact.split(".", 1)[1]) for facts in b.classes]  # a class holds hukou facts by key
+        missing = np.array([h is None for h in have] or [False], dtype=bool)
+        if missing.any():  # the scalar back end names the missing fact
+            b.route |= missing[b.fact_class]
+        return np.array([h == value for h in have] or [False], dtype=bool)[b.fact_class]
+
     def condition(self, held) -> None:
         if not self.alg.is_condition(held):
             raise Unsupported("a condition that is not true/false")

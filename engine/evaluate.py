@@ -15,7 +15,7 @@ from engine import dates, mechanics, model
 from engine.algebra import SCALAR, band_index
 from engine.decision import Account, Component, ContributionRow, Death, Decision, Eligibility, MonthlyPension, \
     TierOption, UnconfirmedUse
-from engine.errors import FieldError, InvalidInput, InvalidRecord, pointer
+from engine.errors import FieldError, InvalidInput, InvalidPerson, InvalidRecord, pointer
 from engine.explain import NoTrace, Trace
 from engine.lookup import Lookup, Uses, show
 from engine.mechanics import DATES
@@ -507,6 +507,14 @@ class _Formulas:
 
     def member(self, group: str) -> bool:
         return any(m.group == group for m in self.run.person.groups_on(self.as_of))
+
+    def fact_is(self, fact: str, value: str) -> bool:
+        have = self.run.person.fact(fact)
+        if have is None:
+            raise InvalidPerson(f"{fact} is needed to work out '{self.field or fact}'", [FieldError(
+                pointer("person", *fact.split(".")), f"{fact} is required: a rule of this region compares it "
+                f"with '{value}'")])
+        return have == value
 
     def condition(self, held) -> None:
         pass  # the checker types conditions as true/false

@@ -161,12 +161,17 @@ class Component:
     paid_by: str | None
     period: Period | None = None
     span: Span = _span
+    while_span: Span | None = _span  # where `while …` and `paid by …` are written, for their diagnostics
+    paid_by_span: Span | None = _span
 
 
 @attrs.frozen
 class Number:
+    """A figure in a formula; `percent` when written as a percentage (50% is held as 0.5)."""
+
     value: Decimal
     span: Span = _span
+    percent: bool = attrs.field(eq=False, default=False)
 
 
 @attrs.frozen

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import re
 import unicodedata
 from decimal import Decimal
@@ -18,8 +19,8 @@ from engine.source import SourceFile, Span
 
 GRAMMAR_PATH = Path(__file__).resolve().parent.parent / "grammar" / "policy.lark"
 
-TOP_KEYWORDS = ("region", "source", "group", "fact", "value", "tiers", "subsidy", "floor",
-                "daijiao", "reward", "bonus", "early_start", "table", "component", "let")
+BLOCK_KINDS = ("value", "tiers", "subsidy", "floor", "daijiao", "reward", "bonus", "early_start", "table")
+TOP_KEYWORDS = ("region", "source", "group", "fact", *BLOCK_KINDS, "component", "let")
 
 # Terminal names in the words of a policy author (Jinja's describe_token idea).
 TERMINAL_WORDS = {
@@ -141,6 +142,9 @@ def _syntax_diagnostic(source: SourceFile, chunk: str, exc: UnexpectedInput, off
         return Diagnostic("syntax", f"unexpected character '{ch}'", span, _character_hint(ch))
     # Lark compares parser states by stack depth too: give the examples the same leading newline
     # that line-number padding (or a comment) gives the chunk.
+    guess = _keyword_guess(exc)
+    if guess:  # a misspelt keyword says more than the curated message for the state it leaves
+        return Diagnostic("syntax", _unexpected_message(exc), span, guess)
     lead = "\n" if chunk.lstrip(" \t\u3000")[:1] in ("\n", "#") else ""
     label = exc.match_examples(_parser().parse, {k: [lead + e for e in v[2]] for k, v in CURATED.items()},
                                use_accepts=True)
@@ -148,6 +152,28 @@ def _syntax_diagnostic(source: SourceFile, chunk: str, exc: UnexpectedInput, off
         message, hint, _ = CURATED[label]
         return Diagnostic("syntax", message, span, hint)
     return Diagnostic("syntax", _unexpected_message(exc), span, _expected_hint(exc))
+
+
+def _keyword_guess(exc: UnexpectedInput) -> str | None:
+    """A misspelt keyword (`form` for `from`): the closest keyword the parser would take here."""
+    token = getattr(exc, "token", None)
+    if token is None or token.type != "NAME":
+        return None
+    words = []
+    for name in getattr(exc, "expected", None) or getattr(exc, "allowed", None) or ():
+        if name == "BLOCK_KIND":
+            words += BLOCK_KINDS
+            continue
+        try:
+            pattern = _parser().get_terminal(name).pattern
+        except KeyError:
+            continue
+        if pattern.type == "str" and pattern.value.isidentifier():
+            words.append(pattern.value)
+    close = difflib.get_close_matches(str(token), words, n=1, cutoff=0.6)
+    if not close:
+        return None
+    return f"did you mean '{close[0]}'? " + (_expected_hint(exc) or "")
 
 
 def _character_hint(ch: str) -> str:
@@ -346,8 +372,11 @@ class _ToNodes(Transformer):
         lines = [i for i in items if isinstance(i, tuple)]
         expr = next(i for i in items[1:] if not isinstance(i, (tuple, Token)))
         get = lambda k: next((v for key, v in lines if key == k), None)  # noqa: E731
+        paid_while, while_span = get("while") or ("receiving", None)
+        paid_by, paid_by_span = get("paid_by") or (None, None)
         return nodes.Component(kind, str(items[0]), self._labels(items[1:]), expr, get("cite"), get("when"),
-                               get("while") or "receiving", get("paid_by"), get("period"), _span(self.file, meta))
+                               paid_while, paid_by, get("period"), _span(self.file, meta),
+                               while_span=while_span, paid_by_span=paid_by_span)
 
     def component_citation(self, meta, items):
         return ("cite", items[0])
@@ -356,16 +385,19 @@ class _ToNodes(Transformer):
         return ("when", items[0])
 
     def component_while(self, meta, items):
-        return ("while", str(items[0]))
+        return ("while", (str(items[0]), _tspan(self.file, items[0])))
 
     def component_period(self, meta, items):
         return ("period", items[0])
 
     def component_paid_by(self, meta, items):
-        return ("paid_by", str(items[0]))
+        return ("paid_by", (str(items[0]), _tspan(self.file, items[0])))
 
     def number(self, meta, items):
         return nodes.Number(Decimal(str(items[0])), _span(self.file, meta))
+
+    def percent(self, meta, items):
+        return nodes.Number(Decimal(str(items[0])[:-1]) / 100, _span(self.file, meta), percent=True)
 
     def ref(self, meta, items):
         return nodes.Ref(str(items[0]), _span(self.file, meta))
@@ -390,6 +422,9 @@ class _ToNodes(Transformer):
 
     def comparison(self, meta, items):
         return nodes.Binary(str(items[1]), items[0], items[2], _span(self.file, meta))
+
+    def equals(self, meta, items):  # `when hukou.type = rural` reads as a comparison, as officers write it
+        return nodes.Binary("==", items[0], items[-1], _span(self.file, meta))
 
     def and_expr(self, meta, items):
         return self._fold("and", meta, items)

@@ -16,7 +16,7 @@ import attrs
 
 from engine import model, nodes
 from engine.algebra import binary, extreme
-from engine.check import BUILTIN_ALIASES, BUILTINS, FUNCTIONS
+from engine.check import BUILTIN_ALIASES, BUILTINS, FUNCTIONS, fact_test, fact_value
 from engine.explain import WORDS
 
 ACCOUNT_PENSION = "account_pension"  # contract.md: the person's own money, no funding levels
@@ -43,12 +43,13 @@ class Node:
 @attrs.frozen
 class Const(Node):
     value: object
+    text: str | None = None  # as written, when that differs from the value (50% is 0.5)
 
     def run(self, env):
         return env.alg.const(self.value)
 
     def trace(self, env):
-        return self.value, [], str(self.value)
+        return self.value, [], self.text or str(self.value)
 
 
 @attrs.frozen
@@ -118,6 +119,27 @@ class Member(Node):
         held = env.member(self.group)
         label = env.group_label(self.group)
         return held, [], (f"{label} {'是' if held else '否'}" if env.lang == "zh" else f"{label} {held}")
+
+
+@attrs.frozen
+class FactIs(Node):
+    """`hukou.type == rural`: whether the person's fact has a value (`negate` for !=)."""
+
+    fact: str
+    value: str
+    negate: bool
+    labels: tuple[str, str]  # the fact's label, the value's label (Chinese)
+
+    def run(self, env):
+        held = env.fact_is(self.fact, self.value)
+        return env.alg.not_(held) if self.negate else held
+
+    def trace(self, env):
+        held = self.run(env)
+        sign = "≠" if self.negate else "="
+        if env.lang == "zh":
+            return held, [], f"{self.labels[0]} {sign} {self.labels[1]} {'是' if held else '否'}"
+        return held, [], f"{self.fact} {sign} {self.value} {held}"
 
 
 @attrs.frozen
@@ -267,8 +289,8 @@ def _change_days(policy: model.Policy) -> tuple[dt.date, ...]:
 def describe(node: Node) -> str:
     """A node as resolved: what each name turned out to be."""
     match node:
-        case Const(value=v):
-            return str(v)
+        case Const(value=v, text=t):
+            return t or str(v)
         case Builtin(name=n):
             return f"builtin:{n}"
         case FormulaRef(name=n):
@@ -279,6 +301,8 @@ def describe(node: Node) -> str:
             return f"bonus:{d.name}"
         case Member(group=g):
             return f"member({g})"
+        case FactIs(fact=f, value=v, negate=n):
+            return f"fact:{f} {'!=' if n else '=='} {v}"
         case Not(operand=o):
             return f"not {describe(o)}"
         case Neg(operand=o):
@@ -298,6 +322,8 @@ def _compile(policy: model.Policy, formula: model.Formula) -> Compiled:
 
 def _node(policy: model.Policy, expr: nodes.Expr) -> Node:
     match expr:
+        case nodes.Number(value=v, percent=True):
+            return Const(v, f"{(v * 100).normalize():f}%")
         case nodes.Number(value=v):
             return Const(v)
         case nodes.Ref(name=name):
@@ -311,6 +337,12 @@ def _node(policy: model.Policy, expr: nodes.Expr) -> Node:
             if function == "member":
                 return Member(policy.resolve(args[0].name))
             return Call(function, tuple(_node(policy, a) for a in args))
+        case nodes.Binary(op="==" | "!=") if fact_test(policy.facts, policy.aliases, expr):
+            name, written, _ = fact_test(policy.facts, policy.aliases, expr)
+            fact = policy.facts[name]
+            value = fact_value(fact, written)
+            label = next((zh for ch, zh in fact.choices if ch == value and zh), value)
+            return FactIs(name, value, expr.op == "!=", (fact.labels.zh or name, label))
         case nodes.Binary(op=op, left=l, right=r):
             return Binary(op, _node(policy, l), _node(policy, r))
     raise AssertionError(f"unknown expression {expr!r}")  # the checker admits no other

@@ -15,6 +15,23 @@ def registry() -> Registry:
     return Registry(ROOT / "policies")
 
 
+def construct_policies(into: Path) -> Path:
+    """A policy folder of `national` and the test regions under tests/regions/ (the language's constructs)."""
+    import shutil
+
+    folder = into / "policies"
+    shutil.copytree(ROOT / "policies" / "national", folder / "national")
+    for region in (ROOT / "tests" / "regions").iterdir():
+        if region.is_dir():
+            shutil.copytree(region, folder / region.name)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def construct_registry(tmp_path_factory) -> Registry:
+    return Registry(construct_policies(tmp_path_factory.mktemp("constructs")))
+
+
 @pytest.fixture(scope="session")
 def determine(registry):
     """determine(region, as_of, person, explain=False) → DETERMINATION dict."""

@@ -18,6 +18,7 @@ from engine.model import KeyedRow
 from engine.population import _open_tiers, generate
 
 REGIONS = ["national", "anhui", "ningxia", "yuxi"]
+CONSTRUCT_REGIONS = sorted(p.name for p in (Path(__file__).parent / "regions").iterdir() if p.is_dir())
 SETTINGS = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
                                                                            HealthCheck.too_slow])
 
@@ -120,6 +121,14 @@ def test_columns_equal_the_interpreter_on_random_persons(registry, region):
         assert nonzero(fast_totals) == nonzero(slow_totals)
 
     check()
+
+
+@pytest.mark.parametrize("region", CONSTRUCT_REGIONS)
+def test_columns_equal_the_interpreter_on_the_language_constructs(construct_registry, region):
+    """issue 13: "The population path and the single path agree on policies using every construct"."""
+    test_columns_equal_the_interpreter_on_random_persons(construct_registry, region)
+    for as_of in ("2014-12-31", "2026-06-01"):
+        test_columns_answer_a_generated_population_themselves(construct_registry, region, as_of)
 
 
 @pytest.mark.parametrize("region", REGIONS)

@@ -1,0 +1,90 @@
+"""The language's constructs, on the test region `shiyan` (tests/regions/): its cases, its explanations and
+the checker's errors for each construct, and both back ends agreeing on it."""
+import json
+
+import pytest
+
+from engine import evaluate, read_as_of, read_person
+from engine.cases import load_cases, run_case
+from engine.render import explanation_text
+from engine.registry import check_texts
+
+
+REGION = "shiyan"
+
+
+def test_every_case_of_the_test_region_passes(construct_registry):
+    folder = construct_registry.policy_dir / REGION
+    cases = load_cases(folder, REGION, construct_registry.policy_dir.parent)
+    assert len(cases) >= 2
+    failures = [f"{c.name}: {o.failures}" for c in cases if not (o := run_case(construct_registry.policy(REGION), c)).passed]
+    assert not failures
+
+
+def determination(registry, person: dict, as_of: str, explain: bool = False, lang: str = "zh"):
+    policy = registry.policy(REGION)
+    day = read_as_of(as_of)
+    return evaluate(policy, read_person(policy, json.loads(json.dumps(person)), day), day, explain, lang)
+
+
+RURAL = {"birth_date": "1940-01-01", "hukou": {"type": "rural"}, "groups": [], "contributions": []}
+
+
+def test_a_percentage_and_a_fact_show_in_the_explanation(construct_registry):
+    decision = determination(construct_registry, RURAL, "2024-07-01", explain=True)
+    text = explanation_text(decision.explanation, "zh")
+    assert "中央基础养老金 123.00 × 10%" in text
+    urban = determination(construct_registry, dict(RURAL, hukou={"type": "urban"}), "2024-07-01", explain=True)
+    assert "条件不满足：户籍类型 = 农村 否" in explanation_text(urban.explanation, "zh")
+
+
+def test_a_fact_the_formula_compares_is_required(construct_registry):
+    person = dict(RURAL, hukou={})
+    policy = construct_registry.policy(REGION)
+    with pytest.raises(Exception) as caught:
+        day = read_as_of("2024-07-01")
+        evaluate(policy, read_person(policy, person, day), day)
+    assert "/person/hukou/type" in [e.pointer for e in caught.value.errors]
+
+
+HEAD = 'region national\nsource a "A"\n  status law\nfact hukou.type: one of rural "农村", urban "城镇"\n' \
+       'value v: 元/月\n  always 10 cite a\n'
+
+# issue 13, "Checker messages found wanting in the trial": one case per message (text after HEAD, the line the
+# diagnostic must point at, its code, and words the message or hint must carry).
+MESSAGES = [
+    ("typo `form` for `from`", 'value x: 元\n  form 2019-01-01  1.00  cite a\n', 8, "syntax", "did you mean 'from'?"),
+    ("typo in a keyword", 'compnent c = v\n', 7, "syntax", "did you mean 'component'?"),
+    ("`while` reported at its own line", 'component c = v\n  cite a\n  while contibuting\n', 9, "unknown-name",
+     "did you mean 'contributing'?"),
+    ("a basis offers only bases", 'bonus b: 元/月 by pension_start_age\n  from 2019-01-01 cite a\n  | 年龄 | 元/月 |\n'
+     '  | 60+ | 1 |\n', 7, "unknown-name", "use age, counted_years or continuous_years"),
+    ("a fact alone in a formula", 'component c = v\n  cite a\n  when hukou.type\n', 9, "type-mismatch",
+     "a fact of the person"),
+    ("a value the fact does not have", 'component c = v\n  cite a\n  when hukou.type == rurall\n', 9,
+     "unknown-name", "rural (农村)"),
+    ("a tier written as a range", 'tiers contribution_tiers\n  from 2019-01-01 cite a\n  | 档次 | 省 |\n'
+     '  | 1000-1999 | 30 |\n', 10, "type-mismatch", "1000-9000"),
+    ("a percentage added to an amount", 'component c = v + 10%\n  cite a\n', 7, "unit-mismatch",
+     "a percentage multiplies"),
+]
+
+
+@pytest.mark.parametrize("text,line,code,words", [m[1:] for m in MESSAGES], ids=[m[0] for m in MESSAGES])
+def test_checker_messages_name_the_line_and_the_fix(text, line, code, words):
+    found = check_texts({"policies/national/x.policy": HEAD + text})
+    assert found, "the checker accepted a wrong policy"
+    first = found[0]
+    assert (first.span.line, first.code) == (line, code), [d.format() for d in found]
+    assert words in first.message + " " + (first.hint or "")
+
+
+def test_a_single_equals_sign_in_a_condition_compares():
+    """issue 13: "`=` in a `when` (the grammar comment says it is a comparison; only `==` works)"."""
+    text = HEAD + 'component c = v\n  cite a\n  when hukou.type = rural and v = 10\n'
+    assert check_texts({"policies/national/x.policy": text}) == []
+
+
+def test_percentages_may_sit_in_a_plain_sum():
+    text = HEAD + 'component c = v × (1 + 10%)\n  cite a\n'
+    assert check_texts({"policies/national/x.policy": text}) == []
