@@ -296,6 +296,11 @@ def _cite(c: _Checker, cit: nodes.Citation | None, span: Span, what: str) -> mod
 
 def _figure(c: _Checker, b: nodes.Block, v: nodes.Version, unit: str | None):
     atom = v.figure
+    if v.step is not None and (atom is None or atom.kind != "BAND" or b.kind != "tiers"):
+        c.error("bad-range", "a step belongs after a range of amounts", v.step.span,
+                "write the range before it, e.g. `from 2024-01-01  1000-9000 step 100  cite …`")
+    if b.kind == "tiers" and atom is not None and atom.kind == "BAND":
+        return _amount_range(c, atom, v.step)
     if b.kind in KINDS_WITH_TABLE or (b.kind == "bonus" and b.clause("by")) or b.kind == "early_start":
         if atom is not None:
             c.error("type-mismatch", f"a {b.kind} version takes a table, not a single figure", atom.span,
@@ -306,6 +311,25 @@ def _figure(c: _Checker, b: nodes.Block, v: nodes.Version, unit: str | None):
                 "write the figure after the dates, e.g. `from 2019-01-01  22.00  cite …`")
         return None
     return _typed_figure(c, atom, unit)
+
+
+def _amount_range(c: _Checker, atom: nodes.Atom, step: nodes.Atom | None) -> model.AmountRange | None:
+    parts = [p for p in atom.text.replace(" ", "").replace("–", "-").replace("~", "-").split("-") if p]
+    if len(parts) != 2:
+        c.error("bad-range", f"'{atom.text}' is not a range of amounts", atom.span,
+                "write the lowest and the highest amount, both included, e.g. 1000-9000")
+        return None
+    low, high = Decimal(parts[0]), Decimal(parts[1])
+    size = Decimal(step.text) if step is not None else Decimal("0.01")
+    if high < low:
+        c.error("bad-range", f"the range {atom.text} ends before it starts", atom.span, "write the smaller amount first")
+        return None
+    if size <= 0 or (high - low) % size:
+        c.error("bad-range", f"the step {size.normalize():f} does not lead from {low} to {high}",
+                step.span if step is not None else atom.span,
+                "give a step that divides the range, e.g. `1000-9000 step 100`")
+        return None
+    return model.AmountRange(low, high, size)
 
 
 def _typed_figure(c: _Checker, atom: nodes.Atom, unit: str | None):
@@ -395,12 +419,13 @@ def _number(c: _Checker, cell: tuple[nodes.Atom, ...], span: Span, what: str) ->
 
 def _tier_row(c: _Checker, row: nodes.Row, columns: list[str]):
     key = row.cells[0]
-    if len(key) == 1 and key[0].kind == "BAND":
+    band = len(key) == 1 and key[0].kind == "BAND" and key[0].text.endswith("+")
+    if len(key) == 1 and key[0].kind == "BAND" and not band:
         c.error("type-mismatch", f"a tier must be one amount, not the range '{key[0].text}'", key[0].span,
                 "for a free amount within a range, give the range on the version line "
                 "(`from 2024-01-01  1000-9000  cite …`) and key each band by its lowest amount (`| 2000+ | 90 |`)")
         return None
-    tier = _number(c, key, row.span, "a tier")
+    tier = Decimal(key[0].text[:-1]) if band else _number(c, key, row.span, "a tier")
     subsidy, only = {}, False
     for col, cell in zip(columns[1:], row.cells[1:]):
         if col in model.LEVELS:
@@ -416,7 +441,7 @@ def _tier_row(c: _Checker, row: nodes.Row, columns: list[str]):
             only = bool(words)
     if tier is None:
         return None
-    return model.TierRow(tier, tuple((l, subsidy[l]) for l in model.LEVELS if l in subsidy), only, row.span)
+    return model.TierRow(tier, tuple((l, subsidy[l]) for l in model.LEVELS if l in subsidy), only, row.span, band)
 
 
 def _group_row(c: _Checker, row: nodes.Row, columns: list[str]):
@@ -431,11 +456,16 @@ def _group_row(c: _Checker, row: nodes.Row, columns: list[str]):
         if position not in g.choices:
             c.error("unknown-name", f"'{position}' is not a {g.required_key} of '{group}'", key[1].span,
                     _did_you_mean(position, g.choices) or ", ".join(g.choices))
-    amount, by_level = None, {}
+    amount, by_level, share = None, {}, None
     for col, cell in zip(columns[1:], row.cells[1:]):
         if col == "amount":
             if len(cell) == 1 and cell[0].text in LOWEST_TIER_WORDS:
                 amount = None
+            elif cell and cell[0].kind == "PERCENT" and all(a.text in LOWEST_TIER_WORDS for a in cell[1:]):
+                share = Decimal(cell[0].text[:-1]) / 100  # `50%` or `50% 最低档次`: a share of the lowest tier
+                if not 0 < share <= 1:
+                    c.error("unit-mismatch", f"{cell[0].text} of the lowest tier is not a share", cell[0].span,
+                            "write a percentage above 0% and at most 100%")
             else:
                 amount = _number(c, cell, row.span, "an amount")
         elif col in model.LEVELS:
@@ -446,7 +476,7 @@ def _group_row(c: _Checker, row: nodes.Row, columns: list[str]):
     if group is None:
         return None
     return model.GroupRow(group, position, amount, tuple((l, by_level[l]) for l in model.LEVELS if l in by_level),
-                          row.span)
+                          row.span, share)
 
 
 def _keyed_row(c: _Checker, row: nodes.Row, columns: list[str], unit_clause: nodes.Clause | None):
@@ -550,7 +580,33 @@ def check_tables(c: _Checker) -> None:
                     _check_bands(c, d, v)
 
 
+def _check_range(c: _Checker, d: model.Definition, v: model.Version) -> None:
+    """A range table: every row a band `N+`, the first at the range's lowest amount, none beyond its highest;
+    a table of exact tiers has no bands (a subsidy table may be banded on its own)."""
+    span = v.rows[0].span if v.rows else v.span
+    if isinstance(v.figure, model.AmountRange):
+        r = v.figure
+        for row in v.rows:
+            if not row.band:
+                c.error("bad-range", f"in a range of amounts, tier {row.tier} must be a band", row.span,
+                        f"key each band by its lowest amount, e.g. `| {row.tier}+ |`")
+            elif not r.admits(row.tier):
+                c.error("bad-range", f"the band {row.tier}+ lies outside the range {r.text()}", row.span,
+                        "start every band at an amount the range admits")
+        lows = sorted(row.tier for row in v.rows if row.band)
+        if lows and lows[0] != r.low:
+            c.error("gapped-bands", f"no band covers the amounts from {r.low} up to {lows[0]}", span,
+                    f"start the first band at the range's lowest amount: `| {r.low}+ |`")
+    elif d.kind == "tiers" and any(row.band for row in v.rows) and not any(
+            x.code == "bad-range" and x.span.file == v.span.file and x.span.line == v.span.line for x in c.diagnostics):
+        c.error("bad-range", "bands of amounts need the range they divide", v.span,
+                "give the range on the version line, e.g. `from 2024-01-01  1000-9000  cite …`")
+    elif len({row.band for row in v.rows}) > 1:
+        c.error("bad-range", "a table mixes exact tiers and bands", span, "key every row by a tier, or every row by a band `N+`")
+
+
 def _check_tier_rows(c: _Checker, d: model.Definition, v: model.Version) -> None:
+    _check_range(c, d, v)
     seen = {}
     previous = None
     for row in sorted(v.rows, key=lambda r: r.tier):
@@ -591,11 +647,22 @@ def check_floors(c: _Checker) -> None:
                         continue
                     for row in v.rows:
                         local = sum((a for l, a in row.subsidy if l != "central"), Decimal(0))
-                        floor = next((b.amount for b in f.rows if b.contains(row.tier)), None)
-                        if floor is not None and local < floor:
-                            c.error("below-floor", f"tier {row.tier} gets a local subsidy of {local}, below the "
-                                    f"national floor of {floor} in force from {f.start}", row.span,
-                                    f"raise it to at least {floor} (floor at {f.span})")
+                        for amount in _amounts_to_check(v, row, f.rows):
+                            floor = next((b.amount for b in f.rows if b.contains(amount)), None)
+                            if floor is not None and local < floor:
+                                c.error("below-floor", f"tier {amount} gets a local subsidy of {local}, below the "
+                                        f"national floor of {floor} in force from {f.start}", row.span,
+                                        f"raise it to at least {floor} (floor at {f.span})")
+                                break
+
+
+def _amounts_to_check(v: model.Version, row: model.TierRow, floor_rows) -> list[Decimal]:
+    """A tier itself; for a band, its lowest amount and every amount in it where a floor band starts."""
+    if not row.band or not isinstance(v.figure, model.AmountRange):
+        return [row.tier]
+    above = [r.tier for r in v.rows if r.tier > row.tier]
+    top = min(above) if above else v.figure.high + Decimal("0.01")
+    return [row.tier] + [b.low for b in floor_rows if row.tier < b.low < top]
 
 
 def _overlaps(a: model.Version, b: model.Version) -> bool:

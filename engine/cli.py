@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from engine import model
+from engine.catalogue import CATALOGUE, explain
 from engine.cases import load_cases, run_case
 from engine.decision import Decision
 from engine.errors import FieldError, InvalidInput, InvalidPerson, PolicyError, UnknownRegion
@@ -34,8 +35,17 @@ def _registry(policies: str | None) -> Registry:
 @click.argument("paths", nargs=-1, type=click.Path(exists=True))
 @click.option("--policies", type=click.Path(exists=True, file_okay=False), help="policy folder (default: policies/)")
 @click.option("--list-provisional", is_flag=True, help="list every proposal or provisional value, with its line")
-def check(paths: tuple[str, ...], policies: str | None, list_provisional: bool) -> None:
+@click.option("--explain", "explain_code", metavar="CODE", help="print what a diagnostic code means and how to fix it")
+def check(paths: tuple[str, ...], policies: str | None, list_provisional: bool, explain_code: str | None) -> None:
     """Parse and check policy files or region folders (default: all of policies/)."""
+    if explain_code is not None:
+        text = explain(explain_code)
+        if text is None:
+            click.echo(f"没有这个诊断代码 (no such diagnostic code): {explain_code}; 可用 (known): "
+                       + ", ".join(sorted(CATALOGUE)), err=True)
+            sys.exit(2)
+        click.echo(text + "\n详见 docs/language.md (see docs/language.md)")
+        return
     registry = _registry(policies)
     diagnostics, sources = [], {}
     targets = list(paths) or [str(registry.policy_dir)]

@@ -57,6 +57,7 @@ class ContributionRow:
     collective: Decimal
     counted: bool
     rewards: tuple[tuple[str, Decimal], ...] = ()  # every reward the policy defines: (name, amount)
+    government_by_level: tuple[tuple[str, Decimal], ...] = ()  # who pays the 代缴, where the region says so
 
     @property
     def credited(self) -> Decimal:
@@ -112,3 +113,4 @@ class Decision:
     tier_options: tuple[TierOption, ...]
     uses_unconfirmed: tuple[UnconfirmedUse, ...]
     explanation: Step | None = None
+    contribution_range: tuple[Decimal, Decimal] | None = None  # a region of free amounts: (lowest, highest)

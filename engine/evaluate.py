@@ -293,7 +293,8 @@ class _OnePerson:
             return {"funeral_grant": ZERO, "inheritable_balance": ZERO, "step": None}
         day = self.person.death_date
         grant, grant_step = ZERO, None
-        if account["started"]:  # the grant is for those whose pension had started
+        needs_pension = self.lookup.value("funeral_grant_needs_pension", day)
+        if account["started"] or (needs_pension is not None and needs_pension.figure is False):
             version = self.lookup.value("funeral_grant", day)
             if version is not None and version.figure:
                 grant = version.figure
@@ -318,6 +319,13 @@ class _OnePerson:
             return ()
         return tuple(TierOption(*option) for option in self.pricing.options(self.as_of))
 
+    def contribution_range(self) -> tuple[Decimal, Decimal] | None:
+        """contract.md: a region of free amounts carries the range open on the as-of date beside its options."""
+        if self.status not in ("contributing", "not_eligible"):
+            return None
+        found = self.pricing.amount_range(self.as_of)
+        return (found.low, found.high) if found else None
+
     def decision(self, rows: list[_Row], account: dict, pension: dict, death: dict) -> Decision:
         for row in rows:
             fields = set()
@@ -340,10 +348,11 @@ class _OnePerson:
                 Component(n, a, self.policy.formulas[n].label("zh")) for n, a in pension["components"])),
             contributions=tuple(ContributionRow(r.record.year, r.record.tier, r.record.kind, r.day, r.priced.personal,
                                                 r.priced.government_paid, r.priced.subsidy, r.record.collective,
-                                                r.counted, r.priced.rewards) for r in rows),
+                                                r.counted, r.priced.rewards, r.priced.government_by_level)
+                               for r in rows),
             account=Account(account["balance"], account["at_start"]),
             death=Death(death["funeral_grant"], death["inheritable_balance"]),
-            tier_options=tier_options,
+            tier_options=tier_options, contribution_range=self.contribution_range() if tier_options else None,
             uses_unconfirmed=tuple(UnconfirmedUse(u["value"], u["status"], tuple(sorted(u["used_by"])), u["file"],
                                                   u["line"], u["text_zh"]) for u in self.uses.listed()),
             explanation=self.explanation(pension, account, death) if self.rec.active else None)

@@ -89,16 +89,16 @@ class RowsUsed(NoTrace):
             if span is not None:
                 self.lines.add((span.file, span.line))
 
-    def tier_subsidy(self, version, row, subsidy):
+    def tier_subsidy(self, version, row, subsidy, amount=None):
         self.note(version.span, row.span)
 
-    def extra_subsidy(self, name, version, row, extra):
+    def extra_subsidy(self, name, version, row, extra, amount=None):
         self.note(version.span, row.span)
 
     def reward(self, name, version, row, amount):
         self.note(version.span, row.span)
 
-    def government_paid(self, version, row, amount, tier):
+    def government_paid(self, version, row, amount, tier, stated=None, levels=()):
         self.note(version.span, row.span if row is not None else None)
 
     def interest(self, year, version, start_balance, interest):
@@ -153,28 +153,39 @@ class Trace(NoTrace):
                     kids, window)
 
     # ── contributions ───────────────────────────────────────────────────
-    def tier_subsidy(self, version, row, subsidy: Amount) -> Step:
-        # The source is the table row used (档次 row), cited by its table's version.
+    def tier_subsidy(self, version, row, subsidy: Amount, amount: Decimal | None = None) -> Step:
+        # The source is the table row used (档次 row, or the band of a range), cited by its table's version.
         return self.step("tier_subsidy", self.label("contribution_tiers"), fmt(subsidy.total),
-                         f"{self._tier_word()} {fmt(row.tier)}：{self.levels(subsidy)}", version, span=row.span)
+                         f"{self._tier_text(row, amount)}：{self.levels(subsidy)}", version, span=row.span)
 
-    def _tier_word(self) -> str:
-        return "档次" if self.lang == "zh" else "tier"
+    def _tier_text(self, row, amount: Decimal | None) -> str:
+        if not row.band:
+            return f"{'档次' if self.lang == 'zh' else 'tier'} {fmt(row.tier)}"
+        if self.lang == "zh":
+            return f"缴费 {fmt(amount)}，属 {fmt(row.tier)} 元以上一档"
+        return f"amount {fmt(amount)}, in the band from {fmt(row.tier)}"
 
-    def extra_subsidy(self, name, version, row, extra: Amount) -> Step:
+    def extra_subsidy(self, name, version, row, extra: Amount, amount: Decimal | None = None) -> Step:
         return self.step(name, self.label(name), fmt(extra.total),
-                         f"{self._tier_word()} {fmt(row.tier)}：{self.levels(extra)}", version, span=row.span)
+                         f"{self._tier_text(row, amount)}：{self.levels(extra)}", version, span=row.span)
 
     def reward(self, name, version, row, amount: Amount) -> Step:
         group = self.policy.group_label(row.group, self.lang)
         return self.step(name, self.label(name), fmt(row.amount), f"{group}: {self.levels(amount)}", version,
                          span=row.span)
 
-    def government_paid(self, version, row, amount: Decimal, tier: Decimal) -> Step:
+    def government_paid(self, version, row, amount: Decimal, tier: Decimal, stated: Decimal | None = None,
+                        levels: tuple = ()) -> Step:
         group = self.policy.group_label(row.group, self.lang) if row is not None else ""
         zh = self.lang == "zh"
-        text = f"min({group}代缴 {fmt(amount)}, 档次 {fmt(tier)})" if zh else \
-            f"min({group} {fmt(amount)}, tier {fmt(tier)})"
+        stated = amount if stated is None else stated
+        shown = fmt(stated)
+        if row is not None and row.share is not None:  # a share of the lowest tier
+            share = f"{(row.share * 100).normalize():f}%"
+            shown = f"最低档次的 {share} = {fmt(stated)}" if zh else f"{share} of the lowest tier = {fmt(stated)}"
+        text = f"min({group}代缴 {shown}, 档次 {fmt(tier)})" if zh else f"min({group} {shown}, tier {fmt(tier)})"
+        if levels:
+            text += "：" + self.levels(Amount(amount, levels)) if zh else ": " + self.levels(Amount(amount, levels))
         return self.step("government_paid", self.word("government_paid"), fmt(amount), text, version,
                          span=row.span if row is not None else None)
 

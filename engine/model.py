@@ -63,21 +63,51 @@ class Cite:
 
 @attrs.frozen
 class TierRow:
+    """A tier (or, in a range table, the band of amounts from `tier` up to the next band) and its subsidy."""
+
     tier: Decimal
     subsidy: tuple[tuple[str, Decimal], ...]  # (level, amount) in LEVELS order
     only_daijiao: bool
     span: Span
+    band: bool = False  # keyed `2000+`: every amount from here up to the next band
+
+
+@attrs.frozen
+class AmountRange:
+    """`1000-9000 step 100` on a tier table's version line: any amount from `low` to `high` (both included)
+    that is a whole number of `step`s above `low` (a fen when no step is stated)."""
+
+    low: Decimal
+    high: Decimal
+    step: Decimal
+
+    def admits(self, amount: Decimal) -> bool:
+        return self.low <= amount <= self.high and (amount - self.low) % self.step == 0
+
+    def text(self) -> str:
+        step = f" step {self.step.normalize():f}" if self.step != Decimal("0.01") else ""
+        return f"{self.low:.2f}–{self.high:.2f}{step}"
+
+
+def band_of(rows, amount: Decimal):
+    """The row of the band `amount` falls in (rows keyed by their lowest amount), or None below the first."""
+    found = None
+    for row in rows:
+        if row.tier <= amount and (found is None or row.tier > found.tier):
+            found = row
+    return found
 
 
 @attrs.frozen
 class GroupRow:
-    """A row keyed by group (代缴 or reward): amount None means "the lowest tier"."""
+    """A row keyed by group (代缴 or reward): amount None means "the lowest tier", or `share` of it (50%)."""
 
     group: str
     position: str | None
     amount: Decimal | None
     by_level: tuple[tuple[str, Decimal], ...]
     span: Span
+    share: Decimal | None = None
 
 
 @attrs.frozen

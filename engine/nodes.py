@@ -74,6 +74,7 @@ class Version:
     citation: Citation | None
     rows: tuple[Row, ...]
     span: Span = _span
+    step: Atom | None = None  # a range's step (`1000-9000 step 100`)
 
 
 @attrs.frozen

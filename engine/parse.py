@@ -334,8 +334,12 @@ class _ToNodes(Transformer):
         condition = next((i for i in items if isinstance(i, nodes.Condition)), None)
         citation = next((i for i in items if isinstance(i, nodes.Citation)), None)
         figure = next((self._atom(i) for i in items[1:] if isinstance(i, Token)), None)
+        step = next((i for i in items if isinstance(i, nodes.Atom)), None)
         rows = tuple(i for i in items if isinstance(i, nodes.Row))
-        return nodes.Version(period, condition, figure, citation, rows, _span(self.file, meta))
+        return nodes.Version(period, condition, figure, citation, rows, _span(self.file, meta), step)
+
+    def step(self, meta, items):
+        return self._atom(items[-1])
 
     def dated_period(self, meta, items):
         return nodes.Period(_date(self.file, items[0]), _date(self.file, items[1]) if len(items) > 1 else None,

@@ -12,7 +12,7 @@ from decimal import Decimal
 from typing import Iterator
 
 from engine import dates
-from engine.model import KeyedRow, Policy
+from engine.model import AmountRange, KeyedRow, Policy
 
 GROUP_SHARES = {"dibao": 0.04, "severe_disability": 0.02, "poverty_registered": 0.05, "only_child_family": 0.03}
 
@@ -69,7 +69,13 @@ def _open_tiers(policy: Policy, person: dict, day: dt.date) -> list[Decimal]:
         if version.condition and person.get("hukou", {}).get(version.condition[0].split(".", 1)[1]) != \
                 version.condition[1]:
             continue
-        return sorted(r.tier for r in version.rows if not r.only_daijiao)
+        lows = sorted(r.tier for r in version.rows if not r.only_daijiao)
+        if isinstance(version.figure, AmountRange) and lows:  # free amounts: each band's lowest, a middle, the top
+            r = version.figure
+            edges = lows + [r.high + r.step]
+            middles = [low + ((high - low) / 2 // r.step) * r.step for low, high in zip(edges, edges[1:])]
+            return sorted(set(lows + middles + [r.high]))
+        return lows
     return []
 
 

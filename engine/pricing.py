@@ -12,7 +12,7 @@ import attrs
 from engine import mechanics, model
 from engine.errors import FieldError, pointer
 from engine.lookup import Lookup, Uses
-from engine.money import ZERO, Amount, fmt
+from engine.money import ZERO, Amount, fmt, round_fen
 from engine.person import Record
 from engine.trace import Step
 
@@ -28,6 +28,7 @@ class Priced:
     rewards: tuple[tuple[str, Decimal], ...]
     uses: frozenset  # keys of unconfirmed figures used (engine.lookup.Uses)
     step: Step | None = None
+    government_by_level: tuple[tuple[str, Decimal], ...] = ()  # who pays the 代缴, where the region says so
 
     def credited(self, collective: Decimal) -> Decimal:
         return mechanics.credited(self.personal, self.government_paid, self.subsidy.total, collective)
@@ -71,11 +72,30 @@ class Pricing:
                            for m in memberships):
                     continue
                 amount = row.amount
-                if amount is None:  # "the lowest tier"
-                    amount = min((r.tier for r in tier_version.rows), default=ZERO) if tier_version else ZERO
+                if amount is None:  # "the lowest tier", or a share of it
+                    amount = _lowest_tier(tier_version)
+                    if row.share is not None:
+                        amount = round_fen(amount * row.share)
                 if amount > best[0]:
                     best = (amount, version, row)
         return best
+
+    def government_levels(self, row: model.GroupRow | None, paid: Decimal) -> tuple[tuple[str, Decimal], ...]:
+        """Who pays the 代缴 amount, where the region says so: the row's level columns (shared pro rata when
+        the record is smaller than the 代缴 amount, the remainder of a fen to the last level) or the block's
+        `paid by`."""
+        if row is None or not paid:
+            return ()
+        if row.by_level:
+            stated = sum((a for _, a in row.by_level), ZERO)
+            shares, given = [], ZERO
+            for i, (level, a) in enumerate(row.by_level):
+                part = paid - given if i == len(row.by_level) - 1 else round_fen(paid * a / stated)
+                shares.append((level, part))
+                given += part
+            return tuple(shares)
+        level = self.policy.definition("daijiao").paid_by
+        return ((level, paid),) if level else ()
 
     def price(self, record: Record, day: dt.date) -> Priced | None:
         """The record's figures, or None (with the reason in `errors`)."""
@@ -86,15 +106,14 @@ class Pricing:
             return None
         daijiao_amount, daijiao_version, daijiao_row = self.daijiao(day, table)
         open_rows = _open_rows(self.policy, table, daijiao_amount > 0)
-        tier_row = open_rows.get(record.tier)
+        tier_row = _row_for(table, open_rows, record.tier)
         if tier_row is None:
-            self.fail(record, "tier", f"tier {fmt(record.tier)} is not open to this person on {day}; open tiers: "
-                      + ", ".join(str(tier) for tier in sorted(open_rows)))
+            self.fail(record, "tier", _not_open(table, open_rows, record.tier, day))
             return None
         field = f"contributions[{record.year}].subsidy"
         uses = {self.uses.use(table, field)}
-        regular = record.kind == "regular"
-        # domain.md §2: 代缴, subsidies and rewards are paid on regular records only (no region says otherwise)
+        # domain.md §2: a back payment earns no 代缴 and no subsidy of any kind "unless a region says so"
+        regular = record.kind == "regular" or self.rule_holds("back_payments_subsidised", day, uses, field)
         government_paid = min(daijiao_amount, record.tier) if regular else ZERO
         steps = []
         if regular and daijiao_version is not None:
@@ -102,37 +121,50 @@ class Pricing:
                                    f"{self.policy.group_label(daijiao_row.group, self.lookup.lang)} "
                                    f"{fmt(daijiao_amount)}"))
             if government_paid:
-                steps.append(self.rec.government_paid(daijiao_version, daijiao_row, government_paid, record.tier))
+                steps.append(self.rec.government_paid(daijiao_version, daijiao_row, government_paid, record.tier,
+                                                      daijiao_amount, self.government_levels(daijiao_row,
+                                                                                             government_paid)))
         # contract.md: a row carries each reward the region defines ("0.00" when none is paid, as on back payments)
         subsidy, rewards = Amount(), self.no_rewards
         if regular:
             subsidy = Amount(sum((a for _, a in tier_row.subsidy), ZERO), tier_row.subsidy)
-            steps.append(self.rec.tier_subsidy(table, tier_row, subsidy))
+            steps.append(self.rec.tier_subsidy(table, tier_row, subsidy, record.tier))
             subsidy = self.extra_subsidies(record.tier, day, subsidy, uses, field, steps)
             rewards, reward_amount = self.rewards(day, uses, field, steps)
             subsidy = subsidy + reward_amount
         personal = record.tier - government_paid
         step = self.rec.contribution(record, day, personal, government_paid, subsidy, table, steps)
-        return Priced(tier_row, personal, government_paid, subsidy, rewards, frozenset(uses), step)
+        return Priced(tier_row, personal, government_paid, subsidy, rewards, frozenset(uses), step,
+                      self.government_levels(daijiao_row, government_paid))
+
+    def rule_holds(self, name: str, day: dt.date, uses: set, field: str) -> bool:
+        """A yes/no rule a region may set (its national default otherwise); a policy without it says no."""
+        version = self.lookup.value(name, day)
+        if version is None:
+            return False
+        uses.add(self.uses.use(version, field))
+        return version.figure is True
 
     def extra_subsidies(self, tier: Decimal, day: dt.date, subsidy: Amount, uses: set, field: str,
                         steps: list) -> Amount:
         for name in self.policy.names_of_kind("subsidy"):
             for version in self.policy.versions_at(name, day):
-                row = next((r for r in version.rows if r.tier == tier), None)
+                row = _row_for(version, version.rows, tier)
                 if row is None:
                     continue
                 extra = Amount(sum((a for _, a in row.subsidy), ZERO), row.subsidy)
                 subsidy = subsidy + extra
                 uses.add(self.uses.use(version, field))
-                steps.append(self.rec.extra_subsidy(name, version, row, extra))
+                steps.append(self.rec.extra_subsidy(name, version, row, extra, tier))
         return subsidy
 
     def rewards(self, day: dt.date, uses: set, field: str, steps: list) -> tuple[tuple, Amount]:
         """Every reward the policy defines (0 when none applies): for each, the largest row the person's groups match."""
         rewards, total = [], Amount()
         memberships = self.person.groups_on(day)
-        for name in self.policy.names_of_kind("reward"):
+        names = self.policy.names_of_kind("reward")
+        add_up = bool(names) and self.rule_holds("rewards_add_up", day, uses, field)
+        for name in names:
             layers = self.policy.definitions[name]
             amount_of = ZERO
             for version in self.policy.versions_at(name, day):
@@ -140,16 +172,22 @@ class Pricing:
                     m.group == r.group and (r.position is None or m.position == r.position) for m in memberships)]
                 if not matches:
                     continue
-                best = max(matches, key=lambda r: r.amount)
-                amount = Amount(best.amount, best.by_level) if best.by_level else \
-                    Amount.at(layers[0].paid_by or "province", best.amount)
-                amount_of = best.amount
-                total = total + amount
-                uses.add(self.uses.use(version, field,
-                                       f"{self.policy.group_label(best.group, self.lookup.lang)} {fmt(best.amount)}"))
-                steps.append(self.rec.reward(name, version, best, amount))
+                # several matching rows: the largest, or all of them where the region says rewards add up
+                for row in matches if add_up else [max(matches, key=lambda r: r.amount)]:
+                    amount = Amount(row.amount, row.by_level) if row.by_level else \
+                        Amount.at(layers[0].paid_by or "province", row.amount)
+                    amount_of += row.amount
+                    total = total + amount
+                    uses.add(self.uses.use(version, field,
+                                           f"{self.policy.group_label(row.group, self.lookup.lang)} {fmt(row.amount)}"))
+                    steps.append(self.rec.reward(name, version, row, amount))
             rewards.append((name, amount_of))
         return tuple(rewards), total
+
+    def amount_range(self, as_of: dt.date) -> model.AmountRange | None:
+        """The range of free amounts open on `as_of`, where the tier table in force gives one."""
+        table = self.tier_table(as_of, None)
+        return table.figure if table is not None and isinstance(table.figure, model.AmountRange) else None
 
     def options(self, as_of: dt.date) -> tuple[tuple[Decimal, Decimal, Decimal, Decimal], ...]:
         """选档参考: (tier, personal, government paid, subsidy) for each tier open to the person on `as_of`."""
@@ -172,6 +210,36 @@ class Pricing:
                 self.uses.use(daijiao_version, "tier_options")
             out.append((tier_row.tier, tier_row.tier - gov, gov, (subsidy + reward).total))
         return tuple(out)
+
+
+def _lowest_tier(table: model.Version | None) -> Decimal:
+    if table is None:
+        return ZERO
+    if isinstance(table.figure, model.AmountRange):
+        return table.figure.low
+    return min((r.tier for r in table.rows), default=ZERO)
+
+
+def _row_for(table: model.Version, rows, amount: Decimal):
+    """The row that prices `amount`: its band in a range (or banded) table, else the row of that exact tier.
+    `rows` are the table's rows open to the person (a dict by tier, or a sequence)."""
+    values = rows.values() if isinstance(rows, dict) else rows
+    if isinstance(table.figure, model.AmountRange):
+        return model.band_of(values, amount) if table.figure.admits(amount) else None
+    if values and next(iter(values)).band:  # a subsidy table by bands of amount
+        return model.band_of(values, amount)
+    return rows.get(amount) if isinstance(rows, dict) else next((r for r in values if r.tier == amount), None)
+
+
+def _not_open(table: model.Version, rows: dict, amount: Decimal, day: dt.date) -> str:
+    r = table.figure
+    if isinstance(r, model.AmountRange):
+        lowest = min(rows, default=r.low)
+        step = f" in steps of {fmt(r.step)}" if r.step != Decimal("0.01") else ""
+        return (f"{fmt(amount)} is not an amount open to this person on {day}: any amount from {fmt(lowest)} to "
+                f"{fmt(r.high)}{step}")
+    return f"tier {fmt(amount)} is not open to this person on {day}; open tiers: " + \
+        ", ".join(str(tier) for tier in sorted(rows))
 
 
 def _open_rows(policy: model.Policy, table: model.Version, daijiao: bool) -> dict[Decimal, model.TierRow]:

@@ -49,6 +49,8 @@ def decision_json(d: Decision, max_nodes: int = MAX_EXPLANATION_NODES) -> dict:
         "uses_unconfirmed": [{"value": u.value, "status": u.status, "used_by": list(u.used_by), "file": u.file,
                               "line": u.line} for u in d.uses_unconfirmed],
     }
+    if d.contribution_range is not None:
+        out["contribution_range"] = {"from": fmt(d.contribution_range[0]), "to": fmt(d.contribution_range[1])}
     if d.explanation is not None:
         out["explanation"] = explanation_json(d.explanation, max_nodes)
     return out
@@ -68,6 +70,8 @@ def row_json(row: ContributionRow) -> dict:
            "personal": fmt(row.personal), "government_paid": fmt(row.government_paid),
            "subsidy": {"total": fmt(row.subsidy.total), "by_level": {l: fmt(v) for l, v in row.subsidy.by_level}},
            "collective": fmt(row.collective), "credited": fmt(row.credited), "counted": row.counted}
+    if row.government_by_level:  # contract.md: beside the unchanged total, where the region states who pays
+        out["government_paid_by_level"] = {level: fmt(v) for level, v in row.government_by_level}
     for name, amount in row.rewards:
         out[name] = fmt(amount)
     return out

@@ -65,6 +65,22 @@ MESSAGES = [
      "unknown-name", "rural (农村)"),
     ("a tier written as a range", 'tiers contribution_tiers\n  from 2019-01-01 cite a\n  | 档次 | 省 |\n'
      '  | 1000-1999 | 30 |\n', 10, "type-mismatch", "1000-9000"),
+    ("a range that ends before it starts", 'tiers contribution_tiers\n  from 2019-01-01  9000-1000  cite a\n'
+     '  | 缴费额 | 省 |\n  | 1000+ | 30 |\n', 8, "bad-range", "write the smaller amount first"),
+    ("a step that does not divide the range", 'tiers contribution_tiers\n  from 2019-01-01  1000-9050 step 100  cite a\n'
+     '  | 缴费额 | 省 |\n  | 1000+ | 30 |\n', 8, "bad-range", "step 100"),
+    ("a step without a range", 'tiers contribution_tiers\n  from 2019-01-01  step 100  cite a\n'
+     '  | 档次 | 省 |\n  | 1000 | 30 |\n', 8, "bad-range", "1000-9000 step 100"),
+    ("an exact tier in a range", 'tiers contribution_tiers\n  from 2019-01-01  1000-9000  cite a\n'
+     '  | 缴费额 | 省 |\n  | 1000+ | 30 |\n  | 2000 | 40 |\n', 11, "bad-range", "`| 2000+ |`"),
+    ("a band beyond the range", 'tiers contribution_tiers\n  from 2019-01-01  1000-9000  cite a\n'
+     '  | 缴费额 | 省 |\n  | 1000+ | 30 |\n  | 9500+ | 40 |\n', 11, "bad-range", "outside the range"),
+    ("the first band above the range's start", 'tiers contribution_tiers\n  from 2019-01-01  1000-9000  cite a\n'
+     '  | 缴费额 | 省 |\n  | 2000+ | 30 |\n', 10, "gapped-bands", "`| 1000+ |`"),
+    ("bands without a range", 'tiers contribution_tiers\n  from 2019-01-01  cite a\n'
+     '  | 缴费额 | 省 |\n  | 1000+ | 30 |\n', 8, "bad-range", "give the range on the version line"),
+    ("a band's subsidy below a lower band's", 'tiers contribution_tiers\n  from 2019-01-01  1000-9000  cite a\n'
+     '  | 缴费额 | 省 |\n  | 1000+ | 30 |\n  | 2000+ | 20 |\n', 11, "falling-subsidy", "at least the same"),
     ("a percentage added to an amount", 'component c = v + 10%\n  cite a\n', 7, "unit-mismatch",
      "a percentage multiplies"),
 ]
@@ -88,3 +104,36 @@ def test_a_single_equals_sign_in_a_condition_compares():
 def test_percentages_may_sit_in_a_plain_sum():
     text = HEAD + 'component c = v × (1 + 10%)\n  cite a\n'
     assert check_texts({"policies/national/x.policy": text}) == []
+
+
+def test_the_band_used_is_in_the_explanation(construct_registry):
+    person = dict(RURAL, birth_date="1980-01-01", contributions=[
+        {"year": 2024, "tier": "1234.00", "kind": "regular", "date": "2024-03-01"}])
+    zh = explanation_text(determination(construct_registry, person, "2024-12-31", explain=True).explanation, "zh")
+    assert "缴费 1234.00，属 1000.00 元以上一档：" in zh
+    en = determination(construct_registry, person, "2024-12-31", explain=True, lang="en")
+    assert "amount 1234.00, in the band from 1000.00" in explanation_text(en.explanation, "en")
+
+
+def test_an_amount_outside_the_range_names_the_range(construct_registry):
+    person = dict(RURAL, birth_date="1980-01-01", contributions=[
+        {"year": 2026, "tier": "1550.00", "kind": "regular", "date": "2026-03-01"}])
+    with pytest.raises(Exception) as caught:
+        determination(construct_registry, person, "2026-12-31")
+    detail = caught.value.errors[0].detail
+    assert "any amount from 1500.00 to 9000.00 in steps of 100.00" in detail, detail
+
+
+def test_a_share_of_the_lowest_tier_and_who_pays_it_are_explained(construct_registry):
+    person = dict(RURAL, birth_date="1980-01-01", groups=[{"id": "dibao", "from": "2020-01-01"}], contributions=[
+        {"year": 2024, "tier": "1234.00", "kind": "regular", "date": "2024-03-01"}])
+    zh = explanation_text(determination(construct_registry, person, "2024-12-31", explain=True).explanation, "zh")
+    assert "min(低保对象代缴 最低档次的 50% = 500.00, 档次 1234.00)：县级 500.00" in zh
+
+
+def test_a_region_that_says_nothing_of_who_pays_keeps_the_row_as_before(determine):
+    """contract.md: government_paid_by_level only "where a region states which level of government pays 代缴"."""
+    person = {"birth_date": "1970-01-01", "hukou": {"type": "rural"}, "groups": [{"id": "dibao", "from": "2015-01-01"}],
+              "contributions": [{"year": 2019, "tier": "100.00", "kind": "regular", "date": "2019-03-01"}]}
+    row = determine("ningxia", "2019-12-31", person)["contributions"][0]
+    assert row["government_paid"] == "100.00" and "government_paid_by_level" not in row
