@@ -151,6 +151,11 @@ _ENTRIES = (
           "is keyed by its lowest amount (`2000+`) inside the range; a tier table without a range has no bands.",
           "  from 2024-01-01  cite a\n  | 缴费额 | 省 |\n  | 1000+ | 40 |",
           "  from 2024-01-01  1000-9000  cite a\n  | 缴费额 | 省 |\n  | 1000+ | 40 |"),
+    Entry("bad-cap", "年限上限有误", "bad cap in years",
+          "`at most N years`（`最多 N 年`）只能写在按缴费年度发放的块上（tiers、subsidy、reward），N 是正整数。",
+          "`at most N years` (`最多 N 年`) goes on a block paid per contribution year (tiers, subsidy, reward); N is a "
+          "positive whole number.",
+          "value 某项标准: 元/月  at most 15 years", "subsidy 县级补贴  at most 15 years"),
     Entry("cycle", "公式循环引用", "formulas depend on each other",
           "几个公式互相引用，无法计算。其中一个不能再用另一个。",
           "Formulas use each other in a loop; one of them must stop using the other.",

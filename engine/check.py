@@ -21,9 +21,12 @@ BUILTINS = {
     "counted_years": ("累计缴费年限", units.parse_unit("年")),
     "continuous_years": ("连续缴费年限", units.parse_unit("年")),
     "balance_at_pension_start": ("领取时账户余额", units.parse_unit("元")),
+    # history: the person's pension start (0 while no start is known)
+    "age_at_pension_start": ("领取时年龄", units.parse_unit("岁")),
+    "pension_start_year": ("领取起始年份", units.DIMENSIONLESS),
 }
 BUILTIN_ALIASES = {zh: name for name, (zh, _) in BUILTINS.items()}
-BASES = ("age", "counted_years", "continuous_years")  # what a bonus table is looked up `by` or counted `per`
+BASES = ("age", "counted_years", "continuous_years", "age_at_pension_start")  # what a bonus table is looked up `by` or counted `per`
 FUNCTIONS = {"max": "max", "min": "min", "round": "round", "member": "member", "属于": "member",
              "最大": "max", "最小": "min", "四舍五入": "round"}
 LOWEST_TIER_WORDS = {"最低档次", "最低档", "lowest_tier", "lowest"}
@@ -32,8 +35,13 @@ ONLY_WORDS = {"仅限", "only", "适用"}
 YES = {"是", "yes", "true"}
 NO = {"否", "no", "false"}
 KINDS_WITH_TABLE = {"tiers", "subsidy", "floor", "daijiao", "reward", "table"}
+BANDED = {"bonus", "raise"}
+CAPPABLE = {"tiers", "subsidy", "reward"}  # items paid per contribution year, which `at most N years` limits  # a single figure, or a table by band of a basis (`by age`)
 INTERCHANGEABLE = {"value", "table"}  # a region may give by table what its base gives as one value
 MONTHLY = units.parse_unit("元/月")
+# `while …`: the status in which a component is paid (engine.mechanics.STATUSES), in either language
+WHILE_WORDS = {"receiving": "receiving", "领取期间": "receiving", "contributing": "contributing",
+               "缴费期间": "contributing", "not_eligible": "not_eligible", "未符合领取条件": "not_eligible"}
 
 
 @attrs.define
@@ -211,14 +219,36 @@ def _definition(c: _Checker, region: str, b: nodes.Block, base: model.Definition
     beyond = Decimal(per.args[1]) if per else (base.beyond if base and not by else None)
     if basis is not None and basis not in BASES and BUILTIN_ALIASES.get(basis) not in BASES:
         span = (by or per).span if (by or per) else b.span
-        c.error("unknown-name", f"unknown basis '{basis}'", span, _did_you_mean(basis, list(BASES) + [
-            zh for zh, name in BUILTIN_ALIASES.items() if name in BASES]) or "use age, counted_years or continuous_years")
+        if BUILTIN_ALIASES.get(basis, basis) in BUILTINS:
+            c.error("unknown-name", f"'{basis}' is not a basis a schedule can go by", span,
+                    "use age, counted_years, continuous_years or age_at_pension_start")
+        else:
+            bases = list(BASES) + [zh for zh, name in BUILTIN_ALIASES.items() if name in BASES]
+            c.error("unknown-name", f"unknown basis '{basis}'", span, _did_you_mean(basis, bases) or
+                    "use age, counted_years, continuous_years or age_at_pension_start")
     basis = BUILTIN_ALIASES.get(basis, basis)
     groups = tuple(_group(c, g, for_.span) or g for g in for_.args) if for_ else (base.for_groups if base else ())
     versions = _versions(c, b, unit)
     return model.Definition(b.kind, c.aliases.get(b.name, b.name), b.labels if b.labels.zh else
                             (base.labels if base else b.labels), unit, paid_by, basis, beyond, groups,
-                            versions, region, b.span, keys)
+                            versions, region, b.span, keys, _cap(c, b, base))
+
+
+def _cap(c: _Checker, b: nodes.Block, base: model.Definition | None) -> int | None:
+    """`at most 15 years`: a positive whole number of years, on an item paid per contribution year."""
+    clause = b.clause("cap")
+    if clause is None:
+        return base.cap if base else None
+    years = Decimal(clause.args[0])
+    if b.kind not in CAPPABLE:
+        c.error("bad-cap", f"a {b.kind} is not paid per contribution year, so it cannot be capped in years",
+                clause.span, "cap a tiers, subsidy or reward block: the subsidy or reward it pays per year")
+        return None
+    if years != years.to_integral_value() or years <= 0:
+        c.error("bad-cap", f"a cap of {clause.args[0]} years is not a positive whole number of years", clause.span,
+                "write e.g. `at most 15 years` (最多 15 年)")
+        return None
+    return int(years)
 
 
 def _group(c: _Checker, word: str, span: Span) -> str | None:
@@ -301,7 +331,7 @@ def _figure(c: _Checker, b: nodes.Block, v: nodes.Version, unit: str | None):
                 "write the range before it, e.g. `from 2024-01-01  1000-9000 step 100  cite …`")
     if b.kind == "tiers" and atom is not None and atom.kind == "BAND":
         return _amount_range(c, atom, v.step)
-    if b.kind in KINDS_WITH_TABLE or (b.kind == "bonus" and b.clause("by")) or b.kind == "early_start":
+    if b.kind in KINDS_WITH_TABLE or (b.kind in BANDED and b.clause("by")) or b.kind == "early_start":
         if atom is not None:
             c.error("type-mismatch", f"a {b.kind} version takes a table, not a single figure", atom.span,
                     "put the figures in rows `| … |` under the version line")
@@ -360,7 +390,7 @@ def _typed_figure(c: _Checker, atom: nodes.Atom, unit: str | None):
 
 
 def _rows(c: _Checker, b: nodes.Block, v: nodes.Version) -> tuple:
-    if b.kind not in KINDS_WITH_TABLE and not (b.kind == "bonus" and b.clause("by")):
+    if b.kind not in KINDS_WITH_TABLE and not (b.kind in BANDED and b.clause("by")):
         if v.rows:
             c.error("type-mismatch", f"a {b.kind} with a single figure takes no table", v.rows[0].span,
                     "remove the rows, or give the block a `by` clause")
@@ -569,6 +599,24 @@ def _sweep(c: _Checker, d: model.Definition, group: list, report_both_unconditio
             latest = b
 
 
+def check_raises(c: _Checker) -> None:
+    """A raise happens on a date (no `always`) and goes by the age on that date (`by age`) or is one figure."""
+    for layers in c.definitions.values():
+        for d in layers:
+            if d.kind != "raise":
+                continue
+            if d.basis not in (None, "age"):
+                c.error("type-mismatch", f"a raise goes by the age on its date, not by '{d.basis}'", d.span,
+                        "write `by age`, or give one figure per raise")
+            if d.beyond is not None:
+                c.error("type-mismatch", "a raise is an amount (or a table by age), not an amount per year",
+                        d.span, "remove `per … beyond …`; each raise is one version with its date")
+            for v in d.versions:
+                if v.start is None:
+                    c.error("bad-period", "a raise happens on a date; `always` has none", v.span,
+                            "write the date it takes effect, e.g. `from 2023-01-01  37.00  cite …`")
+
+
 def check_tables(c: _Checker) -> None:
     """Tier tables: no duplicate tier, subsidies never fall as tiers rise; bands neither overlap nor gap."""
     for layers in c.definitions.values():
@@ -688,15 +736,18 @@ def check_formulas(c: _Checker) -> None:
         if f.paid_by and paid_by is None:
             c.error("unknown-name", f"unknown funding level '{f.paid_by}'", f.paid_by_span or f.span,
                     _did_you_mean(f.paid_by, model.LEVEL_NAMES) or "use central, province, city or county")
-        if f.paid_while not in ("receiving", "contributing"):
+        paid_while = WHILE_WORDS.get(f.paid_while)
+        if paid_while is None:
             c.error("unknown-name", f"unknown state '{f.paid_while}'", f.while_span or f.span,
-                    _did_you_mean(f.paid_while, ("receiving", "contributing")) or
-                    "write `while contributing` (paid while contributing) or leave the line out (paid while receiving)")
+                    _did_you_mean(f.paid_while, WHILE_WORDS) or "write `while contributing` (paid while "
+                    "contributing), `while not_eligible` (paid to those not eligible for the pension) or leave the "
+                    "line out (paid while receiving)")
         start, end = (f.period.start, f.period.end) if f.period else (None, None)
         if start and end and end < start:
             c.error("bad-period", f"the period ends ({end}) before it starts ({start})", f.period.span,
                     "swap the dates or correct the year")
-        c.formulas[f.name] = model.Formula(f.kind, f.name, f.labels, f.expr, cite, f.when, f.paid_while, paid_by,
+        c.formulas[f.name] = model.Formula(f.kind, f.name, f.labels, f.expr, cite, f.when, paid_while or "receiving",
+                                           paid_by,
                                            layer.region, f.span, start, end)
         if f.kind == "component" and f.name not in c.components:
             c.components.append(f.name)
@@ -844,7 +895,7 @@ def _ref_unit(c: _Checker, ref: nodes.Ref) -> units.Unit | None:
         return c.formula_units.get(name)
     if name in c.definitions:
         d = c.definitions[name][-1]
-        if d.kind == "bonus":
+        if d.kind in BANDED:
             return MONTHLY
         if d.kind != "value":
             c.error("type-mismatch", f"'{ref.name}' is a {d.kind} table and cannot be used in a formula", ref.span,
@@ -885,5 +936,5 @@ def _call_unit(c: _Checker, call: nodes.Call, fn: str | None, args) -> units.Uni
     return known[0] if known else units.DIMENSIONLESS
 
 
-CHECKS = (check_regions, check_sources, check_declarations, check_blocks, check_periods, check_tables,
+CHECKS = (check_regions, check_sources, check_declarations, check_blocks, check_periods, check_raises, check_tables,
           check_floors, check_formulas)

@@ -29,7 +29,7 @@ from engine.model import LEVELS, Policy
 from engine.person import CONTRIBUTION_KEYS, DATE_PATTERN, EARLIEST, FIRST_YEAR, LAST_YEAR, LATEST, MONEY, Person, \
     Record
 from engine.plan import compile_plan, component
-from engine.pricing import Pricing
+from engine.pricing import caps_of, Pricing
 
 TOP = {"id", "birth_date", "hukou", "groups", "contributions", "scheme_start_date"}
 INTERPRETED = {"death_date", "pension_start_date", "opening_balance"}  # rows that give one go to the scalar back end
@@ -336,7 +336,9 @@ class _Batch:
         unique, first, inverse = np.unique(key, return_index=True, return_inverse=True)
         inverse = inverse.reshape(-1)
         cache = FIGURES.of(self.policy)
-        figures = np.zeros((len(unique), 3 + len(LEVELS)), dtype="int64")  # ok, personal, gov, levels…
+        caps = list(caps_of(self.policy).items())
+        # ok, personal, gov, levels…, then each capped item's levels (priced as if no year were used yet)
+        figures = np.zeros((len(unique), 3 + len(LEVELS) * (1 + len(caps))), dtype="int64")
         for u, r in enumerate(first):
             c, mask, kind, tier = int(self.fact_class[p[r]]), int(held[r]), int(self.r_kind[r]), int(self.r_tier[r])
             facts = tuple(sorted(self.classes[c].items()))
@@ -348,8 +350,21 @@ class _Batch:
         ok = rows[:, 0].astype(bool)
         self.route[p[~ok]] = True
         self.r_personal, self.r_gov = rows[:, 1], rows[:, 2]
-        self.r_levels = rows[:, 3:]
+        self.r_levels = rows[:, 3:3 + len(LEVELS)]
+        for i, (_, cap) in enumerate(caps):
+            self.r_levels = self.r_levels - self._beyond_cap(rows[:, 3 + len(LEVELS) * (i + 1):][:, :len(LEVELS)], cap)
         self.r_credited = mechanics.credited(self.r_personal, self.r_gov, self.r_levels.sum(axis=1), self.r_collective)
+
+    def _beyond_cap(self, item: np.ndarray, cap: int) -> np.ndarray:
+        """The item's levels on the records past the first `cap` (in year order) of each person that earn it."""
+        earns = item.sum(axis=1) != 0
+        order = np.lexsort((self.r_year, self.r_person))
+        p, e = self.r_person[order], earns[order].astype("int64")
+        before = np.cumsum(e) - e  # records that earned it before this one, over everyone …
+        first = np.searchsorted(p, p, side="left")  # … less those of the persons before this one
+        rank = np.empty(len(order), dtype="int64")
+        rank[order] = before - before[first]
+        return np.where((earns & (rank >= cap))[:, None], item, 0)
 
     def _price(self, facts: dict, mask: int, kind: int, tier: Decimal, day: dt.date) -> list[int]:
         groups = tuple(g for i, g in enumerate(self.group_names) if mask >> i & 1)
@@ -360,16 +375,25 @@ class _Batch:
             priced = Pricing(lookup, Uses(self.policy), NO_TRACE, errors).price(record, day)
         except InvalidInput:
             priced = None
+        caps = caps_of(self.policy)
+        width = 3 + len(LEVELS) * (1 + len(caps))
         if priced is None or errors:
-            return [0] * (3 + len(LEVELS))
+            return [0] * width
         levels = dict(priced.subsidy.by_level)
         if priced.subsidy.total != sum(levels.values(), Decimal(0)):
-            return [0] * (3 + len(LEVELS))  # a subsidy without a funding level: leave it to the scalar back end
+            return [0] * width  # a subsidy without a funding level: leave it to the scalar back end
+        capped = dict(priced.capped)
         try:
-            return [1, _fen(priced.personal), _fen(priced.government_paid)] + \
+            out = [1, _fen(priced.personal), _fen(priced.government_paid)] + \
                 [_fen(levels.get(l, Decimal(0))) for l in LEVELS]
+            for name in caps:
+                item = dict(capped[name].by_level) if name in capped else {}
+                if name in capped and capped[name].total != sum(item.values(), Decimal(0)):
+                    return [0] * width
+                out += [_fen(item.get(l, Decimal(0))) for l in LEVELS]
+            return out
         except Unsupported:
-            return [0] * (3 + len(LEVELS))
+            return [0] * width
 
     def eligibility(self) -> None:
         n, p, cal = self.n, self.r_person, DAY_ARRAYS
@@ -475,9 +499,7 @@ class _Batch:
         env = _Formulas(self)
         out = []
         for c in self.plan.components:
-            paid = {"receiving": self.status == STATUS_CODES["receiving"],
-                    "contributing": self.status == STATUS_CODES["contributing"]}.get(
-                c.formula.paid_while, np.zeros(self.n, dtype=bool))
+            paid = self.status == STATUS_CODES[c.formula.paid_while]
             out.append((c.name, self.alg.masked(env.formula(c.name), paid)))
         return out
 
@@ -516,6 +538,10 @@ class _Formulas:
         b = self.batch
         if name == "balance_at_pension_start":
             return self.alg.money(Q.fen(b.at_start))
+        if name in ("age_at_pension_start", "pension_start_year"):
+            sy, sm, sd = ymd(np.where(b.eligible, b.start, 0))
+            value = sy if name == "pension_start_year" else DAY_ARRAYS.age_on(b.by, b.bm, b.bd, sy, sm, sd)
+            return self.alg.integer(np.where(b.eligible, value, 0))
         years = {"age": b.age, "counted_years": b.counted_years, "continuous_years": b.continuous_years}
         return self.alg.integer(years[name])  # the checker admits no other builtin
 
@@ -570,12 +596,31 @@ class _Formulas:
                 years = basis - alg.const(layer.beyond)
                 amount = alg.money_at(level, alg.const(version.figure) * Q(np.maximum(years.num, 0), years.den))
             else:
-                index = band_index(alg, basis, version.rows)
-                figures = np.array([Decimal(r.amount).as_integer_ratio() for r in version.rows] or [(0, 1)])
-                den = math.lcm(*(int(d) for d in figures[:, 1]))
-                nums = np.append(figures[:, 0] * (den // figures[:, 1]), 0).astype("int64")  # index -1: none
-                amount = alg.money_at(level, Q(nums[index], den))
+                nums, den = _band_figures(version.rows)
+                amount = alg.money_at(level, Q(nums[band_index(alg, basis, version.rows)], den))
             total = alg.choose(b.fact_class == c, amount, total)
+        return total
+
+    def raises(self, definition):
+        """Each raise since the pension start, by the age on its date (engine.evaluate's _raises, over arrays)."""
+        b, alg = self.batch, self.alg
+        total = alg.zero()
+        for version in b.policy.events(definition.name):
+            day = day_number(version.start)
+            if day > b.as_of_day:
+                continue
+            applies = b.eligible & (b.start < day)
+            level = (b.policy.layer_of(version) or definition).paid_by or "province"
+            if version.rows:
+                y, m, d = (np.full(b.n, part, dtype="int64") for part in (version.start.year, version.start.month,
+                                                                           version.start.day))
+                index = band_index(alg, alg.integer(DAY_ARRAYS.age_on(b.by, b.bm, b.bd, y, m, d)), version.rows)
+                nums, den = _band_figures(version.rows)
+                value = Q(np.where(applies, nums[index], 0), den)
+            else:
+                num, den = Decimal(version.figure).as_integer_ratio()
+                value = Q(np.where(applies, num, 0).astype("int64"), den)
+            total = total + alg.money_at(level, value)
         return total
 
     def member(self, group: str):
@@ -601,6 +646,13 @@ class _Formulas:
 
     def unconfirmed_rule(self, c, value) -> None:
         pass  # the batch output lists no unconfirmed figures (`jubao why` explains a row)
+
+
+def _band_figures(rows) -> tuple[np.ndarray, int]:
+    """The amounts of a table's bands over one denominator, and a 0 after them (band_index's -1: no band)."""
+    figures = np.array([Decimal(r.amount).as_integer_ratio() for r in rows] or [(0, 1)])
+    den = math.lcm(*(int(d) for d in figures[:, 1]))
+    return np.append(figures[:, 0] * (den // figures[:, 1]), 0).astype("int64"), den
 
 
 def _fen(x: Decimal) -> int:

@@ -95,7 +95,7 @@ class _OnePerson:
         self.errors.append(FieldError(pointer("person", "contributions", record.index, field), detail))
 
     def contributions(self) -> list[_Row]:
-        rows, years = [], {}
+        rows, years, valid = [], {}, []
         earliest_back_year = mechanics.earliest_back_payment_year(DATES, self.scheme_start.year,
                                                                   self.enrolment_day.year)
         death = self.person.death_date
@@ -120,10 +120,13 @@ class _OnePerson:
                 self.fail(record, "date", f"{day} is after the pension start {given_start}" +
                           undated.format("the pension start"))
                 continue
+            valid.append((record, day))
+        # priced in year order: an item paid for at most N years goes to the first N years that earn it
+        for record, day in sorted(valid, key=lambda v: v[0].year):
             priced = self.pricing.price(record, day)
             if priced is not None:
                 rows.append(_Row(record, day, priced))
-        return sorted(rows, key=lambda r: r.record.year)
+        return rows
 
     def record_problem(self, record: Record, day: dt.date, problem: int) -> None:
         """The words for a record the mechanics refused (engine.mechanics.record_problem's codes)."""
@@ -278,10 +281,7 @@ class _OnePerson:
         env = _Formulas(self, account)
         parts, steps, total = [], [], ZERO
         for c in self.plan.components:
-            paid_while = c.formula.paid_while
-            paid = (self.status == "receiving" and paid_while == "receiving") or \
-                   (self.status == "contributing" and paid_while == "contributing")
-            amount, step = env.component(c, paid)
+            amount, step = env.component(c, self.status == c.formula.paid_while)
             parts.append((c.name, amount))
             steps.append(step)
             total += amount.total
@@ -440,6 +440,10 @@ class _Formulas:
             return Amount(self.account["at_start"])
         if name == "counted_years":
             return Decimal(run.counted_years)
+        if name == "age_at_pension_start":
+            return Decimal(dates.age_on(run.person.birth_date, run.start) if run.start else 0)
+        if name == "pension_start_year":
+            return Decimal(run.start.year if run.start else 0)
         return Decimal(run.continuous_years)  # the checker admits no other builtin
 
     def trace_builtin(self, name: str):
@@ -513,6 +517,34 @@ class _Formulas:
         if amount.total:
             self.uses.use(version, self.field)
         return amount, version, basis, row, layer.beyond
+
+    def raises(self, definition):
+        return self._raises(definition)[0]
+
+    def trace_raises(self, definition):
+        total, applied = self._raises(definition)
+        return total, [self.rec.raises(definition, total, applied, self.run.start)]
+
+    def _raises(self, definition):
+        """(total, [(version, age on its date, amount)]): every raise after the pension start, up to the as-of date."""
+        run, total, applied = self.run, Amount(), []
+        if run.start is None:
+            return total, applied
+        for version in run.policy.events(definition.name):
+            if not run.start < version.start <= self.as_of:
+                continue
+            layer = run.policy.layer_of(version) or definition
+            age = Decimal(dates.age_on(run.person.birth_date, version.start))
+            if version.rows:
+                index = band_index(SCALAR, age, version.rows)
+                amount = version.rows[index].amount if index >= 0 else ZERO
+            else:
+                amount = version.figure
+            if amount:
+                total = total + Amount.at(layer.paid_by or "province", amount)
+                self.uses.use(version, self.field)
+            applied.append((version, age, amount))
+        return total, applied
 
     def member(self, group: str) -> bool:
         return any(m.group == group for m in self.run.person.groups_on(self.as_of))

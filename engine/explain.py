@@ -31,6 +31,8 @@ WORDS = {
     "pension_start": ("待遇领取起始日", "pension start"),
     "scheme_start": ("参保起始日", "scheme start"),
     "age": ("年龄", "age"),
+    "age_at_pension_start": ("领取时年龄", "age at pension start"),
+    "pension_start_year": ("领取起始年份", "pension start year"),
     "contribution": ("{year} 年缴费", "contribution {year}"),
     "interest": ("{year} 年利息", "interest {year}"),
     "death": ("死亡待遇", "death"),
@@ -55,7 +57,8 @@ def _as_dict(window: tuple) -> dict:
 
 # What the evaluation tells a recorder: one method each (Trace builds a step from it).
 CALLS = ("tier_subsidy", "extra_subsidy", "reward", "government_paid", "contribution", "opening_balance", "interest",
-         "balance", "empty_balance", "balance_after_start", "builtin", "figure", "bonus", "component",
+         "balance", "empty_balance", "balance_after_start", "builtin", "figure", "rule", "bonus", "raises", "cap",
+         "component",
          "component_not_paid", "component_not_in_force", "component_condition", "monthly_pension", "funeral_grant",
          "inheritable", "death", "scheme_start", "required_years", "counted_years", "eligibility", "whole")
 
@@ -88,6 +91,9 @@ class RowsUsed(NoTrace):
         for span in spans:
             if span is not None:
                 self.lines.add((span.file, span.line))
+
+    def raises(self, definition, total, applied, start):
+        self.note(*(v.span for v, _, amount in applied if amount))
 
     def tier_subsidy(self, version, row, subsidy, amount=None):
         self.note(version.span, row.span)
@@ -224,6 +230,41 @@ class Trace(NoTrace):
                          f"max(0, {fmt(at_start)} − {fmt(monthly)} × {months})", divisor, (at_start_step,))
 
     # ── formulas ────────────────────────────────────────────────────────
+    def raises(self, definition, total: Amount, applied: list, start) -> Step:
+        """Each raise applied, with its date and the age on it (a raise before the pension start is not)."""
+        zh = self.lang == "zh"
+        children = [self.step(definition.name, f"{v.start} " + ("调整" if zh else "raise"), fmt(amount),
+                              (f"{v.start} 时年龄 {age}" if zh else f"age {age} on {v.start}") +
+                              (f" → +{fmt(amount)}" if amount else ""), version=v) for v, age, amount in applied]
+        if applied:
+            text = " + ".join(f"{v.start.year} +{fmt(a)}" for v, _, a in applied)
+        elif start is None:
+            text = "尚未开始领取，无调整" if zh else "no pension start: no raise"
+        else:
+            text = (f"{start} 起领取，此后尚无调整" if zh else f"pension from {start}: no raise since")
+        last = applied[-1][0] if applied else next(iter(self.policy.events(definition.name)), None)
+        return self.step(definition.name, definition.label(self.lang), fmt(total.total), text, version=last,
+                         children=children, span=definition.span)
+
+    def cap(self, definition, used: int, cap: int, refused: Amount | None) -> Step:
+        """An item paid for at most N years: the year it uses, or the cap reached (`refused` is what it would pay)."""
+        zh = self.lang == "zh"
+        label = definition.label(self.lang)
+        if refused is None:
+            text = f"第 {used} 年，上限 {cap} 年" if zh else f"year {used} of at most {cap}"
+            value = str(used)
+        else:
+            text = (f"已享受 {used} 年，达到上限 {cap} 年：本年不再享受（原应 {fmt(refused.total)}）" if zh else
+                    f"{used} of {cap} subsidised years: none this year (would be {fmt(refused.total)})")
+            value = "0.00"
+        return self.step(f"{definition.name}_cap", f"{label}{'享受年限' if zh else ' years'}", value, text,
+                         span=definition.span, cite=definition.versions[0].cite if definition.versions else None)
+
+    def rule(self, definition, version, holds: bool) -> Step:
+        """A yes/no rule of the region that changed the outcome (e.g. back payments earn subsidies)."""
+        word = ("是" if holds else "否") if self.lang == "zh" else ("yes" if holds else "no")
+        return self.step(definition.name, definition.label(self.lang), word, version=version)
+
     def builtin(self, name: str, value) -> Step:
         return self.step(name, self.word(name), str(value))
 
@@ -245,8 +286,12 @@ class Trace(NoTrace):
                          span=formula.span, own_window=(formula.start, formula.end), cite=formula.cite)
 
     def component_not_paid(self, formula) -> Step:
-        return Step(formula.name, formula.label(self.lang), "0.00",
-                    "未领取" if self.lang == "zh" else "not paid in this status", formula.span, formula.cite)
+        when = {"receiving": ("未领取", "paid only while receiving"),
+                "contributing": ("只在缴费期间发放", "paid only while contributing"),
+                "not_eligible": ("只发给未符合领取条件者", "paid only to those not eligible for the pension")}
+        zh, en = when.get(formula.paid_while, ("未领取", "not paid in this status"))
+        return Step(formula.name, formula.label(self.lang), "0.00", zh if self.lang == "zh" else en, formula.span,
+                    formula.cite)
 
     def component_not_in_force(self, formula, as_of: dt.date) -> Step:
         return Step(formula.name, formula.label(self.lang), "0.00",

@@ -88,6 +88,8 @@ class AmountRange:
         step = f" step {self.step.normalize():f}" if self.step != Decimal("0.01") else ""
         return f"{self.low:.2f}–{self.high:.2f}{step}"
 
+    __str__ = text
+
 
 def band_of(rows, amount: Decimal):
     """The row of the band `amount` falls in (rows keyed by their lowest amount), or None below the first."""
@@ -188,6 +190,7 @@ class Definition:
     region: str
     span: Span
     keys: tuple[str, ...] = ()
+    cap: int | None = None  # paid for at most this many years (the first in year order that earn it)
 
     def label(self, lang: str = "zh") -> str:
         return (self.labels.en if lang == "en" else self.labels.zh) or self.labels.zh or self.name
@@ -297,6 +300,16 @@ class Policy:
             if found:
                 return found
         return []
+
+    def events(self, name: str) -> tuple[Version, ...]:
+        """The dated versions of a `raise`, each one raise from its start: a region's raise replaces its
+        base's on the days the region's versions cover (as for any dated block)."""
+        cache = self.__dict__.setdefault("_events", {})
+        if name not in cache:
+            cache[name] = tuple(sorted((v for v in self.all_versions(name) if v.start is not None and
+                                        any(w is v for w in self._versions_at(name, v.start))),
+                                       key=lambda v: v.start))
+        return cache[name]
 
     def layer_of(self, version: Version) -> Definition | None:
         for layer in self.definitions.get(version.name, ()):

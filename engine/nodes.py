@@ -79,7 +79,7 @@ class Version:
 
 @attrs.frozen
 class Clause:
-    """A header clause: kind is unit, paid_by, by, per or for; args are its words."""
+    """A header clause: kind is unit, paid_by, by, per, for or cap; args are its words."""
 
     kind: str
     args: tuple[str, ...]

@@ -19,7 +19,7 @@ from engine.source import SourceFile, Span
 
 GRAMMAR_PATH = Path(__file__).resolve().parent.parent / "grammar" / "policy.lark"
 
-BLOCK_KINDS = ("value", "tiers", "subsidy", "floor", "daijiao", "reward", "bonus", "early_start", "table")
+BLOCK_KINDS = ("value", "tiers", "subsidy", "floor", "daijiao", "reward", "bonus", "raise", "early_start", "table")
 TOP_KEYWORDS = ("region", "source", "group", "fact", *BLOCK_KINDS, "component", "let")
 
 # Terminal names in the words of a policy author (Jinja's describe_token idea).
@@ -322,6 +322,9 @@ class _ToNodes(Transformer):
 
     def per_clause(self, meta, items):
         return nodes.Clause("per", (str(items[0]), str(items[1])), _span(self.file, meta))
+
+    def cap_clause(self, meta, items):
+        return nodes.Clause("cap", (str(items[0]),), _span(self.file, meta))
 
     def for_clause(self, meta, items):
         return nodes.Clause("for", tuple(str(i) for i in items), _span(self.file, meta))

@@ -109,6 +109,20 @@ class Bonus(Node):
 
 
 @attrs.frozen
+class Raise(Node):
+    """Raises for those already receiving: each raise since the pension started, by the age on its date."""
+
+    definition: model.Definition
+
+    def run(self, env):
+        return env.raises(self.definition)
+
+    def trace(self, env):
+        value, steps = env.trace_raises(self.definition)
+        return value, steps, f"{self.definition.label(env.lang)} {env.show(value)}"
+
+
+@attrs.frozen
 class Member(Node):
     group: str
 
@@ -299,6 +313,8 @@ def describe(node: Node) -> str:
             return f"figure:{d.name}" + (f"[{d.unit}]" if d.unit else "")
         case Bonus(definition=d):
             return f"bonus:{d.name}"
+        case Raise(definition=d):
+            return f"raises:{d.name}"
         case Member(group=g):
             return f"member({g})"
         case FactIs(fact=f, value=v, negate=n):
@@ -357,7 +373,7 @@ def _ref(policy: model.Policy, name: str) -> Node:
         f = policy.formulas[resolved]
         return FormulaRef(resolved, (f.label("zh"), f.label("en")))
     definition = policy.definition(resolved)
-    return Bonus(definition) if definition.kind == "bonus" else Figure(definition)
+    return {"bonus": Bonus, "raise": Raise}.get(definition.kind, Figure)(definition)
 
 
 # ── evaluating a component ─────────────────────────────────────────────────

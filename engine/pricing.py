@@ -29,6 +29,7 @@ class Priced:
     uses: frozenset  # keys of unconfirmed figures used (engine.lookup.Uses)
     step: Step | None = None
     government_by_level: tuple[tuple[str, Decimal], ...] = ()  # who pays the 代缴, where the region says so
+    capped: tuple[tuple[str, Amount], ...] = ()  # the items paid for at most N years that this record earned
 
     def credited(self, collective: Decimal) -> Decimal:
         return mechanics.credited(self.personal, self.government_paid, self.subsidy.total, collective)
@@ -41,6 +42,9 @@ class Pricing:
         self.lookup, self.uses, self.rec, self.errors = lookup, uses, recorder, errors
         self.policy, self.person = lookup.policy, lookup.person
         self.no_rewards = tuple((name, ZERO) for name in self.policy.names_of_kind("reward"))
+        self.caps = caps_of(self.policy)
+        self.earned: dict[str, int] = {}  # records (in year order) that earned each capped item so far
+        self.capped_now: list = []  # (name, amount) of the capped items the record being priced earns
 
     def fail(self, record: Record, field: str, detail: str) -> None:
         self.errors.append(FieldError(pointer("person", "contributions", record.index, field), detail))
@@ -113,9 +117,9 @@ class Pricing:
         field = f"contributions[{record.year}].subsidy"
         uses = {self.uses.use(table, field)}
         # domain.md §2: a back payment earns no 代缴 and no subsidy of any kind "unless a region says so"
-        regular = record.kind == "regular" or self.rule_holds("back_payments_subsidised", day, uses, field)
-        government_paid = min(daijiao_amount, record.tier) if regular else ZERO
         steps = []
+        regular = record.kind == "regular" or self.rule_holds("back_payments_subsidised", day, uses, field, steps)
+        government_paid = min(daijiao_amount, record.tier) if regular else ZERO
         if regular and daijiao_version is not None:
             uses.add(self.uses.use(daijiao_version, f"contributions[{record.year}].government_paid",
                                    f"{self.policy.group_label(daijiao_row.group, self.lookup.lang)} "
@@ -126,39 +130,65 @@ class Pricing:
                                                                                              government_paid)))
         # contract.md: a row carries each reward the region defines ("0.00" when none is paid, as on back payments)
         subsidy, rewards = Amount(), self.no_rewards
+        self.capped_now = []
         if regular:
             subsidy = Amount(sum((a for _, a in tier_row.subsidy), ZERO), tier_row.subsidy)
-            steps.append(self.rec.tier_subsidy(table, tier_row, subsidy, record.tier))
+            paid = self.capped("contribution_tiers", subsidy, steps)
+            if paid is not None:
+                steps.append(self.rec.tier_subsidy(table, tier_row, subsidy, record.tier))
+            subsidy = paid or Amount()
             subsidy = self.extra_subsidies(record.tier, day, subsidy, uses, field, steps)
             rewards, reward_amount = self.rewards(day, uses, field, steps)
             subsidy = subsidy + reward_amount
         personal = record.tier - government_paid
         step = self.rec.contribution(record, day, personal, government_paid, subsidy, table, steps)
         return Priced(tier_row, personal, government_paid, subsidy, rewards, frozenset(uses), step,
-                      self.government_levels(daijiao_row, government_paid))
+                      self.government_levels(daijiao_row, government_paid), tuple(self.capped_now))
 
-    def rule_holds(self, name: str, day: dt.date, uses: set, field: str) -> bool:
-        """A yes/no rule a region may set (its national default otherwise); a policy without it says no."""
+    def capped(self, name: str, amount: Amount, steps: list, counting: bool = True) -> Amount | None:
+        """An item paid for at most N years: the first N records in year order that earn it get it (records
+        are priced in year order); None once the cap is reached. `counting` off prices without using a year."""
+        cap = self.caps.get(name)
+        if cap is None or not amount.total:
+            return amount
+        used = self.earned.get(name, 0)
+        if used >= cap:
+            steps.append(self.rec.cap(self.policy.definition(name), used, cap, amount))
+            return None
+        if counting:
+            self.earned[name] = used + 1
+            self.capped_now.append((name, amount))
+            steps.append(self.rec.cap(self.policy.definition(name), used + 1, cap, None))
+        return amount
+
+    def rule_holds(self, name: str, day: dt.date, uses: set, field: str, steps: list | None = None) -> bool:
+        """A yes/no rule a region may set (its national default otherwise); a policy without it says no. Where it
+        holds, `steps` (if given) shows it: the explanation names the rule that made the difference."""
         version = self.lookup.value(name, day)
         if version is None:
             return False
         uses.add(self.uses.use(version, field))
+        if version.figure is True and steps is not None:
+            steps.append(self.rec.rule(self.policy.definition(name), version, True))
         return version.figure is True
 
     def extra_subsidies(self, tier: Decimal, day: dt.date, subsidy: Amount, uses: set, field: str,
-                        steps: list) -> Amount:
+                        steps: list, counting: bool = True) -> Amount:
         for name in self.policy.names_of_kind("subsidy"):
             for version in self.policy.versions_at(name, day):
                 row = _row_for(version, version.rows, tier)
                 if row is None:
                     continue
-                extra = Amount(sum((a for _, a in row.subsidy), ZERO), row.subsidy)
+                extra = self.capped(name, Amount(sum((a for _, a in row.subsidy), ZERO), row.subsidy), steps,
+                                    counting)
+                if extra is None:
+                    continue
                 subsidy = subsidy + extra
                 uses.add(self.uses.use(version, field))
                 steps.append(self.rec.extra_subsidy(name, version, row, extra, tier))
         return subsidy
 
-    def rewards(self, day: dt.date, uses: set, field: str, steps: list) -> tuple[tuple, Amount]:
+    def rewards(self, day: dt.date, uses: set, field: str, steps: list, counting: bool = True) -> tuple[tuple, Amount]:
         """Every reward the policy defines (0 when none applies): for each, the largest row the person's groups match."""
         rewards, total = [], Amount()
         memberships = self.person.groups_on(day)
@@ -166,22 +196,28 @@ class Pricing:
         add_up = bool(names) and self.rule_holds("rewards_add_up", day, uses, field)
         for name in names:
             layers = self.policy.definitions[name]
-            amount_of = ZERO
+            found, reward_steps = Amount(), []
             for version in self.policy.versions_at(name, day):
                 matches = [r for r in version.rows if any(
                     m.group == r.group and (r.position is None or m.position == r.position) for m in memberships)]
                 if not matches:
                     continue
                 # several matching rows: the largest, or all of them where the region says rewards add up
+                if add_up and len(matches) > 1:
+                    reward_steps.append(self.rec.rule(self.policy.definition("rewards_add_up"),
+                                                      self.lookup.value("rewards_add_up", day), True))
                 for row in matches if add_up else [max(matches, key=lambda r: r.amount)]:
                     amount = Amount(row.amount, row.by_level) if row.by_level else \
                         Amount.at(layers[0].paid_by or "province", row.amount)
-                    amount_of += row.amount
-                    total = total + amount
+                    found = found + amount
                     uses.add(self.uses.use(version, field,
                                            f"{self.policy.group_label(row.group, self.lookup.lang)} {fmt(row.amount)}"))
-                    steps.append(self.rec.reward(name, version, row, amount))
-            rewards.append((name, amount_of))
+                    reward_steps.append(self.rec.reward(name, version, row, amount))
+            paid = self.capped(name, found, steps, counting)
+            if paid is not None:
+                steps.extend(reward_steps)
+                total = total + paid
+            rewards.append((name, paid.total if paid is not None else ZERO))
         return tuple(rewards), total
 
     def amount_range(self, as_of: dt.date) -> model.AmountRange | None:
@@ -200,9 +236,10 @@ class Pricing:
             if tier_row.only_daijiao and daijiao_amount <= 0:
                 continue
             uses: set = set()
-            subsidy = Amount(sum((a for _, a in tier_row.subsidy), ZERO), tier_row.subsidy)
-            subsidy = self.extra_subsidies(tier_row.tier, as_of, subsidy, uses, "tier_options", [])
-            _, reward = self.rewards(as_of, uses, "tier_options", [])
+            subsidy = self.capped("contribution_tiers", Amount(sum((a for _, a in tier_row.subsidy), ZERO),
+                                                              tier_row.subsidy), [], counting=False) or Amount()
+            subsidy = self.extra_subsidies(tier_row.tier, as_of, subsidy, uses, "tier_options", [], counting=False)
+            _, reward = self.rewards(as_of, uses, "tier_options", [], counting=False)
             gov = min(daijiao_amount, tier_row.tier)
             self.uses.use(table, "tier_options")
             self.uses.attach(uses, "tier_options")
@@ -210,6 +247,15 @@ class Pricing:
                 self.uses.use(daijiao_version, "tier_options")
             out.append((tier_row.tier, tier_row.tier - gov, gov, (subsidy + reward).total))
         return tuple(out)
+
+
+def caps_of(policy: model.Policy) -> dict[str, int]:
+    """Items paid for at most N years (`at most 15 years` on a tiers, subsidy or reward block), once per policy."""
+    caps = policy.__dict__.get("caps_of")
+    if caps is None:
+        caps = policy.__dict__["caps_of"] = {name: layers[0].cap for name, layers in policy.definitions.items()
+                                           if layers[0].cap is not None}
+    return caps
 
 
 def _lowest_tier(table: model.Version | None) -> Decimal:

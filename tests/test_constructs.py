@@ -58,7 +58,9 @@ MESSAGES = [
     ("`while` reported at its own line", 'component c = v\n  cite a\n  while contibuting\n', 9, "unknown-name",
      "did you mean 'contributing'?"),
     ("a basis offers only bases", 'bonus b: 元/月 by pension_start_age\n  from 2019-01-01 cite a\n  | 年龄 | 元/月 |\n'
-     '  | 60+ | 1 |\n', 7, "unknown-name", "use age, counted_years or continuous_years"),
+     '  | 60+ | 1 |\n', 7, "unknown-name", "did you mean 'age_at_pension_start'?"),
+    ("a builtin that is not a basis", 'bonus b: 元/月 by balance_at_pension_start\n  from 2019-01-01 cite a\n'
+     '  | 年龄 | 元/月 |\n  | 60+ | 1 |\n', 7, "unknown-name", "use age, counted_years"),
     ("a fact alone in a formula", 'component c = v\n  cite a\n  when hukou.type\n', 9, "type-mismatch",
      "a fact of the person"),
     ("a value the fact does not have", 'component c = v\n  cite a\n  when hukou.type == rurall\n', 9,
@@ -81,6 +83,18 @@ MESSAGES = [
      '  | 缴费额 | 省 |\n  | 1000+ | 30 |\n', 8, "bad-range", "give the range on the version line"),
     ("a band's subsidy below a lower band's", 'tiers contribution_tiers\n  from 2019-01-01  1000-9000  cite a\n'
      '  | 缴费额 | 省 |\n  | 1000+ | 30 |\n  | 2000+ | 20 |\n', 11, "falling-subsidy", "at least the same"),
+    ("a raise without a date", 'raise r: 元/月\n  always  10.00  cite a\n', 8, "bad-period", "the date it takes effect"),
+    ("a raise by years", 'raise r: 元/月  by counted_years\n  from 2023-01-01  cite a\n  | 年限 | 元/月 |\n'
+     '  | 0+ | 1 |\n', 7, "type-mismatch", "write `by age`"),
+    ("a raise whose age bands overlap", 'raise r: 元/月  by age\n  from 2023-01-01  cite a\n  | 年龄 | 元/月 |\n'
+     '  | 60-65 | 37 |\n  | 65+ | 42 |\n', 11, "overlapping-bands", "end the earlier band at 64"),
+    ("an unknown state after while", 'component c = v\n  cite a\n  while not_eligable\n', 9, "unknown-name",
+     "did you mean 'not_eligible'?"),
+    ("a cap on a value", 'value w: 元/月  at most 15 years\n  always 1 cite a\n', 7, "bad-cap", "cap a tiers, subsidy or reward"),
+    ("a cap of no years", 'reward r  最多 0 年\n  always cite a\n  | 群体 | 省 |\n  | dibao | 1 |\n', 7, "bad-cap",
+     "at most 15 years"),
+    ("a cap in part years", 'reward r  at most 1.5 years\n  always cite a\n  | 群体 | 省 |\n  | dibao | 1 |\n', 7,
+     "bad-cap", "positive whole number"),
     ("a percentage added to an amount", 'component c = v + 10%\n  cite a\n', 7, "unit-mismatch",
      "a percentage multiplies"),
 ]
@@ -137,3 +151,48 @@ def test_a_region_that_says_nothing_of_who_pays_keeps_the_row_as_before(determin
               "contributions": [{"year": 2019, "tier": "100.00", "kind": "regular", "date": "2019-03-01"}]}
     row = determine("ningxia", "2019-12-31", person)["contributions"][0]
     assert row["government_paid"] == "100.00" and "government_paid_by_level" not in row
+
+
+def test_the_cap_reached_and_each_raise_are_explained(construct_registry):
+    person = dict(RURAL, birth_date="1980-01-01", contributions=[
+        {"year": y, "tier": "1500.00" if y == 2026 else "1000.00", "kind": "regular", "date": f"{y}-03-01"}
+        for y in (2024, 2025, 2026)])
+    zh = explanation_text(determination(construct_registry, person, "2026-12-31", explain=True).explanation, "zh")
+    assert "第 2 年，上限 2 年" in zh
+    assert "已享受 2 年，达到上限 2 年：本年不再享受（原应 75.00）" in zh
+    en = determination(construct_registry, person, "2026-12-31", explain=True, lang="en")
+    assert "2 of 2 subsidised years: none this year (would be 75.00)" in explanation_text(en.explanation, "en")
+    pensioner = dict(RURAL, birth_date="1958-01-02", pension_start_date="2022-02-01")
+    zh = explanation_text(determination(construct_registry, pensioner, "2024-07-01", explain=True).explanation, "zh")
+    assert "2023-01-01 时年龄 64 → +37.00" in zh and "2024-01-01 时年龄 65 → +20.00" in zh
+    assert "2023 +37.00 + 2024 +20.00" in zh
+
+
+def test_the_policy_browser_shows_ranges_bands_and_shares(construct_registry, tmp_path):
+    from web.app import create_app
+
+    app = create_app({"data_dir": tmp_path, "database_url": f"sqlite:///{tmp_path / 'j.sqlite3'}",
+                      "policy_dir": construct_registry.policy_dir})
+    client = app.test_client()
+    html = client.get("/policies/shiyan/").get_data(as_text=True)
+    for shown in ("1000.00–9000.00", "1500.00–9000.00 step 100", "1000+", "最低档次的 50%"):
+        assert shown in html, shown
+    tiers = client.get("/v1/regions/shiyan/policy").get_json()["parameters"]["contribution_tiers"]["versions"]
+    mine = [v for v in tiers if v["region"] == "shiyan"]
+    assert mine[0]["figure"] == {"from": "1000.00", "to": "9000.00", "step": "0.01"}
+    assert mine[0]["table"][1]["band"] is True
+
+
+def test_the_region_rules_that_made_a_difference_are_explained(construct_registry):
+    back = dict(RURAL, birth_date="1980-01-01", scheme_start_date="2020-01-01", contributions=[
+        {"year": 2024, "tier": "1000.00", "kind": "back_payment", "date": "2025-06-01"}])
+    zh = explanation_text(determination(construct_registry, back, "2025-12-31", explain=True).explanation, "zh")
+    assert "补缴享受代缴和补贴 = 是" in zh
+    both = dict(RURAL, birth_date="1980-01-01", groups=[{"id": "only_child_family", "from": "2020-01-01"},
+                                                         {"id": "land_expropriated", "from": "2020-01-01"}],
+                contributions=[{"year": 2024, "tier": "1000.00", "kind": "regular", "date": "2024-03-01"}])
+    zh = explanation_text(determination(construct_registry, both, "2024-12-31", explain=True).explanation, "zh")
+    assert "多项奖励累加 = 是" in zh
+    allowance = dict(RURAL, birth_date="1940-01-01")
+    zh = explanation_text(determination(construct_registry, allowance, "2024-07-01", explain=True).explanation, "zh")
+    assert "老年津贴 = 0.00" in zh and "只发给未符合领取条件者" in zh

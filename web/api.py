@@ -11,7 +11,8 @@ from engine import InvalidInput, PolicyError, Problem, Registry, UnknownRegion, 
 from engine.changes import rule_changes
 from engine.errors import FieldError
 from engine.decision import Decision
-from engine.model import UNCONFIRMED, Policy
+from engine.model import UNCONFIRMED, AmountRange, Policy
+from engine.money import fmt
 from engine.render import decision_json, explanation_json
 from web.auth import current_user
 from web.bodies import HttpProblem, json_response, object_body, policy_files, raise_if
@@ -197,6 +198,8 @@ def region_policy_sources(region: str):
 def _figure(value):
     if value is None or isinstance(value, bool):
         return value
+    if isinstance(value, AmountRange):
+        return {"from": fmt(value.low), "to": fmt(value.high), "step": fmt(value.step)}
     return str(value) if not isinstance(value, dt.date) else value.isoformat()
 
 
@@ -210,6 +213,10 @@ def _row(row) -> dict:
             out[field] = {k: _figure(v) for k, v in getattr(row, field)}
     if hasattr(row, "only_daijiao"):
         out["only_daijiao"] = row.only_daijiao
+    if getattr(row, "band", False):
+        out["band"] = True  # keyed by its lowest amount: every amount up to the next band
+    if getattr(row, "share", None) is not None:
+        out["share"] = str(row.share)  # of the lowest tier
     return out
 
 

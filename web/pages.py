@@ -208,6 +208,12 @@ def money_filter(value) -> str:
     return f"{Decimal(str(value)):,.2f}"
 
 
+@pages.app_template_global("percent")
+def percent_text(share) -> str:
+    """A share (0.5) as an officer writes it (50%)."""
+    return f"{(Decimal(share) * 100).normalize():f}%"
+
+
 @pages.app_template_filter("policy_link")
 def policy_link(source: dict | None, lang: str = "zh") -> str | None:
     if not source:
