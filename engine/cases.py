@@ -12,7 +12,8 @@ from pathlib import Path
 import attrs
 import yaml
 
-from engine.errors import Diagnostic, InvalidInput, PolicyError
+from engine.catalogue import diagnostic
+from engine.errors import InvalidInput, PolicyError
 from engine.problem import Problem, problem_of
 from engine.evaluate import evaluate
 from engine.model import Policy
@@ -55,11 +56,10 @@ def load_cases(folder: Path, region: str, display_root: Path) -> list[Case]:
             data = yaml.safe_load(text) or {}
         except (yaml.YAMLError, UnicodeDecodeError) as exc:
             mark = getattr(exc, "problem_mark", None)
-            raise PolicyError([Diagnostic(
-                "bad-test-file", f"测试用例文件无法读取 (the test case file cannot be read): "
-                f"{getattr(exc, 'problem', None) or exc}", Span(display, mark.line + 1 if mark else 1,
-                                                                 mark.column + 1 if mark else 1),
-                "check the YAML at this line: indentation, quotes and colons (检查缩进、引号和冒号)")]) from None
+            raise PolicyError([diagnostic(
+                "bad-test-file", "bad-test-file", Span(display, mark.line + 1 if mark else 1, mark.column + 1 if mark
+                                                       else 1), "bad-test-file.hint",
+                a=getattr(exc, "problem", None) or exc)]) from None
         items = data.get("cases", []) if isinstance(data, dict) else []
         node_items = _case_nodes(nodes)
         for i, item in enumerate(items):

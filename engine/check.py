@@ -12,6 +12,7 @@ from decimal import Decimal
 import attrs
 
 from engine import model, nodes, units
+from engine.catalogue import Text, diagnostic, say
 from engine.errors import Diagnostic, PolicyError
 from engine.source import SourceFile, Span
 
@@ -26,7 +27,8 @@ BUILTINS = {
     "pension_start_year": ("领取起始年份", units.DIMENSIONLESS),
 }
 BUILTIN_ALIASES = {zh: name for name, (zh, _) in BUILTINS.items()}
-BASES = ("age", "counted_years", "continuous_years", "age_at_pension_start")  # what a bonus table is looked up `by` or counted `per`
+# what a bonus or raise table is looked up `by`, or a bonus counted `per`
+BASES = ("age", "counted_years", "continuous_years", "age_at_pension_start")
 FUNCTIONS = {"max": "max", "min": "min", "round": "round", "member": "member", "属于": "member",
              "最大": "max", "最小": "min", "四舍五入": "round"}
 LOWEST_TIER_WORDS = {"最低档次", "最低档", "lowest_tier", "lowest"}
@@ -35,8 +37,8 @@ ONLY_WORDS = {"仅限", "only", "适用"}
 YES = {"是", "yes", "true"}
 NO = {"否", "no", "false"}
 KINDS_WITH_TABLE = {"tiers", "subsidy", "floor", "daijiao", "reward", "table"}
-BANDED = {"bonus", "raise"}
-CAPPABLE = {"tiers", "subsidy", "reward"}  # items paid per contribution year, which `at most N years` limits  # a single figure, or a table by band of a basis (`by age`)
+BANDED = {"bonus", "raise"}  # a single figure, or a table by band of a basis (`by age`)
+CAPPABLE = {"tiers", "subsidy", "reward"}  # items paid per contribution year, which `at most N years` limits
 INTERCHANGEABLE = {"value", "table"}  # a region may give by table what its base gives as one value
 MONTHLY = units.parse_unit("元/月")
 # `while …`: the status in which a component is paid (engine.mechanics.STATUSES), in either language
@@ -73,9 +75,13 @@ def _unique(diags: list[Diagnostic]) -> list[Diagnostic]:
     return out
 
 
-def _did_you_mean(name: str, candidates) -> str | None:
+def _unit_text(unit: units.Unit | None) -> Text:
+    return Text(units.describe(unit), units.describe(unit, "en"))
+
+
+def _did_you_mean(name: str, candidates) -> Text | None:
     close = difflib.get_close_matches(name, list(candidates), n=1, cutoff=0.5)
-    return f"did you mean '{close[0]}'?" if close else None
+    return say("did-you-mean", a=close[0]) if close else None
 
 
 class _Checker:
@@ -93,8 +99,9 @@ class _Checker:
         self.components: list[str] = []
         self.formula_units: dict[str, units.Unit | None] = {}
 
-    def error(self, code: str, message: str, span: Span, hint: str | None = None) -> None:
-        self.diagnostics.append(Diagnostic(code, message, span, hint))
+    def error(self, code: str, key: str, span: Span, hint: str | Text | None = None, **args) -> None:
+        """A diagnostic: the catalogue's text `key` (engine.catalogue.TEXTS) and hint (a key or a Text)."""
+        self.diagnostics.append(diagnostic(code, key, span, hint, **args))
 
     def each(self, kind):
         for layer in self.layers:
@@ -122,15 +129,15 @@ def check_regions(c: _Checker) -> None:
         for f in layer.files:
             heads = [d for d in f.definitions if isinstance(d, nodes.Region)]
             if not heads:
-                c.error("missing-region", "this file does not say which region it belongs to",
-                        Span(f.name, 1, 1), f"start the file with `region {layer.region}`")
+                c.error("missing-region", "missing-region", Span(f.name, 1, 1), "missing-region.hint",
+                        a=layer.region)
             for head in heads:
                 if head.name != layer.region:
-                    c.error("region-mismatch", f"the file is in the folder of '{layer.region}' but says "
-                            f"'region {head.name}'", head.span, f"write `region {layer.region}`")
+                    c.error("region-mismatch", "region-mismatch", head.span, "region-mismatch.hint", a=layer.region,
+                            b=head.name)
                 if head.extends and head.extends not in known:
-                    c.error("unknown-name", f"unknown base region '{head.extends}'", head.span,
-                            _did_you_mean(head.extends, known) or "regions extend `national`")
+                    c.error("unknown-name", "unknown-base", head.span,
+                            _did_you_mean(head.extends, known) or "unknown-base.hint", a=head.extends)
                 if layer.region == c.region and (head.labels.zh or head.extends) and c.region_node is None:
                     c.region_node = head
 
@@ -138,14 +145,14 @@ def check_regions(c: _Checker) -> None:
 def check_sources(c: _Checker) -> None:
     for _, s in c.each(nodes.Source):
         if s.name in c.sources:
-            c.error("duplicate-definition", f"source '{s.name}' is declared twice", s.span,
-                    f"first declared at {c.sources[s.name].span}; cite that one")
+            c.error("duplicate-definition", "source-twice", s.span, "source-twice.hint", a=s.name,
+                    b=c.sources[s.name].span)
             continue
         status = model.STATUS_NAMES.get(s.status or "")
         if status is None:
             span = s.status_span or s.span
-            c.error("unknown-status", f"source '{s.name}' needs a status: law, seed, proposal or provisional",
-                    span, _did_you_mean(s.status or "", model.STATUS_NAMES) or "add `status law` (or seed …)")
+            c.error("unknown-status", "source-status", span,
+                    _did_you_mean(s.status or "", model.STATUS_NAMES) or "source-status.hint", a=s.name)
             status = "provisional"
         c.sources[s.name] = model.SourceDoc(s.name, s.labels.zh or s.name, s.number, s.issued, status, s.seed,
                                             s.span)
@@ -155,16 +162,16 @@ def check_declarations(c: _Checker) -> None:
     """Groups and facts: declared once in the chain (a region may add new ones)."""
     for _, g in c.each(nodes.Group):
         if g.name in c.groups:
-            c.error("duplicate-definition", f"group '{g.name}' is declared twice", g.span,
-                    f"first declared at {c.groups[g.name].span}")
+            c.error("duplicate-definition", "group-twice", g.span, "group-twice.hint", a=g.name,
+                    b=c.groups[g.name].span)
             continue
         c.groups[g.name] = model.GroupDef(g.name, g.labels, g.required_key, g.choices, g.span)
         if g.labels.zh:
             c.aliases[g.labels.zh] = g.name
     for _, f in c.each(nodes.Fact):
         if f.name in c.facts and c.facts[f.name].span.file.split("/")[1:2] == f.span.file.split("/")[1:2]:
-            c.error("duplicate-definition", f"fact '{f.name}' is declared twice", f.span,
-                    f"first declared at {c.facts[f.name].span}")
+            c.error("duplicate-definition", "fact-twice", f.span, "fact-twice.hint", a=f.name,
+                    b=c.facts[f.name].span)
         c.facts[f.name] = model.FactDef(f.name, f.labels, f.type, f.choices, f.required, f.required_unless,
                                         f.span)
 
@@ -176,14 +183,14 @@ def check_blocks(c: _Checker) -> None:
         for _, b in ((layer, d) for f in layer.files for d in f.definitions if isinstance(d, nodes.Block)):
             name = c.aliases.get(b.name, b.name)
             if name in seen:
-                c.error("duplicate-definition", f"'{b.name}' is defined twice in region '{layer.region}'", b.span,
-                        f"first defined at {seen[name].span}; put every dated version under one definition")
+                c.error("duplicate-definition", "block-twice", b.span, "block-twice.hint", a=b.name, b=layer.region,
+                        c=seen[name].span)
                 continue
             seen[name] = b
             base = c.definitions.get(name)
             if base and base[0].kind != b.kind and {base[0].kind, b.kind} != INTERCHANGEABLE:
-                c.error("type-mismatch", f"'{b.name}' is a {base[0].kind} in the base region, not a {b.kind}",
-                        b.span, f"write `{base[0].kind} {b.name}`")
+                c.error("type-mismatch", "kind-differs", b.span, "kind-differs.hint", a=b.name, b=base[0].kind,
+                        c=b.kind)
                 continue
             definition = _definition(c, layer.region, b, base[0] if base else None)
             c.definitions.setdefault(name, []).append(definition)
@@ -195,14 +202,13 @@ def _definition(c: _Checker, region: str, b: nodes.Block, base: model.Definition
     unit_clause, paid, by, per, for_ = (b.clause(k) for k in ("unit", "paid_by", "by", "per", "for"))
     unit = unit_clause.args[0] if unit_clause else (base.unit if base else None)
     if unit is not None and unit not in units.NON_NUMERIC and units.parse_unit(unit) is None:
-        c.error("unknown-unit", f"unknown unit '{unit}'", unit_clause.span,
-                "use 元, 元/月, 元/年, 年, 月, 岁, %, date or yes_no")
+        c.error("unknown-unit", "unknown-unit", unit_clause.span, "unknown-unit.hint", a=unit)
     paid_by = None
     if paid:
         paid_by = model.LEVEL_NAMES.get(paid.args[0])
         if paid_by is None:
-            c.error("unknown-name", f"unknown funding level '{paid.args[0]}'", paid.span,
-                    _did_you_mean(paid.args[0], model.LEVEL_NAMES) or "use central, province, city or county")
+            c.error("unknown-name", "unknown-level", paid.span,
+                    _did_you_mean(paid.args[0], model.LEVEL_NAMES) or "unknown-level.hint", a=paid.args[0])
     elif base:
         paid_by = base.paid_by
     keys: tuple[str, ...] = ()
@@ -210,22 +216,20 @@ def _definition(c: _Checker, region: str, b: nodes.Block, base: model.Definition
         keys = by.args if by else ()
         for key in keys:
             if key not in c.facts:
-                c.error("unknown-name", f"unknown fact '{key}'", by.span, _did_you_mean(key, c.facts))
+                c.error("unknown-name", "unknown-fact", by.span, _did_you_mean(key, c.facts), a=key)
         if not keys:
-            c.error("bad-table", f"table '{b.name}' must say which facts it is looked up by", b.span,
-                    "add `by <fact>` (and a second fact for the columns), e.g. `by hukou.county, hukou.type`")
+            c.error("bad-table", "table-without-facts", b.span, "table-without-facts.hint", a=b.name)
         by = None
     basis = by.args[0] if by else (per.args[0] if per else (base.basis if base else None))
     beyond = Decimal(per.args[1]) if per else (base.beyond if base and not by else None)
     if basis is not None and basis not in BASES and BUILTIN_ALIASES.get(basis) not in BASES:
         span = (by or per).span if (by or per) else b.span
         if BUILTIN_ALIASES.get(basis, basis) in BUILTINS:
-            c.error("unknown-name", f"'{basis}' is not a basis a schedule can go by", span,
-                    "use age, counted_years, continuous_years or age_at_pension_start")
+            c.error("unknown-name", "not-a-basis", span, "not-a-basis.hint", a=basis)
         else:
             bases = list(BASES) + [zh for zh, name in BUILTIN_ALIASES.items() if name in BASES]
-            c.error("unknown-name", f"unknown basis '{basis}'", span, _did_you_mean(basis, bases) or
-                    "use age, counted_years, continuous_years or age_at_pension_start")
+            c.error("unknown-name", "unknown-basis", span,
+                    _did_you_mean(basis, bases) or "unknown-basis.hint", a=basis)
     basis = BUILTIN_ALIASES.get(basis, basis)
     groups = tuple(_group(c, g, for_.span) or g for g in for_.args) if for_ else (base.for_groups if base else ())
     versions = _versions(c, b, unit)
@@ -241,12 +245,10 @@ def _cap(c: _Checker, b: nodes.Block, base: model.Definition | None) -> int | No
         return base.cap if base else None
     years = Decimal(clause.args[0])
     if b.kind not in CAPPABLE:
-        c.error("bad-cap", f"a {b.kind} is not paid per contribution year, so it cannot be capped in years",
-                clause.span, "cap a tiers, subsidy or reward block: the subsidy or reward it pays per year")
+        c.error("bad-cap", "cap-kind", clause.span, "cap-kind.hint", a=b.kind)
         return None
     if years != years.to_integral_value() or years <= 0:
-        c.error("bad-cap", f"a cap of {clause.args[0]} years is not a positive whole number of years", clause.span,
-                "write e.g. `at most 15 years` (最多 15 年)")
+        c.error("bad-cap", "cap-years", clause.span, "cap-years.hint", a=clause.args[0])
         return None
     return int(years)
 
@@ -255,31 +257,30 @@ def _group(c: _Checker, word: str, span: Span) -> str | None:
     name = c.aliases.get(word, word)
     if name in c.groups:
         return name
-    c.error("unknown-name", f"unknown group '{word}'", span,
-            _did_you_mean(word, list(c.groups) + [g.labels.zh for g in c.groups.values() if g.labels.zh]))
+    c.error("unknown-name", "unknown-group", span,
+            _did_you_mean(word, list(c.groups) + [g.labels.zh for g in c.groups.values() if g.labels.zh]), a=word)
     return None
 
 
 def _versions(c: _Checker, b: nodes.Block, unit: str | None) -> tuple[model.Version, ...]:
     out = []
     for v in b.versions:
-        cite = _cite(c, v.citation, v.span, f"this version of '{b.name}'")
+        cite = _cite(c, v.citation, v.span, say("word.version", a=b.name))
         condition = None
         if v.condition:
             condition = (v.condition.fact, v.condition.value)
             fact = c.facts.get(v.condition.fact)
             if fact is None:
-                c.error("unknown-name", f"unknown fact '{v.condition.fact}'", v.condition.span,
-                        _did_you_mean(v.condition.fact, c.facts))
+                c.error("unknown-name", "unknown-fact", v.condition.span,
+                        _did_you_mean(v.condition.fact, c.facts), a=v.condition.fact)
             elif fact.choices and v.condition.value not in {ch for ch, _ in fact.choices}:
-                c.error("unknown-name", f"'{v.condition.value}' is not a value of '{fact.name}'", v.condition.span,
-                        "one of: " + ", ".join(ch for ch, _ in fact.choices))
+                c.error("unknown-name", "not-a-value", v.condition.span, "one-of", a=v.condition.value, b=fact.name,
+                        c=", ".join(ch for ch, _ in fact.choices))
         figure = _figure(c, b, v, unit)
         rows = _rows(c, b, v)
         start, end = v.period.start, v.period.end
         if start and end and end < start:
-            c.error("bad-period", f"the period ends ({end}) before it starts ({start})", v.period.span,
-                    "swap the dates or correct the year")
+            c.error("bad-period", "period-reversed", v.period.span, "period-reversed.hint", a=end, b=start)
         if cite is not None:
             out.append(model.Version(c.aliases.get(b.name, b.name), start, end, condition, figure, rows, cite,
                                      v.span))
@@ -304,22 +305,21 @@ def _close_periods(versions: list[model.Version]) -> tuple[model.Version, ...]:
     return tuple(sorted(out, key=lambda v: (v.start or dt.date.min, str(v.condition))))
 
 
-def _cite(c: _Checker, cit: nodes.Citation | None, span: Span, what: str) -> model.Cite | None:
+def _cite(c: _Checker, cit: nodes.Citation | None, span: Span, what: Text) -> model.Cite | None:
     if cit is None:
-        c.error("missing-citation", f"{what} cites no source", span,
-                "end the line with `cite <source>`, naming a declared `source`")
+        c.error("missing-citation", "no-citation", span, "no-citation.hint", a=what)
         return None
     source = c.sources.get(cit.source)
     if source is None:
-        c.error("unknown-name", f"unknown source '{cit.source}'", cit.span,
-                _did_you_mean(cit.source, c.sources) or "declare it with `source <name> \"title\"`")
+        c.error("unknown-name", "unknown-source", cit.span,
+                _did_you_mean(cit.source, c.sources) or "unknown-source.hint", a=cit.source)
         return None
     status = source.status
     if cit.status:
         status = model.STATUS_NAMES.get(cit.status)
         if status is None:
-            c.error("unknown-status", f"unknown status '{cit.status}'", cit.span,
-                    _did_you_mean(cit.status, model.STATUS_NAMES) or "use provisional or proposal")
+            c.error("unknown-status", "unknown-status", cit.span,
+                    _did_you_mean(cit.status, model.STATUS_NAMES) or "unknown-status.hint", a=cit.status)
             status = "provisional"
     return model.Cite(source, status, cit.note, cit.span)
 
@@ -327,18 +327,15 @@ def _cite(c: _Checker, cit: nodes.Citation | None, span: Span, what: str) -> mod
 def _figure(c: _Checker, b: nodes.Block, v: nodes.Version, unit: str | None):
     atom = v.figure
     if v.step is not None and (atom is None or atom.kind != "BAND" or b.kind != "tiers"):
-        c.error("bad-range", "a step belongs after a range of amounts", v.step.span,
-                "write the range before it, e.g. `from 2024-01-01  1000-9000 step 100  cite …`")
+        c.error("bad-range", "step-without-range", v.step.span, "step-without-range.hint")
     if b.kind == "tiers" and atom is not None and atom.kind == "BAND":
         return _amount_range(c, atom, v.step)
     if b.kind in KINDS_WITH_TABLE or (b.kind in BANDED and b.clause("by")) or b.kind == "early_start":
         if atom is not None:
-            c.error("type-mismatch", f"a {b.kind} version takes a table, not a single figure", atom.span,
-                    "put the figures in rows `| … |` under the version line")
+            c.error("type-mismatch", "table-not-figure", atom.span, "table-not-figure.hint", a=b.kind)
         return None
     if atom is None:
-        c.error("missing-figure", f"this version of '{b.name}' gives no figure", v.span,
-                "write the figure after the dates, e.g. `from 2019-01-01  22.00  cite …`")
+        c.error("missing-figure", "no-figure", v.span, "no-figure.hint", a=b.name)
         return None
     return _typed_figure(c, atom, unit)
 
@@ -346,18 +343,16 @@ def _figure(c: _Checker, b: nodes.Block, v: nodes.Version, unit: str | None):
 def _amount_range(c: _Checker, atom: nodes.Atom, step: nodes.Atom | None) -> model.AmountRange | None:
     parts = [p for p in atom.text.replace(" ", "").replace("–", "-").replace("~", "-").split("-") if p]
     if len(parts) != 2:
-        c.error("bad-range", f"'{atom.text}' is not a range of amounts", atom.span,
-                "write the lowest and the highest amount, both included, e.g. 1000-9000")
+        c.error("bad-range", "not-a-range", atom.span, "not-a-range.hint", a=atom.text)
         return None
     low, high = Decimal(parts[0]), Decimal(parts[1])
     size = Decimal(step.text) if step is not None else Decimal("0.01")
     if high < low:
-        c.error("bad-range", f"the range {atom.text} ends before it starts", atom.span, "write the smaller amount first")
+        c.error("bad-range", "range-reversed", atom.span, "range-reversed.hint", a=atom.text)
         return None
     if size <= 0 or (high - low) % size:
-        c.error("bad-range", f"the step {size.normalize():f} does not lead from {low} to {high}",
-                step.span if step is not None else atom.span,
-                "give a step that divides the range, e.g. `1000-9000 step 100`")
+        c.error("bad-range", "step-divides", step.span if step is not None else atom.span, "step-divides.hint",
+                a=size.normalize(), b=low, c=high)
         return None
     return model.AmountRange(low, high, size)
 
@@ -365,26 +360,24 @@ def _amount_range(c: _Checker, atom: nodes.Atom, step: nodes.Atom | None) -> mod
 def _typed_figure(c: _Checker, atom: nodes.Atom, unit: str | None):
     if unit in ("date", "日期"):
         if atom.kind != "DATE":
-            c.error("type-mismatch", f"'{atom.text}' is not a date, but this value is a date", atom.span,
-                    "write a date like 2011-07-01")
+            c.error("type-mismatch", "not-a-date", atom.span, "not-a-date.hint", a=atom.text)
             return None
         return dt.date.fromisoformat(atom.text)
     if unit in ("yes_no", "是否"):
         if atom.text not in YES | NO:
-            c.error("type-mismatch", f"'{atom.text}' is not yes/no", atom.span, "write 是 or 否 (yes or no)")
+            c.error("type-mismatch", "not-yes-no", atom.span, "not-yes-no.hint", a=atom.text)
             return None
         return atom.text in YES
     if unit == "%":
         if atom.kind != "PERCENT":
-            c.error("unit-mismatch", f"'{atom.text}' is not a percentage", atom.span, "write e.g. 2.75%")
+            c.error("unit-mismatch", "not-a-percentage", atom.span, "not-a-percentage.hint", a=atom.text)
             return None
         return Decimal(atom.text[:-1]) / 100
     if atom.kind == "PERCENT":
-        c.error("unit-mismatch", f"'{atom.text}' is a percentage, but this value is in {unit}", atom.span,
-                "write a plain figure, or declare the value with `: %`")
+        c.error("unit-mismatch", "percentage-not-unit", atom.span, "percentage-not-unit.hint", a=atom.text, b=unit)
         return None
     if atom.kind != "NUMBER":
-        c.error("type-mismatch", f"'{atom.text}' is not a number", atom.span, f"write a figure in {unit}")
+        c.error("type-mismatch", "not-a-number", atom.span, "not-a-number.hint", a=atom.text, b=unit)
         return None
     return Decimal(atom.text)
 
@@ -392,12 +385,10 @@ def _typed_figure(c: _Checker, atom: nodes.Atom, unit: str | None):
 def _rows(c: _Checker, b: nodes.Block, v: nodes.Version) -> tuple:
     if b.kind not in KINDS_WITH_TABLE and not (b.kind in BANDED and b.clause("by")):
         if v.rows:
-            c.error("type-mismatch", f"a {b.kind} with a single figure takes no table", v.rows[0].span,
-                    "remove the rows, or give the block a `by` clause")
+            c.error("type-mismatch", "figure-not-table", v.rows[0].span, "figure-not-table.hint", a=b.kind)
         return ()
     if len(v.rows) < 2:
-        c.error("bad-table", f"this version of '{b.name}' needs a header row and at least one row", v.span,
-                "add rows like `| 档次 | 省 |` then `| 100 | 30 |`")
+        c.error("bad-table", "table-too-short", v.span, "table-too-short.hint", a=b.name)
         return ()
     header, body = v.rows[0], v.rows[1:]
     reader = {"tiers": _tier_row, "subsidy": _tier_row, "daijiao": _group_row, "reward": _group_row,
@@ -406,8 +397,7 @@ def _rows(c: _Checker, b: nodes.Block, v: nodes.Version) -> tuple:
     rows = []
     for row in body:
         if len(row.cells) != len(header.cells):
-            c.error("bad-table", f"this row has {len(row.cells)} columns, the header has {len(header.cells)}",
-                    row.span, "give every row as many '|' cells as the header")
+            c.error("bad-table", "row-width", row.span, "row-width.hint", a=len(row.cells), b=len(header.cells))
             continue
         built = reader.get(b.kind, _band_row)(c, row, columns)
         if built is not None:
@@ -429,20 +419,19 @@ def _columns(c: _Checker, b: nodes.Block, header: nodes.Row) -> list[str]:
             out.append("col:" + " ".join(words))
         elif b.kind in ("tiers", "subsidy", "reward"):
             span = cell[0].span if cell else header.span
-            c.error("bad-table", f"unknown column '{' '.join(words)}'", span,
-                    "columns are funding levels (中央 省 市 县 / central province city county) or 仅限 (only)")
+            c.error("bad-table", "unknown-column", span, "unknown-column.hint", a=' '.join(words))
             out.append("unknown")
         else:
             out.append("amount")
     return out
 
 
-def _number(c: _Checker, cell: tuple[nodes.Atom, ...], span: Span, what: str) -> Decimal | None:
+def _number(c: _Checker, cell: tuple[nodes.Atom, ...], span: Span, what: Text) -> Decimal | None:
     if not cell or (len(cell) == 1 and cell[0].kind == "DASH"):
         return Decimal(0)
     if len(cell) != 1 or cell[0].kind != "NUMBER":
-        c.error("type-mismatch", f"{what} must be a number, not '{' '.join(a.text for a in cell)}'",
-                cell[0].span if cell else span, "write a figure like 30 or 30.00, or '-' for none")
+        c.error("type-mismatch", "cell-not-number", cell[0].span if cell else span, "cell-not-number.hint", a=what,
+                b=' '.join(a.text for a in cell))
         return None
     return Decimal(cell[0].text)
 
@@ -451,23 +440,20 @@ def _tier_row(c: _Checker, row: nodes.Row, columns: list[str]):
     key = row.cells[0]
     band = len(key) == 1 and key[0].kind == "BAND" and key[0].text.endswith("+")
     if len(key) == 1 and key[0].kind == "BAND" and not band:
-        c.error("type-mismatch", f"a tier must be one amount, not the range '{key[0].text}'", key[0].span,
-                "for a free amount within a range, give the range on the version line "
-                "(`from 2024-01-01  1000-9000  cite …`) and key each band by its lowest amount (`| 2000+ | 90 |`)")
+        c.error("type-mismatch", "tier-is-range", key[0].span, "tier-is-range.hint", a=key[0].text)
         return None
-    tier = Decimal(key[0].text[:-1]) if band else _number(c, key, row.span, "a tier")
+    tier = Decimal(key[0].text[:-1]) if band else _number(c, key, row.span, say("word.tier"))
     subsidy, only = {}, False
     for col, cell in zip(columns[1:], row.cells[1:]):
         if col in model.LEVELS:
-            amount = _number(c, cell, row.span, "a subsidy")
+            amount = _number(c, cell, row.span, say("word.subsidy"))
             if amount is None:
                 return None
             subsidy[col] = subsidy.get(col, Decimal(0)) + amount
         elif col == "only":
             words = {a.text for a in cell if a.kind != "DASH"}
             if words and not words <= DAIJIAO_WORDS:
-                c.error("unknown-name", f"'{' '.join(words)}' is not a group this column knows", cell[0].span,
-                        "write 代缴对象 (tier open only to people with a 代缴 amount) or '-'")
+                c.error("unknown-name", "unknown-only", cell[0].span, "unknown-only.hint", a=' '.join(words))
             only = bool(words)
     if tier is None:
         return None
@@ -477,15 +463,16 @@ def _tier_row(c: _Checker, row: nodes.Row, columns: list[str]):
 def _group_row(c: _Checker, row: nodes.Row, columns: list[str]):
     key = row.cells[0]
     if not key:
-        c.error("bad-table", "the group is missing", row.span, "write the group, e.g. 低保对象")
+        c.error("bad-table", "group-missing", row.span, "group-missing.hint")
         return None
     group = _group(c, key[0].text, key[0].span)
     position = key[1].text if len(key) > 1 else None
     if group and position is not None:
         g = c.groups[group]
         if position not in g.choices:
-            c.error("unknown-name", f"'{position}' is not a {g.required_key} of '{group}'", key[1].span,
-                    _did_you_mean(position, g.choices) or ", ".join(g.choices))
+            c.error("unknown-name", "not-a-key-value", key[1].span,
+                    _did_you_mean(position, g.choices) or "one-of-choice", a=position, b=g.required_key, c=group,
+                    d=", ".join(g.choices))
     amount, by_level, share = None, {}, None
     for col, cell in zip(columns[1:], row.cells[1:]):
         if col == "amount":
@@ -494,12 +481,11 @@ def _group_row(c: _Checker, row: nodes.Row, columns: list[str]):
             elif cell and cell[0].kind == "PERCENT" and all(a.text in LOWEST_TIER_WORDS for a in cell[1:]):
                 share = Decimal(cell[0].text[:-1]) / 100  # `50%` or `50% 最低档次`: a share of the lowest tier
                 if not 0 < share <= 1:
-                    c.error("unit-mismatch", f"{cell[0].text} of the lowest tier is not a share", cell[0].span,
-                            "write a percentage above 0% and at most 100%")
+                    c.error("unit-mismatch", "share-range", cell[0].span, "share-range.hint", a=cell[0].text)
             else:
-                amount = _number(c, cell, row.span, "an amount")
+                amount = _number(c, cell, row.span, say("word.amount"))
         elif col in model.LEVELS:
-            value = _number(c, cell, row.span, "an amount")
+            value = _number(c, cell, row.span, say("word.amount"))
             by_level[col] = by_level.get(col, Decimal(0)) + (value or 0)
     if by_level:
         amount = sum(by_level.values(), Decimal(0))
@@ -512,15 +498,13 @@ def _group_row(c: _Checker, row: nodes.Row, columns: list[str]):
 def _keyed_row(c: _Checker, row: nodes.Row, columns: list[str], unit_clause: nodes.Clause | None):
     key = row.cells[0]
     if len(key) != 1:
-        c.error("bad-table", "the first cell of a row names its key, e.g. 红塔", key[0].span if key else row.span,
-                "write one word in the first cell")
+        c.error("bad-table", "key-cell", key[0].span if key else row.span, "key-cell.hint")
         return None
     unit = unit_clause.args[0] if unit_clause else None
     values = []
     for col, cell in zip(columns[1:], row.cells[1:]):
         if len(cell) != 1:
-            c.error("bad-table", "each cell holds one figure", cell[0].span if cell else row.span,
-                    "write one figure per cell")
+            c.error("bad-table", "one-figure-cell", cell[0].span if cell else row.span, "one-figure-cell.hint")
             return None
         figure = _typed_figure(c, cell[0], unit)
         if figure is None:
@@ -532,8 +516,8 @@ def _keyed_row(c: _Checker, row: nodes.Row, columns: list[str], unit_clause: nod
 def _band_row(c: _Checker, row: nodes.Row, columns: list[str]):
     key = row.cells[0]
     if len(key) != 1 or key[0].kind not in ("BAND", "NUMBER"):
-        c.error("bad-table", f"'{' '.join(a.text for a in key)}' is not a band", key[0].span if key else row.span,
-                "write a band like 65-69, 80+ or a single number")
+        c.error("bad-table", "not-a-band", key[0].span if key else row.span, "not-a-band.hint",
+                a=' '.join(a.text for a in key))
         return None
     text = key[0].text.replace(" ", "")
     if text.endswith("+"):
@@ -544,8 +528,8 @@ def _band_row(c: _Checker, row: nodes.Row, columns: list[str]):
         parts = [p for p in text.replace("–", "-").replace("~", "-").split("-") if p]
         low, high = Decimal(parts[0]), Decimal(parts[1])
         if high < low:
-            c.error("bad-table", f"the band {text} ends before it starts", key[0].span, "write the smaller number first")
-    amount = _number(c, row.cells[1], row.span, "a figure") if len(row.cells) > 1 else None
+            c.error("bad-table", "band-reversed", key[0].span, "band-reversed.hint", a=text)
+    amount = _number(c, row.cells[1], row.span, say("word.figure")) if len(row.cells) > 1 else None
     return None if amount is None else model.BandRow(low, high, amount, row.span)
 
 
@@ -576,10 +560,8 @@ def check_periods(c: _Checker) -> None:
                 group.sort(key=lambda v: v.start)
                 for a, b in zip(group, group[1:]):
                     if a.end is not None and a.end + DAY < b.start:
-                        c.error("gapped-periods", f"no version of '{d.name}' is in force from {a.end + DAY} to "
-                                f"{b.start - DAY}", b.span,
-                                f"extend the earlier version `until {b.start - DAY}` or start this one on "
-                                f"{a.end + DAY}")
+                        c.error("gapped-periods", "gap", b.span, "gap.hint", a=d.name, b=a.end + DAY,
+                                c=b.start - DAY)
 
 
 def _sweep(c: _Checker, d: model.Definition, group: list, report_both_unconditioned: bool) -> None:
@@ -588,12 +570,10 @@ def _sweep(c: _Checker, d: model.Definition, group: list, report_both_unconditio
         if latest is not None and (report_both_unconditioned or b.condition is not None or
                                    latest.condition is not None):
             if latest.start == b.start:
-                c.error("overlapping-periods", f"two versions of '{d.name}' start on {b.start}", b.span,
-                        "remove one, or give them different dates")
+                c.error("overlapping-periods", "same-start", b.span, "same-start.hint", a=d.name, b=b.start)
             elif latest.end is None or latest.end >= b.start:
-                c.error("overlapping-periods", f"this version of '{d.name}' starts {b.start}, while the "
-                        f"version from {latest.start} is still in force (until {latest.end})", b.span,
-                        f"end the earlier version on {b.start - DAY} or start this one later")
+                c.error("overlapping-periods", "overlap", b.span, "overlap.hint", a=d.name, b=b.start,
+                        c=latest.start, d=latest.end, e=b.start - DAY)
         if latest is None or b.end is None or (latest.end is not None and b.end >= latest.end) or \
                 (latest.end is not None and latest.end < b.start):
             latest = b
@@ -606,15 +586,12 @@ def check_raises(c: _Checker) -> None:
             if d.kind != "raise":
                 continue
             if d.basis not in (None, "age"):
-                c.error("type-mismatch", f"a raise goes by the age on its date, not by '{d.basis}'", d.span,
-                        "write `by age`, or give one figure per raise")
+                c.error("type-mismatch", "raise-basis", d.span, "raise-basis.hint", a=d.basis)
             if d.beyond is not None:
-                c.error("type-mismatch", "a raise is an amount (or a table by age), not an amount per year",
-                        d.span, "remove `per … beyond …`; each raise is one version with its date")
+                c.error("type-mismatch", "raise-per-year", d.span, "raise-per-year.hint")
             for v in d.versions:
                 if v.start is None:
-                    c.error("bad-period", "a raise happens on a date; `always` has none", v.span,
-                            "write the date it takes effect, e.g. `from 2023-01-01  37.00  cite …`")
+                    c.error("bad-period", "raise-always", v.span, "raise-always.hint")
 
 
 def check_tables(c: _Checker) -> None:
@@ -636,21 +613,18 @@ def _check_range(c: _Checker, d: model.Definition, v: model.Version) -> None:
         r = v.figure
         for row in v.rows:
             if not row.band:
-                c.error("bad-range", f"in a range of amounts, tier {row.tier} must be a band", row.span,
-                        f"key each band by its lowest amount, e.g. `| {row.tier}+ |`")
+                c.error("bad-range", "range-exact-tier", row.span, "range-exact-tier.hint", a=row.tier)
             elif not r.admits(row.tier):
-                c.error("bad-range", f"the band {row.tier}+ lies outside the range {r.text()}", row.span,
-                        "start every band at an amount the range admits")
+                c.error("bad-range", "band-outside-range", row.span, "band-outside-range.hint", a=row.tier,
+                        b=r.text())
         lows = sorted(row.tier for row in v.rows if row.band)
         if lows and lows[0] != r.low:
-            c.error("gapped-bands", f"no band covers the amounts from {r.low} up to {lows[0]}", span,
-                    f"start the first band at the range's lowest amount: `| {r.low}+ |`")
+            c.error("gapped-bands", "range-first-band", span, "range-first-band.hint", a=r.low, b=lows[0])
     elif d.kind == "tiers" and any(row.band for row in v.rows) and not any(
             x.code == "bad-range" and x.span.file == v.span.file and x.span.line == v.span.line for x in c.diagnostics):
-        c.error("bad-range", "bands of amounts need the range they divide", v.span,
-                "give the range on the version line, e.g. `from 2024-01-01  1000-9000  cite …`")
+        c.error("bad-range", "bands-without-range", v.span, "bands-without-range.hint")
     elif len({row.band for row in v.rows}) > 1:
-        c.error("bad-range", "a table mixes exact tiers and bands", span, "key every row by a tier, or every row by a band `N+`")
+        c.error("bad-range", "mixed-bands", span, "mixed-bands.hint")
 
 
 def _check_tier_rows(c: _Checker, d: model.Definition, v: model.Version) -> None:
@@ -659,14 +633,14 @@ def _check_tier_rows(c: _Checker, d: model.Definition, v: model.Version) -> None
     previous = None
     for row in sorted(v.rows, key=lambda r: r.tier):
         if row.tier in seen:
-            c.error("duplicate-tier", f"tier {row.tier} appears twice in '{d.name}'", row.span,
-                    f"first at line {seen[row.tier].span.line}; keep one row per tier")
+            c.error("duplicate-tier", "tier-twice", row.span, "tier-twice.hint", a=row.tier, b=d.name,
+                    c=seen[row.tier].span.line)
             continue
         seen[row.tier] = row
         total = sum((a for _, a in row.subsidy), Decimal(0))
         if previous is not None and total < previous[1]:
-            c.error("falling-subsidy", f"the subsidy of tier {row.tier} ({total}) is lower than that of tier "
-                    f"{previous[0]} ({previous[1]})", row.span, "a higher tier must get at least the same subsidy")
+            c.error("falling-subsidy", "subsidy-falls", row.span, "subsidy-falls.hint", a=row.tier, b=total,
+                    c=previous[0], d=previous[1])
         previous = (row.tier, total)
 
 
@@ -674,12 +648,11 @@ def _check_bands(c: _Checker, d: model.Definition, v: model.Version) -> None:
     rows = sorted(v.rows, key=lambda r: r.low)
     for a, b in zip(rows, rows[1:]):
         if a.high is None or a.high >= b.low:
-            c.error("overlapping-bands", f"the band starting at {b.low} overlaps the band starting at {a.low}",
-                    b.span, f"end the earlier band at {b.low - 1}")
+            c.error("overlapping-bands", "bands-overlap", b.span, "bands-overlap.hint", a=b.low, b=a.low,
+                    c=b.low - 1)
         elif a.high + 1 < b.low:
             gap = f"{a.high + 1}" if a.high + 1 == b.low - 1 else f"{a.high + 1} to {b.low - 1}"
-            c.error("gapped-bands", f"no band covers {gap}", b.span,
-                    f"start this band at {a.high + 1}")
+            c.error("gapped-bands", "band-gap", b.span, "band-gap.hint", a=gap, b=a.high + 1)
 
 
 def check_floors(c: _Checker) -> None:
@@ -698,9 +671,8 @@ def check_floors(c: _Checker) -> None:
                         for amount in _amounts_to_check(v, row, f.rows):
                             floor = next((b.amount for b in f.rows if b.contains(amount)), None)
                             if floor is not None and local < floor:
-                                c.error("below-floor", f"tier {amount} gets a local subsidy of {local}, below the "
-                                        f"national floor of {floor} in force from {f.start}", row.span,
-                                        f"raise it to at least {floor} (floor at {f.span})")
+                                c.error("below-floor", "below-floor", row.span, "below-floor.hint", a=amount,
+                                        b=local, c=floor, d=f.start, e=f.span)
                                 break
 
 
@@ -724,28 +696,25 @@ def check_formulas(c: _Checker) -> None:
     for layer, f in c.each(nodes.Component):
         existing = c.formulas.get(f.name)
         if existing and existing.region == layer.region:
-            c.error("duplicate-definition", f"'{f.name}' is defined twice in region '{layer.region}'", f.span,
-                    f"first defined at {existing.span}")
+            c.error("duplicate-definition", "formula-twice", f.span, "formula-twice.hint", a=f.name, b=layer.region,
+                    c=existing.span)
             continue
         if f.name in c.definitions:
-            c.error("duplicate-definition", f"'{f.name}' is already the name of a {c.definitions[f.name][0].kind}",
-                    f.span, "give the formula another name")
+            c.error("duplicate-definition", "formula-name-taken", f.span, "formula-name-taken.hint", a=f.name,
+                    b=c.definitions[f.name][0].kind)
             continue
-        cite = _cite(c, f.citation, f.span, f"{f.kind} '{f.name}'")
+        cite = _cite(c, f.citation, f.span, say("word.formula", a=f.kind, b=f.name))
         paid_by = model.LEVEL_NAMES.get(f.paid_by) if f.paid_by else None
         if f.paid_by and paid_by is None:
-            c.error("unknown-name", f"unknown funding level '{f.paid_by}'", f.paid_by_span or f.span,
-                    _did_you_mean(f.paid_by, model.LEVEL_NAMES) or "use central, province, city or county")
+            c.error("unknown-name", "unknown-level", f.paid_by_span or f.span,
+                    _did_you_mean(f.paid_by, model.LEVEL_NAMES) or "unknown-level.hint", a=f.paid_by)
         paid_while = WHILE_WORDS.get(f.paid_while)
         if paid_while is None:
-            c.error("unknown-name", f"unknown state '{f.paid_while}'", f.while_span or f.span,
-                    _did_you_mean(f.paid_while, WHILE_WORDS) or "write `while contributing` (paid while "
-                    "contributing), `while not_eligible` (paid to those not eligible for the pension) or leave the "
-                    "line out (paid while receiving)")
+            c.error("unknown-name", "unknown-state", f.while_span or f.span,
+                    _did_you_mean(f.paid_while, WHILE_WORDS) or "unknown-state.hint", a=f.paid_while)
         start, end = (f.period.start, f.period.end) if f.period else (None, None)
         if start and end and end < start:
-            c.error("bad-period", f"the period ends ({end}) before it starts ({start})", f.period.span,
-                    "swap the dates or correct the year")
+            c.error("bad-period", "period-reversed", f.period.span, "period-reversed.hint", a=end, b=start)
         c.formulas[f.name] = model.Formula(f.kind, f.name, f.labels, f.expr, cite, f.when, paid_while or "receiving",
                                            paid_by,
                                            layer.region, f.span, start, end)
@@ -758,8 +727,8 @@ def check_formulas(c: _Checker) -> None:
         unit = _unit_of(c, formula.expr)
         c.formula_units[name] = unit
         if formula.kind == "component" and unit is not None and unit != MONTHLY:
-            c.error("unit-mismatch", f"component '{name}' is in {units.describe(unit)}, but a monthly pension "
-                    "component must be in 元/月", formula.span, "divide by a number of months, or use a 元/月 value")
+            c.error("unit-mismatch", "component-unit", formula.span, "component-unit.hint", a=name,
+                    b=_unit_text(unit))
         if formula.when is not None:
             _unit_of(c, formula.when)
 
@@ -789,8 +758,7 @@ def _formula_order(c: _Checker) -> list[str]:
         if state.get(name) == "active":
             cycle = path[path.index(name):] + [name]
             f = c.formulas[name]
-            c.error("cycle", "these formulas depend on each other: " + " → ".join(cycle), f.span,
-                    "break the loop: one of them must not use the other")
+            c.error("cycle", "cycle", f.span, "cycle.hint", a=" → ".join(cycle))
             return
         state[name] = "active"
         f = c.formulas[name]
@@ -830,17 +798,15 @@ def _unit_of(c: _Checker, expr: nodes.Expr) -> units.Unit | None:
                 return None
             if op in ("+", "-") and any(isinstance(side, nodes.Number) and side.percent and other != units.DIMENSIONLESS
                                         for side, other in ((l, ru), (r, lu))):
-                c.error("unit-mismatch", f"a percentage cannot be added to or taken from an amount with '{op}'",
-                        expr.span, "a percentage multiplies: write e.g. `central_basic_pension × 10%` "
-                        "(or `a × (1 + 10%)` for a rise)")
+                c.error("unit-mismatch", "percentage-added", expr.span, "percentage-added.hint", a=op)
                 return None
             if lu is None or ru is None:
                 return None
             if op in ("*", "/"):
                 return units.multiply(lu, ru, 1 if op == "*" else -1)
             if lu != ru and lu != units.DIMENSIONLESS and ru != units.DIMENSIONLESS:
-                c.error("unit-mismatch", f"cannot combine {units.describe(lu)} and {units.describe(ru)} with '{op}'",
-                        expr.span, "both sides must be in the same unit (元/月 with 元/月, 年 with 年)")
+                c.error("unit-mismatch", "units-differ", expr.span, "units-differ.hint", a=_unit_text(lu),
+                        b=_unit_text(ru), c=op)
                 return None
             if op in ("+", "-"):
                 return lu if lu != units.DIMENSIONLESS else ru
@@ -872,22 +838,19 @@ def _fact_test(c: _Checker, expr: nodes.Binary):
     name, written, node = found
     fact = c.facts[name]
     if fact.type not in ("text", "choice", "文本") or not name.startswith("hukou."):
-        c.error("type-mismatch", f"the fact '{name}' cannot be compared in a formula", expr.span,
-                "formulas compare the person's hukou facts (hukou.type, hukou.county); dates and amounts have "
-                "builtins such as age and counted_years")
+        c.error("type-mismatch", "fact-not-comparable", expr.span, "fact-not-comparable.hint", a=name)
     elif written is None or fact_value(fact, written) is None:
         choices = ", ".join(ch + (f" ({zh})" if zh else "") for ch, zh in fact.choices)
-        c.error("unknown-name", f"'{written or '…'}' is not a value of '{name}'", node.span,
-                f"compare with one of: {choices}" if choices else "compare with a word, e.g. 红塔")
+        c.error("unknown-name", "not-a-value", node.span, "compare-with" if choices else "compare-with-word",
+                a=written or "…", b=name, c=choices)
     return found
 
 
 def _ref_unit(c: _Checker, ref: nodes.Ref) -> units.Unit | None:
     name = c.aliases.get(ref.name, BUILTIN_ALIASES.get(ref.name, ref.name))
     if name in c.facts and name not in c.formulas and name not in c.definitions:
-        c.error("type-mismatch", f"'{ref.name}' is a fact of the person; a formula can only compare it with "
-                "one of its values", ref.span, f"write e.g. `when {ref.name} == "
-                f"{(c.facts[name].choices or (('红塔', None),))[0][0]}`; for ages and years use age, counted_years")
+        c.error("type-mismatch", "fact-alone", ref.span, "fact-alone.hint", a=ref.name,
+                b=(c.facts[name].choices or (('红塔', None),))[0][0])
         return None
     if name in BUILTINS:
         return BUILTINS[name][1]
@@ -898,40 +861,39 @@ def _ref_unit(c: _Checker, ref: nodes.Ref) -> units.Unit | None:
         if d.kind in BANDED:
             return MONTHLY
         if d.kind != "value":
-            c.error("type-mismatch", f"'{ref.name}' is a {d.kind} table and cannot be used in a formula", ref.span,
-                    "use a value, a bonus, a component or a let")
+            c.error("type-mismatch", "table-in-formula", ref.span, "table-in-formula.hint", a=ref.name, b=d.kind)
             return None
         return units.parse_unit(d.unit) if d.unit else None
     candidates = list(c.formulas) + list(c.definitions) + list(BUILTINS) + list(BUILTIN_ALIASES) + \
         [a for a in c.aliases]
-    c.error("unknown-name", f"unknown name '{ref.name}'", ref.span,
-            _did_you_mean(ref.name, candidates) or "define it with `value`, `let` or `component`")
+    c.error("unknown-name", "unknown-ref", ref.span,
+            _did_you_mean(ref.name, candidates) or "unknown-ref.hint", a=ref.name)
     return None
 
 
 def _call_unit(c: _Checker, call: nodes.Call, fn: str | None, args) -> units.Unit | None:
     if fn is None:
-        c.error("unknown-name", f"unknown function '{call.function}'", call.span,
-                _did_you_mean(call.function, FUNCTIONS) or "functions: max, min, round, member")
+        c.error("unknown-name", "unknown-function", call.span,
+                _did_you_mean(call.function, FUNCTIONS) or "unknown-function.hint", a=call.function)
         return None
     if fn == "member":
         if len(args) != 1 or not isinstance(args[0], nodes.Ref):
-            c.error("type-mismatch", "member(…) takes one group name", call.span, "write e.g. member(低保对象)")
+            c.error("type-mismatch", "member-args", call.span, "member-args.hint")
         else:
             _group(c, args[0].name, args[0].span)
         return None
     arg_units = [_unit_of(c, a) for a in args]
     if fn == "round":
         if len(args) != 1:
-            c.error("type-mismatch", "round(…) takes one amount; it rounds half-up to 0.01 yuan", call.span,
-                    "write round(amount)")
+            c.error("type-mismatch", "round-args", call.span, "round-args.hint")
         return arg_units[0] if arg_units else None
     if len(args) < 2:
-        c.error("type-mismatch", f"{fn}(…) takes at least two values", call.span, f"write {fn}(a, b)")
+        c.error("type-mismatch", "min-max-args", call.span, "min-max-args.hint", a=fn)
     known = [u for u in arg_units if u not in (None, units.DIMENSIONLESS)]
     if any(u != known[0] for u in known):
-        c.error("unit-mismatch", f"{fn}(…) mixes " + " and ".join(units.describe(u) for u in known), call.span,
-                "give every argument the same unit")
+        c.error("unit-mismatch", "mixed-units", call.span, "mixed-units.hint", a=fn,
+                b=Text("、".join(units.describe(u) for u in known),
+                       " and ".join(units.describe(u, "en") for u in known)))
         return None
     return known[0] if known else units.DIMENSIONLESS
 

@@ -36,10 +36,13 @@ def _registry(policies: str | None) -> Registry:
 @click.option("--policies", type=click.Path(exists=True, file_okay=False), help="policy folder (default: policies/)")
 @click.option("--list-provisional", is_flag=True, help="list every proposal or provisional value, with its line")
 @click.option("--explain", "explain_code", metavar="CODE", help="print what a diagnostic code means and how to fix it")
-def check(paths: tuple[str, ...], policies: str | None, list_provisional: bool, explain_code: str | None) -> None:
+@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True,
+              help="language of the messages and hints")
+def check(paths: tuple[str, ...], policies: str | None, list_provisional: bool, explain_code: str | None,
+          lang: str) -> None:
     """Parse and check policy files or region folders (default: all of policies/)."""
     if explain_code is not None:
-        text = explain(explain_code)
+        text = explain(explain_code, lang)
         if text is None:
             click.echo(f"没有这个诊断代码 (no such diagnostic code): {explain_code}; 可用 (known): "
                        + ", ".join(sorted(CATALOGUE)), err=True)
@@ -77,7 +80,7 @@ def check(paths: tuple[str, ...], policies: str | None, list_provisional: bool, 
         if src is None:
             for region_sources in registry.sources.values():
                 src = src or region_sources.get(d.span.file)
-        click.echo(d.format(src) + "\n")
+        click.echo(d.format(src, lang) + "\n")
     if diagnostics:
         click.echo(f"{len(seen)} problem(s) found", err=True)
         sys.exit(1)

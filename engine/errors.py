@@ -12,34 +12,49 @@ from engine.source import SourceFile, Span
 
 @attrs.frozen
 class Diagnostic:
-    """One problem in a policy file: a stable code, a message, where, and how to fix it."""
+    """One problem in a policy file: a stable code, a message, where, and how to fix it.
+
+    `message` and `hint` are Chinese (the officers' language); `message_en` and `hint_en` the same in English
+    (engine.catalogue holds both). A diagnostic built with one text only shows it in both languages.
+    """
 
     code: str
     message: str
     span: Span
     hint: str | None = None
     severity: str = "error"
+    message_en: str | None = None
+    hint_en: str | None = None
 
-    def format(self, source: SourceFile | None = None) -> str:
-        head = f"{self.span}: {self.severity}[{self.code}]: {self.message}"
+    def in_lang(self, lang: str) -> "Diagnostic":
+        """The diagnostic as shown in `lang` (zh: as it is; en: the English texts in message and hint)."""
+        if lang != "en":
+            return self
+        return attrs.evolve(self, message=self.message_en or self.message,
+                            hint=self.hint_en if self.hint_en is not None else self.hint)
+
+    def format(self, source: SourceFile | None = None, lang: str = "zh") -> str:
+        shown = self.in_lang(lang)
+        head = f"{self.span}: {self.severity}[{self.code}]: {shown.message}"
         parts = [head]
         if source is not None and source.line_text(self.span.line):
             parts.append(source.excerpt(self.span))
-        if self.hint:
-            parts.append(f"提示 hint: {self.hint}")
+        if shown.hint:
+            parts.append(f"{'hint' if lang == 'en' else '提示'}: {shown.hint}")
         return "\n".join(parts)
 
-    def as_dict(self) -> dict:
+    def as_dict(self, lang: str = "zh") -> dict:
+        shown = self.in_lang(lang)
         return {
             "severity": self.severity,
             "code": self.code,
-            "message": self.message,
+            "message": shown.message,
             "file": self.span.file,
             "line": self.span.line,
             "column": self.span.column,
             "end_line": self.span.end_line or self.span.line,
             "end_column": self.span.end_column or self.span.column + 1,
-            "hint": self.hint,
+            "hint": shown.hint,
         }
 
 

@@ -14,6 +14,7 @@ from lark import Lark, Token, Transformer, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, VisitError
 
 from engine import nodes
+from engine.catalogue import Text, diagnostic, say
 from engine.errors import Diagnostic, PolicyError
 from engine.source import SourceFile, Span
 
@@ -22,44 +23,29 @@ GRAMMAR_PATH = Path(__file__).resolve().parent.parent / "grammar" / "policy.lark
 BLOCK_KINDS = ("value", "tiers", "subsidy", "floor", "daijiao", "reward", "bonus", "raise", "early_start", "table")
 TOP_KEYWORDS = ("region", "source", "group", "fact", *BLOCK_KINDS, "component", "let")
 
-# Terminal names in the words of a policy author (Jinja's describe_token idea).
+# Terminal names in the words of a policy author (Jinja's describe_token idea): (Chinese, English).
 TERMINAL_WORDS = {
-    "NAME": "a name", "NUMBER": "a number like 30 or 2.50", "DATE": "a date like 2014-07-01",
-    "STRING": 'text in "double quotes"', "_NL": "the end of the line", "$END": "the end of the file",
-    "BAND": "a band like 65-69 or 80+", "PERCENT": "a percentage like 2.25%", "DASH": "'-'",
-    "VBAR": "'|'", "COLON": "':'", "EQUAL": "'='", "LPAR": "'('", "RPAR": "')'", "COMMA": "','",
-    "BLOCK_KIND": "a block keyword (value, tiers, subsidy, daijiao, reward, bonus, …)",
-    "COMPARE": "a comparison", "PLUS": "'+'", "SLASH": "'/'", "STAR": "'*'",
+    "NAME": ("一个名称", "a name"), "NUMBER": ("如 30 或 2.50 的数", "a number like 30 or 2.50"),
+    "DATE": ("如 2014-07-01 的日期", "a date like 2014-07-01"),
+    "STRING": ('双引号中的文字 "…"', 'text in "double quotes"'), "_NL": ("行尾", "the end of the line"),
+    "$END": ("文件结尾", "the end of the file"), "BAND": ("如 65-69 或 80+ 的分段", "a band like 65-69 or 80+"),
+    "PERCENT": ("如 2.25% 的百分比", "a percentage like 2.25%"), "DASH": ("'-'", "'-'"),
+    "VBAR": ("'|'", "'|'"), "COLON": ("':'", "':'"), "EQUAL": ("'='", "'='"), "LPAR": ("'('", "'('"),
+    "RPAR": ("')'", "')'"), "COMMA": ("','", "','"),
+    "BLOCK_KIND": ("块关键字（value、tiers、subsidy、daijiao、reward、bonus…）",
+                   "a block keyword (value, tiers, subsidy, daijiao, reward, bonus, …)"),
+    "COMPARE": ("比较符", "a comparison"), "PLUS": ("'+'", "'+'"), "SLASH": ("'/'", "'/'"), "STAR": ("'*'", "'*'"),
 }
 
-# Curated messages for the common mistakes, matched by parser state (Lark's match_examples).
+# Curated messages for the common mistakes, matched by parser state (Lark's match_examples); the texts are
+# engine.catalogue's `syntax.<label>` and `syntax.<label>.hint`.
 CURATED = {
-    "missing-period": (
-        "a version line must start with `from <date>` or `always`",
-        "write e.g. `from 2019-01-01  22.00  cite <source>`",
-        ["value x: 元\n  70.00 cite a\n", "value x: 元\n  2019-01-01 22 cite a\n"],
-    ),
-    "unclosed-row": (
-        "this table row does not end with '|'",
-        "every row starts and ends with '|', e.g. `| 100 | 30 |`",
-        ["tiers t\n  from 2011-07-01 cite a\n  | 100 | 30\n",
-         "tiers t\n  from 2011-07-01 cite a\n  | 档次 | 省 |\n  | 100 | 30\n"],
-    ),
-    "missing-versions": (
-        "this definition has no version line",
-        "add a line such as `from 2011-07-01  15.00  cite <source>` (or `always 139 cite <source>`)",
-        ["value x: 元\nvalue y: 元\n", "value x: 元\n"],
-    ),
-    "bad-date": (
-        "a date must be written YYYY-MM-DD",
-        "write the date with four-digit year and two-digit month and day, e.g. 2014-07-01",
-        ["value x: 元\n  from 2014-7-1 1 cite a\n", "value x: 元\n  from 2014 1 cite a\n"],
-    ),
-    "missing-expression": (
-        "an expression is missing here",
-        "complete the formula, e.g. `= a + b`",
-        ["component c = a +\n", "component c =\n", "component c = max(a, )\n"],
-    ),
+    "missing-period": ["value x: 元\n  70.00 cite a\n", "value x: 元\n  2019-01-01 22 cite a\n"],
+    "unclosed-row": ["tiers t\n  from 2011-07-01 cite a\n  | 100 | 30\n",
+                     "tiers t\n  from 2011-07-01 cite a\n  | 档次 | 省 |\n  | 100 | 30\n"],
+    "missing-versions": ["value x: 元\nvalue y: 元\n", "value x: 元\n"],
+    "bad-date": ["value x: 元\n  from 2014-7-1 1 cite a\n", "value x: 元\n  from 2014 1 cite a\n"],
+    "missing-expression": ["component c = a +\n", "component c =\n", "component c = max(a, )\n"],
 }
 
 
@@ -86,7 +72,7 @@ def parse(source: SourceFile) -> nodes.PolicyFile:
             tree = _parser().parse(chunk_text)
             definitions.extend(_ToNodes(_Where(source.name, offset)).transform(tree).children)
         except UnexpectedInput as exc:
-            diagnostics.append(_syntax_diagnostic(source, chunk_text, exc, offset))
+            diagnostics.append(_syntaxdiagnostic(source, chunk_text, exc, offset))
         except VisitError as exc:  # a value error raised inside a transformer method
             inner = exc.orig_exc
             if isinstance(inner, _NodeError):
@@ -131,7 +117,7 @@ class _NodeError(Exception):
         self.diagnostic = diagnostic
 
 
-def _syntax_diagnostic(source: SourceFile, chunk: str, exc: UnexpectedInput, offset: int) -> Diagnostic:
+def _syntaxdiagnostic(source: SourceFile, chunk: str, exc: UnexpectedInput, offset: int) -> Diagnostic:
     line, column = max(exc.line, 1) + offset, max(exc.column, 1)
     if isinstance(exc, UnexpectedEOF) or exc.line < 1:
         lines = chunk.rstrip("\n").split("\n")
@@ -139,22 +125,21 @@ def _syntax_diagnostic(source: SourceFile, chunk: str, exc: UnexpectedInput, off
     span = Span(source.name, line, column)
     if isinstance(exc, UnexpectedCharacters):
         ch = source.line_text(line)[column - 1: column] or " "
-        return Diagnostic("syntax", f"unexpected character '{ch}'", span, _character_hint(ch))
+        return diagnostic("syntax", say("syntax.character", a=ch), span, _character_hint(ch))
     # Lark compares parser states by stack depth too: give the examples the same leading newline
     # that line-number padding (or a comment) gives the chunk.
     guess = _keyword_guess(exc)
     if guess:  # a misspelt keyword says more than the curated message for the state it leaves
-        return Diagnostic("syntax", _unexpected_message(exc), span, guess)
+        return diagnostic("syntax", _unexpected_message(exc), span, guess)
     lead = "\n" if chunk.lstrip(" \t\u3000")[:1] in ("\n", "#") else ""
-    label = exc.match_examples(_parser().parse, {k: [lead + e for e in v[2]] for k, v in CURATED.items()},
+    label = exc.match_examples(_parser().parse, {k: [lead + e for e in v] for k, v in CURATED.items()},
                                use_accepts=True)
     if label:
-        message, hint, _ = CURATED[label]
-        return Diagnostic("syntax", message, span, hint)
-    return Diagnostic("syntax", _unexpected_message(exc), span, _expected_hint(exc))
+        return diagnostic("syntax", say(f"syntax.{label}"), span, say(f"syntax.{label}.hint"))
+    return diagnostic("syntax", _unexpected_message(exc), span, _expected_hint(exc))
 
 
-def _keyword_guess(exc: UnexpectedInput) -> str | None:
+def _keyword_guess(exc: UnexpectedInput) -> Text | None:
     """A misspelt keyword (`form` for `from`): the closest keyword the parser would take here."""
     token = getattr(exc, "token", None)
     if token is None or token.type != "NAME":
@@ -173,27 +158,30 @@ def _keyword_guess(exc: UnexpectedInput) -> str | None:
     close = difflib.get_close_matches(str(token), words, n=1, cutoff=0.6)
     if not close:
         return None
-    return f"did you mean '{close[0]}'? " + (_expected_hint(exc) or "")
+    expected = _expected_hint(exc)
+    guess = say("did-you-mean", a=close[0])
+    return Text(f"{guess.zh} {expected.zh}", f"{guess.en} {expected.en}") if expected else guess
 
 
-def _character_hint(ch: str) -> str:
+def _character_hint(ch: str) -> Text:
     if ch in "“”‘’":
-        return '请使用英文双引号 " (use straight double quotes)'
+        return say("syntax.curly-quote.hint")
     if unicodedata.east_asian_width(ch) == "F":
-        return f"full-width '{ch}': use '{unicodedata.normalize('NFKC', ch)}' (请使用半角字符)"
-    return "remove this character, or put the text in double quotes"
+        return say("syntax.full-width.hint", a=ch, b=unicodedata.normalize("NFKC", ch))
+    return say("syntax.character.hint")
 
 
-def _unexpected_message(exc: UnexpectedInput) -> str:
+def _unexpected_message(exc: UnexpectedInput) -> Text:
     token = getattr(exc, "token", None)
     if token is None or token.type == "$END":
-        return "the file ends too early"
+        return say("syntax.file-ends")
     if token.type == "_NL":
-        return "the line ends too early"
-    return f"'{token}' is not expected here ({TERMINAL_WORDS.get(token.type, token.type.lower())})"
+        return say("syntax.line-ends")
+    zh, en = TERMINAL_WORDS.get(token.type, (token.type.lower(), token.type.lower()))
+    return say("syntax.unexpected", a=str(token), b=Text(zh, en))
 
 
-def _expected_hint(exc: UnexpectedInput) -> str | None:
+def _expected_hint(exc: UnexpectedInput) -> Text | None:
     expected = sorted(getattr(exc, "expected", None) or getattr(exc, "allowed", None) or ())
     words = []
     for name in expected:
@@ -202,10 +190,14 @@ def _expected_hint(exc: UnexpectedInput) -> str | None:
         else:
             try:
                 pattern = _parser().get_terminal(name).pattern
-                words.append(f"'{pattern.value}'" if pattern.type == "str" else name.lower())
+                word = f"'{pattern.value}'" if pattern.type == "str" else name.lower()
             except KeyError:
-                words.append(name.lower())
-    return "expected " + ", ".join(dict.fromkeys(words)) if words else None
+                word = name.lower()
+            words.append((word, word))
+    words = list(dict.fromkeys(words))
+    if not words:
+        return None
+    return say("syntax.expected", a=Text("、".join(zh for zh, _ in words), ", ".join(en for _, en in words)))
 
 
 def _span(where: _Where, meta) -> Span:
@@ -230,8 +222,8 @@ def _date(file: str, token: Token) -> dt.date:
     try:
         return dt.date.fromisoformat(str(token))
     except ValueError:
-        raise _NodeError(Diagnostic("bad-date", f"'{token}' is not a calendar date",
-                                    _tspan(file, token), "check the month and the day")) from None
+        raise _NodeError(diagnostic("bad-date", say("bad-date", a=str(token)), _tspan(file, token),
+                                     say("bad-date.hint"))) from None
 
 
 @v_args(meta=True)

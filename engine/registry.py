@@ -8,6 +8,7 @@ from pathlib import Path
 
 from engine import check as checker
 from engine import model, nodes
+from engine.catalogue import diagnostic
 from engine.errors import Diagnostic, PolicyError
 from engine.parse import parse
 from engine.source import SourceFile, Span
@@ -21,8 +22,7 @@ def read_source(path: Path, display: str) -> SourceFile:
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise PolicyError([Diagnostic("encoding", "this file is not UTF-8 text", Span(display, 1, 1),
-                                      "save the file as UTF-8 (在编辑器中另存为 UTF-8)")]) from None
+        raise PolicyError([diagnostic("encoding", "encoding", Span(display, 1, 1), "encoding.hint")]) from None
     return SourceFile.from_text(display, text)
 
 
@@ -42,9 +42,7 @@ def too_deep(source: SourceFile) -> Diagnostic:
     """An expression nested past what the checker follows: pointed at the longest line, where it most likely is."""
     lines = source.text.splitlines() or [""]
     line = max(range(len(lines)), key=lambda i: len(lines[i])) + 1
-    return Diagnostic("too-deep", "此表达式嵌套过深，无法检查 (an expression is nested too deeply to check)",
-                      Span(source.name, line, 1),
-                      "把它拆成几行 `let`，每行只做一部分 (split it into several `let` lines)")
+    return diagnostic("too-deep", "too-deep", Span(source.name, line, 1), "too-deep.hint")
 
 
 def _check(layers: list) -> model.Policy:
@@ -134,8 +132,8 @@ class Registry:
             if name in seen or name not in self.sources:
                 span = Span(next(iter(self.sources.get(chain[-1].region, {"?": None}))), 1, 1) if chain else \
                     Span(str(self.policy_dir / region), 1, 1)
-                raise PolicyError([Diagnostic("unknown-region", f"region '{name}' has no folder under policies/",
-                                              span, "create policies/<region>/ or fix `extends`")])
+                raise PolicyError([diagnostic("unknown-region", "unknown-region", span, "unknown-region.hint",
+                                              a=name)])
             seen.add(name)
             files, errs = parse_files(self.sources[name])
             diagnostics.extend(errs)
@@ -168,8 +166,8 @@ def policy_from_texts(files: dict[str, str], base: Registry | None = None) -> mo
         raise PolicyError(diagnostics)
     region = next((d.name for f in parsed for d in f.definitions if isinstance(d, nodes.Region)), None)
     if region is None:
-        raise PolicyError([Diagnostic("missing-region", "no file says which region it belongs to",
-                                      Span(next(iter(given), "?"), 1, 1), "start the file with `region <name>`")])
+        raise PolicyError([diagnostic("missing-region", "no-region", Span(next(iter(given), "?"), 1, 1),
+                                      "no-region.hint")])
     sources = dict(given)
     if base is not None and region in base.sources:
         names = {n.rsplit("/", 1)[-1] for n in given}

@@ -40,11 +40,11 @@ def multiply(a: Unit, b: Unit, sign: int = 1) -> Unit:
 NAMES = {"yuan": "元", "month": "月", "year": "年", "age": "岁"}
 
 
-def describe(unit: Unit | None) -> str:
+def describe(unit: Unit | None, lang: str = "zh") -> str:
     if unit is None:
-        return "unknown"
+        return "未知" if lang == "zh" else "unknown"
     if not unit:
-        return "a plain number"
+        return "无单位的数" if lang == "zh" else "a plain number"
     top = "·".join(NAMES[d] for d, e in unit if e > 0 for _ in range(e)) or "1"
     bottom = "/".join(NAMES[d] for d, e in unit if e < 0 for _ in range(-e))
     return f"{top}/{bottom}" if bottom else top

@@ -135,7 +135,7 @@ def test_check_endpoint_reports_diagnostics(client):
     r = post(client, "/v1/check", {"files": {"pension.policy": broken}}).get_json()
     assert r["ok"] is False
     [d] = r["diagnostics"]
-    assert d["code"] == "unknown-name" and d["hint"] == "did you mean '宁夏2011模式'?"
+    assert d["code"] == "unknown-name" and d["hint"] == "是否想写 '宁夏2011模式'？"
     assert d["file"] == "pension.policy" and d["line"] == 12  # the first `cite 宁夏2011模式` line end
 
 

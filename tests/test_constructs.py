@@ -106,7 +106,7 @@ def test_checker_messages_name_the_line_and_the_fix(text, line, code, words):
     assert found, "the checker accepted a wrong policy"
     first = found[0]
     assert (first.span.line, first.code) == (line, code), [d.format() for d in found]
-    assert words in first.message + " " + (first.hint or "")
+    assert words in " ".join(filter(None, (first.message, first.hint, first.message_en, first.hint_en)))
 
 
 def test_a_single_equals_sign_in_a_condition_compares():

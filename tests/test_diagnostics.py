@@ -40,20 +40,22 @@ def test_broken_file_gives_exactly_its_diagnostics(path, registry):
 def test_did_you_mean_the_chinese_label(registry):
     text = (ROOT / "tests" / "broken" / "unknown-group.policy").read_text(encoding="utf-8")
     [d] = check_texts({"unknown-group.policy": text}, base=registry)
-    assert d.message == "unknown group '低保户'" and d.hint == "did you mean '低保对象'?"
+    assert d.message == "未知的群体 '低保户'" and d.hint == "是否想写 '低保对象'？"
+    assert d.message_en == "unknown group '低保户'" and d.hint_en == "did you mean '低保对象'?"
 
 
 def test_curated_syntax_messages(registry):
-    cases = {"syntax-missing-period": "a version line must start with `from <date>` or `always`",
-             "syntax-unclosed-row": "this table row does not end with '|'",
-             "syntax-curly-quote": "unexpected character '“'",
-             "syntax-fullwidth": "unexpected character '（'"}
-    for name, message in cases.items():
+    cases = {"syntax-missing-period": ("版本行须以 `from <日期>` 或 `always` 开始",
+                                       "a version line must start with `from <date>` or `always`"),
+             "syntax-unclosed-row": ("这一表格行没有以 '|' 结尾", "this table row does not end with '|'"),
+             "syntax-curly-quote": ("意外的字符 '“'", "unexpected character '“'"),
+             "syntax-fullwidth": ("意外的字符 '（'", "unexpected character '（'")}
+    for name, (zh, en) in cases.items():
         text = (ROOT / "tests" / "broken" / f"{name}.policy").read_text(encoding="utf-8")
         [d] = check_texts({name: text}, base=registry)
-        assert d.message == message
+        assert (d.message, d.message_en) == (zh, en)
     [d] = check_texts({"f": (ROOT / "tests" / "broken" / "syntax-fullwidth.policy").read_text()}, base=registry)
-    assert d.hint == "full-width '（': use '(' (请使用半角字符)"
+    assert d.hint == "全角字符 '（'：请改用半角 '('" and d.hint_en == "full-width '（': use '('"
 
 
 def test_three_errors_in_three_blocks_are_all_reported(registry):
@@ -74,10 +76,14 @@ def test_cli_prints_location_caret_and_hint():
     assert run.returncode == 1
     lines = run.stdout.splitlines()
     head = next(i for i, l in enumerate(lines) if "error[unknown-name]" in l)
-    assert lines[head] == "tests/broken/unknown-group.policy:10:5: error[unknown-name]: unknown group '低保户'"
+    assert lines[head] == "tests/broken/unknown-group.policy:10:5: error[unknown-name]: 未知的群体 '低保户'"
     assert lines[head + 1] == "  | 低保户 | 100 |"
     assert lines[head + 2] == "    ^"
-    assert lines[head + 3] == "提示 hint: did you mean '低保对象'?"
+    assert lines[head + 3] == "提示: 是否想写 '低保对象'？"
+    english = subprocess.run([sys.executable, "-m", "engine.cli", "check", "--lang", "en", str(path)],
+                             capture_output=True, text=True, cwd=ROOT, timeout=60).stdout.splitlines()
+    assert english[head] == "tests/broken/unknown-group.policy:10:5: error[unknown-name]: unknown group '低保户'"
+    assert english[head + 3] == "hint: did you mean '低保对象'?"
 
 
 def test_cli_check_of_the_shipped_policies_is_clean():
@@ -99,7 +105,7 @@ def test_folder_and_region_mismatch(tmp_path):
     from engine import Registry
 
     [d] = Registry(tmp_path).diagnostics("gansu")
-    assert d.code == "region-mismatch" and d.hint == "write `region gansu`"
+    assert d.code == "region-mismatch" and d.hint == "写 `region gansu`" and d.hint_en == "write `region gansu`"
 
 
 @settings(max_examples=300, deadline=None)

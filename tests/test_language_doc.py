@@ -56,3 +56,31 @@ def test_check_explain_prints_the_entry():
     assert "缴费区间有误" in result.output and "1000-9000" in result.output
     unknown = CliRunner().invoke(main, ["check", "--explain", "no-such-code"])
     assert unknown.exit_code == 2 and "bad-range" in unknown.output
+
+
+def keys_the_engine_names() -> set[str]:
+    found = set()
+    for path in list((ROOT / "engine").glob("*.py")) + list((ROOT / "web").glob("*.py")):
+        text = path.read_text(encoding="utf-8")
+        found |= set(re.findall(r'(?:c\.error|diagnostic)\(\s*"[a-z-]+",\s*"([a-z.-]+)"', text))
+        found |= set(re.findall(r'"([a-z-]+\.hint)"', text))
+    return found
+
+
+def test_every_text_the_engine_names_is_in_the_catalogue_in_both_languages():
+    from engine.catalogue import TEXTS
+
+    assert keys_the_engine_names() - set(TEXTS) == set()
+    for key, (zh, en) in TEXTS.items():
+        assert re.search(r"[\u4e00-\u9fff]", zh), f"{key}: the Chinese text has no Chinese: {zh}"
+        assert re.search(r"[A-Za-z]{2,}", en) or "{" in en, f"{key}: the English text has no English: {en}"
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "tests" / "broken").glob("*.policy")), ids=lambda p: p.stem)
+def test_every_diagnostic_reads_in_chinese_and_in_english(path, registry):
+    from engine.registry import check_texts
+
+    for d in check_texts({path.name: path.read_text(encoding="utf-8")}, base=registry):
+        assert re.search(r"[\u4e00-\u9fff]", d.message), d
+        assert d.message_en and d.message_en != d.message, d
+        assert d.in_lang("en").message == d.message_en

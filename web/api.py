@@ -4,7 +4,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from flask import Blueprint, current_app, g
+from flask import Blueprint, current_app, g, request
 
 from engine import InvalidInput, PolicyError, Problem, Registry, UnknownRegion, check_texts, evaluate, load_cases, \
     policy_from_texts, problem_of, read_as_of, read_person, run_case
@@ -268,7 +268,9 @@ def check():
     body, type_errors, errors = object_body({"files"})
     files = sent_policy_text(body, type_errors, errors)
     diagnostics = within(_settings().work_seconds, check_texts, files, registry())
-    return json_response({"ok": not diagnostics, "diagnostics": [d.as_dict() for d in diagnostics]})
+    # messages and hints in Chinese (the officers' language), English with ?lang=en
+    lang = "en" if request.args.get("lang") == "en" else "zh"
+    return json_response({"ok": not diagnostics, "diagnostics": [d.as_dict(lang) for d in diagnostics]})
 
 
 @api.get("/v1/decisions/<decision_id>")

@@ -17,7 +17,8 @@ import attrs
 import sqlalchemy as sa
 
 from engine import PolicyError, Registry, load_cases, run_case
-from engine.errors import Diagnostic, FieldError
+from engine.catalogue import diagnostic
+from engine.errors import FieldError
 from engine.source import Span
 from web.bodies import HttpProblem
 from web.store import StaleDraft, Store
@@ -186,10 +187,8 @@ class LivePolicies:
                     continue
                 if r == region and not cases:
                     # a change nothing tests cannot be reviewed on evidence: no cases, no approval
-                    diagnostics.append(Diagnostic(
-                        "no-tests", f"policies/{region}/tests/ holds no test case: nothing shows what this version "
-                        "computes", Span(f"policies/{region}/tests/", 1, 1),
-                        "add cases (*.yaml) with the figures this version must give before it can be approved"))
+                    diagnostics.append(diagnostic("no-tests", "no-tests", Span(f"policies/{region}/tests/", 1, 1),
+                                                  "no-tests.hint", a=region))
                 for outcome in (run_case(registry.policy(r), case) for case in cases):
                     if outcome.passed:
                         tests["passed"] += 1
