@@ -82,7 +82,8 @@ def _row_key(row) -> str:
 def _row_value(row) -> str:
     if isinstance(row, TierRow):
         total = sum((a for _, a in row.subsidy), Decimal(0))
-        return f"subsidy {total:.2f}" + (" (代缴 only)" if row.only_daijiao else "")
+        return f"subsidy {total:.2f}" + (" (代缴 only)" if row.only_daijiao else "") + \
+            (f" (only {', '.join(row.only_groups)})" if row.only_groups else "")
     if isinstance(row, GroupRow):
         return "lowest tier" if row.amount is None else f"{row.amount:.2f}"
     if isinstance(row, BandRow):

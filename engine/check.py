@@ -21,6 +21,7 @@ BUILTINS = {
     "age": ("年龄", units.parse_unit("岁")),
     "counted_years": ("累计缴费年限", units.parse_unit("年")),
     "continuous_years": ("连续缴费年限", units.parse_unit("年")),
+    "regular_years": ("正常缴费年限", units.parse_unit("年")),  # counted years less back payments
     "balance_at_pension_start": ("领取时账户余额", units.parse_unit("元")),
     # history: the person's pension start (0 while no start is known)
     "age_at_pension_start": ("领取时年龄", units.parse_unit("岁")),
@@ -28,7 +29,7 @@ BUILTINS = {
 }
 BUILTIN_ALIASES = {zh: name for name, (zh, _) in BUILTINS.items()}
 # what a bonus or raise table is looked up `by`, or a bonus counted `per`
-BASES = ("age", "counted_years", "continuous_years", "age_at_pension_start")
+BASES = ("age", "counted_years", "continuous_years", "regular_years", "age_at_pension_start")
 FUNCTIONS = {"max": "max", "min": "min", "round": "round", "member": "member", "属于": "member",
              "最大": "max", "最小": "min", "四舍五入": "round"}
 LOWEST_TIER_WORDS = {"最低档次", "最低档", "lowest_tier", "lowest"}
@@ -443,21 +444,26 @@ def _tier_row(c: _Checker, row: nodes.Row, columns: list[str]):
         c.error("type-mismatch", "tier-is-range", key[0].span, "tier-is-range.hint", a=key[0].text)
         return None
     tier = Decimal(key[0].text[:-1]) if band else _number(c, key, row.span, say("word.tier"))
-    subsidy, only = {}, False
+    subsidy, only, groups = {}, False, []
     for col, cell in zip(columns[1:], row.cells[1:]):
         if col in model.LEVELS:
             amount = _number(c, cell, row.span, say("word.subsidy"))
             if amount is None:
                 return None
             subsidy[col] = subsidy.get(col, Decimal(0)) + amount
-        elif col == "only":
-            words = {a.text for a in cell if a.kind != "DASH"}
-            if words and not words <= DAIJIAO_WORDS:
-                c.error("unknown-name", "unknown-only", cell[0].span, "unknown-only.hint", a=' '.join(words))
-            only = bool(words)
+        elif col == "only":  # 代缴对象 (has a 代缴 amount) and/or groups: the tier is open only to them
+            for atom in (a for a in cell if a.kind != "DASH"):
+                if atom.text in DAIJIAO_WORDS:
+                    only = True
+                elif c.aliases.get(atom.text, atom.text) in c.groups:
+                    groups.append(c.aliases.get(atom.text, atom.text))
+                else:
+                    c.error("unknown-name", "unknown-only", atom.span, _did_you_mean(atom.text, list(DAIJIAO_WORDS) + [
+                        g.labels.zh for g in c.groups.values() if g.labels.zh]) or "unknown-only.hint", a=atom.text)
     if tier is None:
         return None
-    return model.TierRow(tier, tuple((l, subsidy[l]) for l in model.LEVELS if l in subsidy), only, row.span, band)
+    return model.TierRow(tier, tuple((l, subsidy[l]) for l in model.LEVELS if l in subsidy), only, row.span, band,
+                         tuple(groups))
 
 
 def _group_row(c: _Checker, row: nodes.Row, columns: list[str]):

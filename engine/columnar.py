@@ -448,6 +448,7 @@ class _Batch:
         if len(pp):
             np.maximum.at(best, pp[breaks], run_len)
         self.continuous_years = best
+        self.regular_years = np.bincount(p[sel], minlength=self.n)
         ay, am, ad = ymd(np.full(self.n, self.as_of_day))
         self.age = DAY_ARRAYS.age_on(self.by, self.bm, self.bd, ay, am, ad)
         # deaths are answered by the scalar back end: here nobody is deceased
@@ -542,7 +543,8 @@ class _Formulas:
             sy, sm, sd = ymd(np.where(b.eligible, b.start, 0))
             value = sy if name == "pension_start_year" else DAY_ARRAYS.age_on(b.by, b.bm, b.bd, sy, sm, sd)
             return self.alg.integer(np.where(b.eligible, value, 0))
-        years = {"age": b.age, "counted_years": b.counted_years, "continuous_years": b.continuous_years}
+        years = {"age": b.age, "counted_years": b.counted_years, "continuous_years": b.continuous_years,
+                 "regular_years": b.regular_years}
         return self.alg.integer(years[name])  # the checker admits no other builtin
 
     def formula(self, name: str):

@@ -440,6 +440,8 @@ class _Formulas:
             return Amount(self.account["at_start"])
         if name == "counted_years":
             return Decimal(run.counted_years)
+        if name == "regular_years":  # counted years less back payments (e.g. 长缴多得 where 补缴 years do not count)
+            return Decimal(sum(1 for r in run.rows if r.counted and r.record.kind == "regular"))
         if name == "age_at_pension_start":
             return Decimal(dates.age_on(run.person.birth_date, run.start) if run.start else 0)
         if name == "pension_start_year":

@@ -28,6 +28,7 @@ WORDS = {
     "required_years": ("应缴费年限", "required years"),
     "counted_years": ("累计缴费年限", "counted years"),
     "continuous_years": ("连续缴费年限", "continuous years"),
+    "regular_years": ("正常缴费年限", "regular years"),
     "pension_start": ("待遇领取起始日", "pension start"),
     "scheme_start": ("参保起始日", "scheme start"),
     "age": ("年龄", "age"),

@@ -70,6 +70,13 @@ class TierRow:
     only_daijiao: bool
     span: Span
     band: bool = False  # keyed `2000+`: every amount from here up to the next band
+    only_groups: tuple[str, ...] = ()  # `仅限 低保对象 特困人员`: open only to members (or, with only_daijiao, 代缴)
+
+    def open_to(self, daijiao: bool, held: frozenset) -> bool:
+        """Whether a person with (or without) a 代缴 amount, holding these groups, may choose this tier."""
+        if not self.only_daijiao and not self.only_groups:
+            return True
+        return (self.only_daijiao and daijiao) or not held.isdisjoint(self.only_groups)
 
 
 @attrs.frozen

@@ -69,7 +69,7 @@ def _open_tiers(policy: Policy, person: dict, day: dt.date) -> list[Decimal]:
         if version.condition and person.get("hukou", {}).get(version.condition[0].split(".", 1)[1]) != \
                 version.condition[1]:
             continue
-        lows = sorted(r.tier for r in version.rows if not r.only_daijiao)
+        lows = sorted(r.tier for r in version.rows if not r.only_daijiao and not r.only_groups)
         if isinstance(version.figure, AmountRange) and lows:  # free amounts: each band's lowest, a middle, the top
             r = version.figure
             edges = lows + [r.high + r.step]

@@ -84,6 +84,9 @@ class Pricing:
                     best = (amount, version, row)
         return best
 
+    def held(self, day: dt.date) -> frozenset:
+        return frozenset(m.group for m in self.person.groups_on(day))
+
     def government_levels(self, row: model.GroupRow | None, paid: Decimal) -> tuple[tuple[str, Decimal], ...]:
         """Who pays the 代缴 amount, where the region says so: the row's level columns (shared pro rata when
         the record is smaller than the 代缴 amount, the remainder of a fen to the last level) or the block's
@@ -109,7 +112,7 @@ class Pricing:
                 self.fail(record, "tier", f"no contribution tiers are open on {day}")
             return None
         daijiao_amount, daijiao_version, daijiao_row = self.daijiao(day, table)
-        open_rows = _open_rows(self.policy, table, daijiao_amount > 0)
+        open_rows = _open_rows(self.policy, table, daijiao_amount > 0, self.held(day))
         tier_row = _row_for(table, open_rows, record.tier)
         if tier_row is None:
             self.fail(record, "tier", _not_open(table, open_rows, record.tier, day))
@@ -233,7 +236,7 @@ class Pricing:
         daijiao_amount, daijiao_version, _ = self.daijiao(as_of, table)
         out = []
         for tier_row in sorted(table.rows, key=lambda r: r.tier):
-            if tier_row.only_daijiao and daijiao_amount <= 0:
+            if not tier_row.open_to(daijiao_amount > 0, self.held(as_of)):
                 continue
             uses: set = set()
             subsidy = self.capped("contribution_tiers", Amount(sum((a for _, a in tier_row.subsidy), ZERO),
@@ -288,12 +291,16 @@ def _not_open(table: model.Version, rows: dict, amount: Decimal, day: dt.date) -
         ", ".join(str(tier) for tier in sorted(rows))
 
 
-def _open_rows(policy: model.Policy, table: model.Version, daijiao: bool) -> dict[Decimal, model.TierRow]:
-    """The rows of a tier table open to a person (the 代缴-only lowest tier only to 代缴 groups), by tier;
-    worked out once per table and policy."""
+def _open_rows(policy: model.Policy, table: model.Version, daijiao: bool,
+               held: frozenset) -> dict[Decimal, model.TierRow]:
+    """The rows of a tier table open to a person (a tier kept for 代缴 persons or some groups only to them), by
+    tier; worked out once per table, policy and the groups that matter to the table."""
     cache = policy.__dict__.setdefault("_open_tiers", {})
-    key = (table.span, table.condition, daijiao)
+    groups = cache.get(("groups", table.span))
+    if groups is None:
+        groups = cache[("groups", table.span)] = frozenset(g for r in table.rows for g in r.only_groups)
+    key = (table.span, table.condition, daijiao, held & groups)
     rows = cache.get(key)
     if rows is None:
-        rows = cache[key] = {r.tier: r for r in table.rows if not r.only_daijiao or daijiao}
+        rows = cache[key] = {r.tier: r for r in table.rows if r.open_to(daijiao, held)}
     return rows

@@ -13,11 +13,12 @@ from engine.registry import check_texts
 REGION = "shiyan"
 
 
-def test_every_case_of_the_test_region_passes(construct_registry):
-    folder = construct_registry.policy_dir / REGION
-    cases = load_cases(folder, REGION, construct_registry.policy_dir.parent)
-    assert len(cases) >= 2
-    failures = [f"{c.name}: {o.failures}" for c in cases if not (o := run_case(construct_registry.policy(REGION), c)).passed]
+@pytest.mark.parametrize("region", ["shiyan", "ceshi"])
+def test_every_case_of_the_test_regions_passes(construct_registry, region):
+    folder = construct_registry.policy_dir / region
+    cases = load_cases(folder, region, construct_registry.policy_dir.parent)
+    assert len(cases) >= 8
+    failures = [f"{c.name}: {o.failures}" for c in cases if not (o := run_case(construct_registry.policy(region), c)).passed]
     assert not failures
 
 
@@ -95,6 +96,8 @@ MESSAGES = [
      "at most 15 years"),
     ("a cap in part years", 'reward r  at most 1.5 years\n  always cite a\n  | 群体 | 省 |\n  | dibao | 1 |\n', 7,
      "bad-cap", "positive whole number"),
+    ("an only-column word that is no group", 'group dibao "低保对象"\ntiers contribution_tiers\n  from 2019-01-01 cite a\n'
+     '  | 档次 | 省 | 仅限 |\n  | 100 | 30 | 低保队象 |\n', 11, "unknown-name", "低保对象"),
     ("a percentage added to an amount", 'component c = v + 10%\n  cite a\n', 7, "unit-mismatch",
      "a percentage multiplies"),
 ]

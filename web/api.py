@@ -213,6 +213,8 @@ def _row(row) -> dict:
             out[field] = {k: _figure(v) for k, v in getattr(row, field)}
     if hasattr(row, "only_daijiao"):
         out["only_daijiao"] = row.only_daijiao
+    if getattr(row, "only_groups", ()):
+        out["only_groups"] = list(row.only_groups)
     if getattr(row, "band", False):
         out["band"] = True  # keyed by its lowest amount: every amount up to the next band
     if getattr(row, "share", None) is not None:
