@@ -96,6 +96,9 @@ PERSONS = {
              [{"id": "land_expropriated", "from": "2012-01-01"}], [], "172.50"),
     # domain.md §4: 88 central + 20 Ningxia (2018), aged 60+ at the 2011-07-01 start.
     "ningxia": ("2018-06-30", {"birth_date": "1950-01-01", "hukou.type": "rural"}, [], [], "108.00"),
+    # docs/regions/chongqing.md: 2020-07-01 standard 125 (93 central + 32 local, 开州人社发〔2021〕2号),
+    # aged 76 → 70+ add-on 10 (渝人社发〔2019〕112号): 135.
+    "chongqing": ("2021-06-30", {"birth_date": "1945-01-01", "hukou.type": "rural"}, [], [], "135.00"),
 }
 
 

@@ -17,7 +17,7 @@ from engine import algebra, batch, columnar, dates, mechanics, read_as_of
 from engine.model import KeyedRow
 from engine.population import _open_tiers, generate
 
-REGIONS = ["national", "anhui", "ningxia", "yuxi"]
+REGIONS = sorted(p.name for p in (Path(__file__).parent.parent / "policies").iterdir() if p.is_dir())
 CONSTRUCT_REGIONS = sorted(p.name for p in (Path(__file__).parent / "regions").iterdir() if p.is_dir())
 SETTINGS = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
                                                                            HealthCheck.too_slow])
