@@ -369,7 +369,7 @@ def _typed_figure(c: _Checker, atom: nodes.Atom, unit: str | None):
             c.error("type-mismatch", "not-yes-no", atom.span, "not-yes-no.hint", a=atom.text)
             return None
         return atom.text in YES
-    if unit == "%":
+    if unit is not None and unit.split("/")[0] == "%":  # `%`, or a percentage per year `%/年`
         if atom.kind != "PERCENT":
             c.error("unit-mismatch", "not-a-percentage", atom.span, "not-a-percentage.hint", a=atom.text)
             return None

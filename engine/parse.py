@@ -322,7 +322,8 @@ class _ToNodes(Transformer):
         return nodes.Clause("for", tuple(str(i) for i in items), _span(self.file, meta))
 
     def unit(self, meta, items):
-        return "/".join(str(i) for i in items if i.type == "NAME") or "%"
+        words = [str(i) for i in items if i.type in ("NAME", "PERCENT_SIGN")]
+        return "/".join(words)
 
     def version(self, meta, items):
         period = items[0]

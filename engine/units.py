@@ -19,6 +19,8 @@ def parse_unit(text: str) -> Unit | None:
         return DIMENSIONLESS
     exps: dict[str, int] = {}
     for i, word in enumerate(text.split("/")):
+        if i == 0 and word == "%":  # a percentage per something: `%/年` (1% of the basic pension per year)
+            continue
         dim = DIMENSIONS.get(word)
         if dim is None:
             return None

@@ -91,7 +91,7 @@ def figure_text(figure, unit: str | None) -> str | None:
         return None
     if isinstance(figure, bool):
         return ("是" if figure else "否") if _lang() == "zh" else ("yes" if figure else "no")
-    if isinstance(figure, Decimal) and unit == "%":
+    if isinstance(figure, Decimal) and unit and unit.split("/")[0] == "%":
         return f"{(figure * 100).quantize(Decimal('0.01'))}%"
     if isinstance(figure, dt.date):
         return figure.isoformat()
