@@ -172,7 +172,11 @@ def _equal(expected, actual) -> bool:
     if isinstance(expected, bool) or isinstance(actual, bool):
         return expected is actual
     if isinstance(expected, (int, float)) and isinstance(actual, str):
-        return False
+        # an officer may write money as a number (293 or 293.5): compared as decimals with the "293.00" string
+        try:
+            return Decimal(str(expected)) == Decimal(actual)
+        except InvalidOperation:
+            return False
     return expected == actual
 
 

@@ -151,13 +151,15 @@ def test_cmd(regions: tuple[str, ...], policies: str | None) -> None:
 
 
 @main.command("eval")
-@click.option("--region", required=True)
-@click.option("--as-of", "as_of", required=True)
+@click.option("--region", required=True, help="region id, a folder under policies/ (e.g. ningxia)")
+@click.option("--as-of", "as_of", required=True, help="the date the figures are for, YYYY-MM-DD")
 @click.argument("file", type=click.File("r", encoding="utf-8"))
 @click.option("--explain", is_flag=True, help="include the explanation tree")
-@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh")
-@click.option("--format", "fmt", type=click.Choice(["json", "text"]), default="text")
-@click.option("--policies", type=click.Path(exists=True, file_okay=False))
+@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True,
+              help="language of the text and the explanation")
+@click.option("--format", "fmt", type=click.Choice(["json", "text"]), default="text", show_default=True,
+              help="text for people, json for the DETERMINATION of contract.md")
+@click.option("--policies", type=click.Path(exists=True, file_okay=False), help="policy folder (default: policies/)")
 def eval_cmd(region, as_of, file, explain, lang, fmt, policies) -> None:
     """Evaluate one person (FILE holds the PERSON JSON; - for stdin)."""
     registry = _registry(policies)
@@ -171,7 +173,7 @@ def eval_cmd(region, as_of, file, explain, lang, fmt, policies) -> None:
 
 @main.command("plan")
 @click.argument("region")
-@click.option("--policies", type=click.Path(exists=True, file_okay=False))
+@click.option("--policies", type=click.Path(exists=True, file_okay=False), help="policy folder (default: policies/)")
 def plan_cmd(region: str, policies: str | None) -> None:
     """Show REGION's compiled plan: each component and `let` with every name resolved."""
     from engine.plan import compile_plan
@@ -224,8 +226,8 @@ def _fail(problem: Problem, fmt: str) -> None:
 
 
 @main.command()
-@click.option("--region", required=True)
-@click.option("--as-of", "as_of", required=True)
+@click.option("--region", required=True, help="region id, a folder under policies/ (e.g. ningxia)")
+@click.option("--as-of", "as_of", required=True, help="the date the figures are for, YYYY-MM-DD")
 @click.argument("source", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.argument("target", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--workers", type=int, default=None, help="processes (default: one per core)")
@@ -235,7 +237,7 @@ def _fail(problem: Problem, fmt: str) -> None:
 @click.option("--method", type=click.Choice(["columns", "interpreter"]), default="columns", show_default=True,
               help="columns: arrays of integer fen, the interpreter answering rows outside the common shape; "
                    "interpreter: person by person (same rows, slower)")
-@click.option("--policies", type=click.Path(exists=True, file_okay=False))
+@click.option("--policies", type=click.Path(exists=True, file_okay=False), help="policy folder (default: policies/)")
 def batch(region, as_of, source, target, workers, engine, scheduler, method, policies) -> None:
     """Evaluate a population file (.jsonl, .csv or .parquet) into TARGET, one row per person."""
     from tqdm import tqdm
@@ -258,13 +260,15 @@ def batch(region, as_of, source, target, workers, engine, scheduler, method, pol
 
 
 @main.command()
-@click.option("--region", required=True)
-@click.option("--as-of", "as_of", required=True)
+@click.option("--region", required=True, help="region id, a folder under policies/ (e.g. ningxia)")
+@click.option("--as-of", "as_of", required=True, help="the date the figures are for, YYYY-MM-DD")
 @click.argument("source", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.argument("row", type=int)
-@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh")
-@click.option("--format", "fmt", type=click.Choice(["json", "text"]), default="text")
-@click.option("--policies", type=click.Path(exists=True, file_okay=False))
+@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True,
+              help="language of the text and the explanation")
+@click.option("--format", "fmt", type=click.Choice(["json", "text"]), default="text", show_default=True,
+              help="text for people, json for the DETERMINATION of contract.md")
+@click.option("--policies", type=click.Path(exists=True, file_okay=False), help="policy folder (default: policies/)")
 def why(region, as_of, source, row, lang, fmt, policies) -> None:
     """Explain one ROW of a population file (the row number of `jubao batch` output), with the interpreter."""
     from engine import batch as batch_run
@@ -273,7 +277,9 @@ def why(region, as_of, source, row, lang, fmt, policies) -> None:
     person = next((p for number, p in batch_run.read_rows(source) if number == row), None)
     try:
         if person is None:
-            raise InvalidInput(f"{source} has no row {row}", [FieldError("/row", "rows are numbered from 1")])
+            count = sum(1 for _ in batch_run.read_rows(source))
+            raise InvalidInput(f"{source} has no row {row}", [FieldError(
+                "/row", f"rows are numbered from 1; {source} has {count} row{'s' if count != 1 else ''}")])
         if isinstance(person, InvalidInput):
             raise person
         decision = _evaluate(registry, region, as_of, json.dumps(person, ensure_ascii=False, default=str), True, lang)
@@ -284,15 +290,15 @@ def why(region, as_of, source, row, lang, fmt, policies) -> None:
 
 
 @main.command()
-@click.option("--region", required=True)
-@click.option("--size", type=int, required=True)
-@click.option("--seed", type=int, default=1, show_default=True)
-@click.option("--as-of", "as_of", default="2020-12-31", show_default=True)
+@click.option("--region", required=True, help="region id, a folder under policies/ (e.g. ningxia)")
+@click.option("--size", type=int, required=True, help="how many persons")
+@click.option("--seed", type=int, default=1, show_default=True, help="random seed: the same seed gives the same persons")
+@click.option("--as-of", "as_of", default="2020-12-31", show_default=True, help="the date the population is drawn for")
 @click.option("--mean-contribution", type=str, default="338", show_default=True,
               help="target average contribution in yuan/year (seed 000: Anhui 338 at end 2020)")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), required=True,
               help=".jsonl or .parquet")
-@click.option("--policies", type=click.Path(exists=True, file_okay=False))
+@click.option("--policies", type=click.Path(exists=True, file_okay=False), help="policy folder (default: policies/)")
 def population(region, size, seed, as_of, mean_contribution, output, policies) -> None:
     """Write a synthetic population of SIZE persons shaped by the region's tiers."""
     from engine.population import generate
@@ -313,8 +319,8 @@ def population(region, size, seed, as_of, mean_contribution, output, policies) -
 
 
 @main.command()
-@click.option("--region", required=True)
-@click.option("--as-of", "as_of", required=True)
+@click.option("--region", required=True, help="region id, a folder under policies/ (e.g. ningxia)")
+@click.option("--as-of", "as_of", required=True, help="the date the figures are for, YYYY-MM-DD")
 @click.option("--base", "base_dir", required=True, type=click.Path(exists=True, file_okay=False),
               help="policy folder of the current rules (e.g. policies/)")
 @click.option("--proposal", "proposal_dir", required=True, type=click.Path(exists=True, file_okay=False),

@@ -288,7 +288,8 @@ class Policy:
     def versions_at(self, name: str, day: dt.date) -> list[Version]:
         """The versions in force on `day`: the most specific layer that covers the day wins.
 
-        代缴 tables are not inherited: a region pays only the 代缴 amounts it states.
+        代缴 tables are not inherited: a region pays only the 代缴 amounts it states (domain.md: "The full lowest
+        tier is the amount of region `national` only"), so a region without a 代缴 table pays none.
         """
         cache = self.__dict__.setdefault("_versions_memo", {})
         found = cache.get((name, day))
@@ -301,7 +302,7 @@ class Policy:
     def _versions_at(self, name: str, day: dt.date) -> list[Version]:
         layers = self.definitions.get(self.resolve(name), ())
         if layers and layers[0].kind == "daijiao":
-            layers = layers[:1]
+            layers = [layer for layer in layers[:1] if layer.region == self.region]
         for layer in layers:
             found = [v for v in layer.versions if v.covers(day)]
             if found:

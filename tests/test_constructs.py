@@ -199,3 +199,15 @@ def test_the_region_rules_that_made_a_difference_are_explained(construct_registr
     allowance = dict(RURAL, birth_date="1940-01-01")
     zh = explanation_text(determination(construct_registry, allowance, "2024-07-01", explain=True).explanation, "zh")
     assert "老年津贴 = 0.00" in zh and "只发给未符合领取条件者" in zh
+
+
+def test_a_region_without_a_daijiao_table_pays_no_daijiao(construct_registry):
+    """domain.md §2: "The full lowest tier is the amount of region `national` only: a region pays only the 代缴
+    amounts it states, and where it states none for a group and date, none is paid". The test region ceshi
+    states no 代缴 table."""
+    person = dict(RURAL, birth_date="1980-01-01", groups=[{"id": "severe_disability", "from": "2020-01-01"}],
+                  contributions=[{"year": 2022, "tier": "200.00", "kind": "regular", "date": "2022-03-01"}])
+    policy = construct_registry.policy("ceshi")
+    day = read_as_of("2022-12-31")
+    row = evaluate(policy, read_person(policy, person, day), day).contributions[0]
+    assert row.government_paid == 0 and row.personal == 200

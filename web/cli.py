@@ -7,8 +7,8 @@ import click
 
 
 @click.command()
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8000, type=int, show_default=True)
+@click.option("--host", default="127.0.0.1", show_default=True, help="address to listen on")
+@click.option("--port", default=8000, type=int, show_default=True, help="port to listen on")
 @click.option("--workers", default=None, type=int, help="processes (default: one per core)")
 @click.option("--threads", default=4, type=int, show_default=True, help="threads per process")
 def serve(host: str, port: int, workers: int | None, threads: int) -> None:

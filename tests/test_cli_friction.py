@@ -1,0 +1,43 @@
+"""Friction a new officer or analyst met at the command line (issue "Chinese first, end to end…")."""
+import json
+from decimal import Decimal
+
+import pytest
+from click.testing import CliRunner
+
+from engine.cases import Case, run_case
+from engine.cli import main
+
+
+@pytest.mark.parametrize("command", sorted(main.commands))
+def test_every_option_says_what_it_is_for(command):
+    """issue 17: "Options --region, --as-of, --lang, --format (and --policies …) have no help text"."""
+    ctx = main.make_context("jubao", [command, "--help"], resilient_parsing=True)
+    sub = main.get_command(ctx, command)
+    for param in sub.params:
+        if param.param_type_name == "option" and param.name != "help":
+            assert param.help, f"jubao {command} {param.opts[0]} has no help text"
+
+
+def test_why_past_the_last_row_says_how_many_rows_there_are(tmp_path):
+    source = tmp_path / "people.jsonl"
+    person = {"birth_date": "1950-01-01", "hukou": {"type": "rural"}, "groups": [], "contributions": []}
+    source.write_text("\n".join(json.dumps(person) for _ in range(3)) + "\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["why", "--region", "ningxia", "--as-of", "2020-12-31", str(source), "7",
+                                       "--format", "json"])
+    assert result.exit_code == 2
+    assert "has 3 rows" in result.output, result.output
+
+
+def test_a_case_may_write_money_as_a_number(registry):
+    """issue 17: "Test YAML expects quoted money strings with no hint (`expected 293, got "293.00"`): accept
+    numbers for money, compared as decimals"."""
+    person = {"birth_date": "1970-01-01", "hukou": {"type": "rural"}, "groups": [],
+              "contributions": [{"year": 2011, "tier": "100.00", "kind": "regular", "date": "2011-07-01"}]}
+    case = Case("ningxia", "x.yaml", 1, "numbers", "2011-12-31", person,
+                {"contributions.2011.subsidy.total": 30, "contributions.2011.credited": 130.0}, None)
+    assert run_case(registry.policy("ningxia"), case).passed
+    wrong = Case("ningxia", "x.yaml", 1, "numbers", "2011-12-31", person, {"contributions.2011.credited": 131}, None)
+    outcome = run_case(registry.policy("ningxia"), wrong)
+    assert not outcome.passed and 'expected 131, got "130.00"' in outcome.failures[0]
+    assert Decimal("130.00") == Decimal("130")
