@@ -99,6 +99,8 @@ PERSONS = {
     # docs/regions/chongqing.md: 2020-07-01 standard 125 (93 central + 32 local, 开州人社发〔2021〕2号),
     # aged 76 → 70+ add-on 10 (渝人社发〔2019〕112号): 135.
     "chongqing": ("2021-06-30", {"birth_date": "1945-01-01", "hukou.type": "rural"}, [], [], "135.00"),
+    # docs/regions/nanjing.md: standard 535 from 2022-07-01 (98 central + 437 local), aged 77 → 高龄补贴 20: 555.
+    "nanjing": ("2022-09-30", {"birth_date": "1945-01-01", "hukou.type": "rural"}, [], [], "555.00"),
 }
 
 
