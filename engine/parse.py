@@ -68,11 +68,15 @@ def parse(source: SourceFile) -> nodes.PolicyFile:
     diagnostics: list[Diagnostic] = []
     definitions: list[nodes.Definition] = []
     for offset, chunk_text in _chunks(source.text):
+        deep = _too_deep(chunk_text)
+        if deep is not None:  # refused before parsing: Lark takes seconds to fail on such a line
+            diagnostics.append(diagnostic("too-deep", "too-deep", Span(source.name, offset + deep, 1), "too-deep.hint"))
+            continue
         try:
             tree = _parser().parse(chunk_text)
             definitions.extend(_ToNodes(_Where(source.name, offset)).transform(tree).children)
         except UnexpectedInput as exc:
-            diagnostics.append(_syntaxdiagnostic(source, chunk_text, exc, offset))
+            diagnostics.append(_syntax_diagnostic(source, chunk_text, exc, offset))
         except VisitError as exc:  # a value error raised inside a transformer method
             inner = exc.orig_exc
             if isinstance(inner, _NodeError):
@@ -82,6 +86,20 @@ def parse(source: SourceFile) -> nodes.PolicyFile:
     if diagnostics:
         raise PolicyError(diagnostics)
     return nodes.PolicyFile(name=source.name, definitions=tuple(definitions))
+
+
+MAX_OPERATORS = 2000  # per formula line: far past any real rule, well before the parser or checker runs deep
+_FORMULA_LINE = re.compile(r"\s*(let|component|when)\b")
+_OPERATOR = re.compile(r"[-+*/×÷−(]|\bnot\b")
+
+
+def _too_deep(chunk: str) -> int | None:
+    """The line (1-based in the chunk) of a formula with more operators than anyone writes, or None."""
+    for number, line in enumerate(chunk.split("\n"), start=1):
+        if len(line) > MAX_OPERATORS and _FORMULA_LINE.match(line) and \
+                len(_OPERATOR.findall(line.split("#", 1)[0])) > MAX_OPERATORS:
+            return number
+    return None
 
 
 @attrs.frozen
@@ -117,7 +135,7 @@ class _NodeError(Exception):
         self.diagnostic = diagnostic
 
 
-def _syntaxdiagnostic(source: SourceFile, chunk: str, exc: UnexpectedInput, offset: int) -> Diagnostic:
+def _syntax_diagnostic(source: SourceFile, chunk: str, exc: UnexpectedInput, offset: int) -> Diagnostic:
     line, column = max(exc.line, 1) + offset, max(exc.column, 1)
     if isinstance(exc, UnexpectedEOF) or exc.line < 1:
         lines = chunk.rstrip("\n").split("\n")
