@@ -41,3 +41,15 @@ def test_a_case_may_write_money_as_a_number(registry):
     outcome = run_case(registry.policy("ningxia"), wrong)
     assert not outcome.passed and 'expected 131, got "130.00"' in outcome.failures[0]
     assert Decimal("130.00") == Decimal("130")
+
+
+def test_the_region_page_shows_each_provisional_figures_note(tmp_path):
+    """issue 17: "A region's page lists provisional values with a link to the line; show each one's note too"."""
+    from conftest import ROOT
+    from web.app import create_app
+
+    app = create_app({"data_dir": tmp_path, "database_url": f"sqlite:///{tmp_path / 'j.sqlite3'}",
+                      "policy_dir": ROOT / "policies"})
+    html = app.test_client().get("/policies/ningxia/").get_data(as_text=True)
+    table = html[html.index('id="provisional"'):html.index("</table>", html.index('id="provisional"'))]
+    assert "奖励数额暂定" in table and "<th>说明</th>" in table
