@@ -151,7 +151,7 @@ def test_cmd(regions: tuple[str, ...], policies: str | None) -> None:
 
 
 @main.command("eval")
-@click.option("--region", required=True, help="region id, a folder under policies/ (e.g. ningxia)")
+@click.option("--region", required=True, help="region id: the name of its folder under policies/")
 @click.option("--as-of", "as_of", required=True, help="the date the figures are for, YYYY-MM-DD")
 @click.argument("file", type=click.File("r", encoding="utf-8"))
 @click.option("--explain", is_flag=True, help="include the explanation tree")
@@ -226,7 +226,7 @@ def _fail(problem: Problem, fmt: str) -> None:
 
 
 @main.command()
-@click.option("--region", required=True, help="region id, a folder under policies/ (e.g. ningxia)")
+@click.option("--region", required=True, help="region id: the name of its folder under policies/")
 @click.option("--as-of", "as_of", required=True, help="the date the figures are for, YYYY-MM-DD")
 @click.argument("source", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.argument("target", type=click.Path(dir_okay=False, path_type=Path))
@@ -260,7 +260,7 @@ def batch(region, as_of, source, target, workers, engine, scheduler, method, pol
 
 
 @main.command()
-@click.option("--region", required=True, help="region id, a folder under policies/ (e.g. ningxia)")
+@click.option("--region", required=True, help="region id: the name of its folder under policies/")
 @click.option("--as-of", "as_of", required=True, help="the date the figures are for, YYYY-MM-DD")
 @click.argument("source", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.argument("row", type=int)
@@ -290,7 +290,7 @@ def why(region, as_of, source, row, lang, fmt, policies) -> None:
 
 
 @main.command()
-@click.option("--region", required=True, help="region id, a folder under policies/ (e.g. ningxia)")
+@click.option("--region", required=True, help="region id: the name of its folder under policies/")
 @click.option("--size", type=int, required=True, help="how many persons")
 @click.option("--seed", type=int, default=1, show_default=True, help="random seed: the same seed gives the same persons")
 @click.option("--as-of", "as_of", default="2020-12-31", show_default=True, help="the date the population is drawn for")
@@ -319,7 +319,7 @@ def population(region, size, seed, as_of, mean_contribution, output, policies) -
 
 
 @main.command()
-@click.option("--region", required=True, help="region id, a folder under policies/ (e.g. ningxia)")
+@click.option("--region", required=True, help="region id: the name of its folder under policies/")
 @click.option("--as-of", "as_of", required=True, help="the date the figures are for, YYYY-MM-DD")
 @click.option("--base", "base_dir", required=True, type=click.Path(exists=True, file_okay=False),
               help="policy folder of the current rules (e.g. policies/)")
