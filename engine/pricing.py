@@ -112,7 +112,8 @@ class Pricing:
                 self.fail(record, "tier", f"no contribution tiers are open on {day}")
             return None
         daijiao_amount, daijiao_version, daijiao_row = self.daijiao(day, table)
-        open_rows = _open_rows(self.policy, table, daijiao_amount > 0, self.held(day))
+        open_rows = _open_rows(self.policy, table, daijiao_amount > 0,
+                               self.held(day) if _kept_for_groups(self.policy, table) else frozenset())
         tier_row = _row_for(table, open_rows, record.tier)
         if tier_row is None:
             self.fail(record, "tier", _not_open(table, open_rows, record.tier, day))
@@ -196,7 +197,7 @@ class Pricing:
         rewards, total = [], Amount()
         memberships = self.person.groups_on(day)
         names = self.policy.names_of_kind("reward")
-        add_up = bool(names) and self.rule_holds("rewards_add_up", day, uses, field)
+        add_up = None  # the region's rule, looked up only when several rows match
         for name in names:
             layers = self.policy.definitions[name]
             found, reward_steps = Amount(), []
@@ -206,10 +207,9 @@ class Pricing:
                 if not matches:
                     continue
                 # several matching rows: the largest, or all of them where the region says rewards add up
-                if add_up and len(matches) > 1:
-                    reward_steps.append(self.rec.rule(self.policy.definition("rewards_add_up"),
-                                                      self.lookup.value("rewards_add_up", day), True))
-                for row in matches if add_up else [max(matches, key=lambda r: r.amount)]:
+                if len(matches) > 1 and add_up is None:
+                    add_up = self.rule_holds("rewards_add_up", day, uses, field, reward_steps)
+                for row in matches if add_up and len(matches) > 1 else [max(matches, key=lambda r: r.amount)]:
                     amount = Amount(row.amount, row.by_level) if row.by_level else \
                         Amount.at(layers[0].paid_by or "province", row.amount)
                     found = found + amount
@@ -291,15 +291,21 @@ def _not_open(table: model.Version, rows: dict, amount: Decimal, day: dt.date) -
         ", ".join(str(tier) for tier in sorted(rows))
 
 
+def _kept_for_groups(policy: model.Policy, table: model.Version) -> frozenset:
+    """The groups some tier of the table is kept for (`仅限 低保对象 …`), once per table."""
+    cache = policy.__dict__.setdefault("_kept_for", {})
+    groups = cache.get(table.span)
+    if groups is None:
+        groups = cache[table.span] = frozenset(g for r in table.rows for g in r.only_groups)
+    return groups
+
+
 def _open_rows(policy: model.Policy, table: model.Version, daijiao: bool,
                held: frozenset) -> dict[Decimal, model.TierRow]:
     """The rows of a tier table open to a person (a tier kept for 代缴 persons or some groups only to them), by
     tier; worked out once per table, policy and the groups that matter to the table."""
     cache = policy.__dict__.setdefault("_open_tiers", {})
-    groups = cache.get(("groups", table.span))
-    if groups is None:
-        groups = cache[("groups", table.span)] = frozenset(g for r in table.rows for g in r.only_groups)
-    key = (table.span, table.condition, daijiao, held & groups)
+    key = (table.span, table.condition, daijiao, held & _kept_for_groups(policy, table))
     rows = cache.get(key)
     if rows is None:
         rows = cache[key] = {r.tier: r for r in table.rows if r.open_to(daijiao, held)}
