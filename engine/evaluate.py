@@ -294,7 +294,10 @@ class _OnePerson:
         day = self.person.death_date
         grant, grant_step = ZERO, None
         needs_pension = self.lookup.value("funeral_grant_needs_pension", day)
-        if account["started"] or (needs_pension is not None and needs_pension.figure is False):
+        by_rule = not account["started"] and needs_pension is not None and needs_pension.figure is False
+        if account["started"] or by_rule:
+            if by_rule:  # the region's rule, not the pension, is why the grant is paid: its status travels with it
+                self.uses.use(needs_pension, "death.funeral_grant")
             version = self.lookup.value("funeral_grant", day)
             if version is not None and version.figure:
                 grant = version.figure

@@ -149,8 +149,8 @@ def figure_text(version: model.Version, lang: str = "en") -> str:
     f = version.figure
     if isinstance(f, dt.date):
         return f.isoformat()
-    if isinstance(f, bool):
-        return "是" if f else "否"
+    if isinstance(f, bool):  # the machine-facing value says yes/no; the Chinese text 是/否
+        return ("是" if f else "否") if lang == "zh" else ("yes" if f else "no")
     if isinstance(f, Decimal):
         return percent(f) if version.name == "interest_rate" else f"{f}"
     start = version.start.isoformat() if version.start else ""

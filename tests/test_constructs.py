@@ -211,3 +211,13 @@ def test_a_region_without_a_daijiao_table_pays_no_daijiao(construct_registry):
     day = read_as_of("2022-12-31")
     row = evaluate(policy, read_person(policy, person, day), day).contributions[0]
     assert row.government_paid == 0 and row.personal == 200
+
+
+def test_a_region_rule_that_pays_the_funeral_grant_carries_its_status(construct_registry):
+    """The grant before any pension is paid because of shiyan's rule (status proposal): the answer lists it."""
+    person = dict(RURAL, birth_date="1980-01-01", death_date="2025-05-01", contributions=[
+        {"year": 2024, "tier": "1000.00", "kind": "regular", "date": "2024-03-01"}])
+    decision = determination(construct_registry, person, "2025-12-31")
+    used = [u for u in decision.uses_unconfirmed if "death.funeral_grant" in u.used_by]
+    assert {u.value for u in used} >= {"shiyan the funeral grant needs a started pension no"}
+    assert any(u.text_zh == "丧葬补助金须已领取待遇 否" for u in used)
