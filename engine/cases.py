@@ -89,11 +89,12 @@ def _plain(value):
     return value
 
 
-def run_case(policy: Policy, case: Case) -> Outcome:
+def run_case(policy: Policy, case: Case, recorder=None) -> Outcome:
+    """The case's outcome; `recorder` listens to the evaluation (engine.coverage counts the lines it reads)."""
     try:
         as_of = read_as_of(_plain(case.as_of))
         person = read_person(policy, case.person, as_of)
-        decision = evaluate(policy, person, as_of)  # the explanation only for a case that fails, below
+        decision = evaluate(policy, person, as_of, recorder=recorder)  # the explanation only for a failing case
     except InvalidInput as error:  # the officers' YAML pins the status a front end reports (expect_error.status)
         return _check_error(case, problem_of(error))
     if case.expect_error:

@@ -88,6 +88,34 @@ def check(paths: tuple[str, ...], policies: str | None, list_provisional: bool, 
         click.echo("ok: no problems found")
 
 
+def _coverage(registry: Registry, regions, minimum: float | None) -> int:
+    """Run each region's cases with the coverage recorder; print per file and region; the exit code."""
+    from engine.coverage import region_coverage
+
+    code = 0
+    for region in regions:
+        try:
+            policy = registry.policy(region)
+            cases = load_cases(registry.policy_dir / region, region, registry.policy_dir.parent)
+        except (PolicyError, UnknownRegion) as exc:
+            click.echo(f"{region}: {exc}")
+            code = 1
+            continue
+        files, failed = region_coverage(policy, cases)
+        total = sum(len(f.lines) for f in files)
+        covered = sum(len(f.covered) for f in files)
+        percent = 100.0 * covered / total if total else 100.0
+        click.echo(f"{region}: {covered}/{total} lines covered ({percent:.1f}%) by {len(cases)} cases"
+                   + (f", {failed} failing" if failed else ""))
+        for f in files:
+            click.echo(f"  {f.file}: {len(f.covered)}/{len(f.lines)} ({f.percent:.1f}%)")
+            if f.uncovered:
+                click.echo("    uncovered: " + ", ".join(f"{f.file}:{line}" for line in f.uncovered))
+        if failed or (minimum is not None and percent < minimum):
+            code = 1
+    return code
+
+
 def _list_provisional(policy: model.Policy) -> None:
     for name, layers in policy.definitions.items():
         own = [layer for layer in layers if layer.region == policy.region]
@@ -114,9 +142,15 @@ def _display(path: Path) -> str:
 @main.command("test")
 @click.argument("regions", nargs=-1)
 @click.option("--policies", type=click.Path(exists=True, file_okay=False), help="policy folder (default: policies/)")
-def test_cmd(regions: tuple[str, ...], policies: str | None) -> None:
+@click.option("--coverage", is_flag=True, help="report which policy lines (versions, table rows, formulas) the "
+              "cases use, per file and region, with the uncovered lines")
+@click.option("--coverage-min", type=click.FloatRange(0, 100), default=None,
+              help="with --coverage: exit 1 when a region's coverage is below this percentage")
+def test_cmd(regions: tuple[str, ...], policies: str | None, coverage: bool, coverage_min: float | None) -> None:
     """Run the policy test cases in policies/<region>/tests/."""
     registry = _registry(policies)
+    if coverage or coverage_min is not None:
+        sys.exit(_coverage(registry, regions or registry.regions, coverage_min))
     passed = failed = 0
     for region in regions or registry.regions:
         if region not in registry.sources:

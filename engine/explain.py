@@ -114,8 +114,23 @@ class RowsUsed(NoTrace):
     def figure(self, definition, version, value, at_as_of=True):
         self.note(version.span)
 
-    def bonus(self, definition, version, amount, basis, row):
+    def bonus(self, definition, version, amount, basis, row, beyond=None):
         self.note(version.span, row.span if row is not None else None)
+
+    def rule(self, definition, version, holds):
+        self.note(version.span)
+
+    def component_condition(self, formula, text, steps):
+        self.note(formula.span)  # a condition that does not hold still decides the component (0.00)
+
+    def scheme_start(self, day, version):
+        self.note(version.span if version is not None else None)
+
+    def inheritable(self, rule, value, balance, excluded):
+        self.note(rule.span if rule is not None else None)
+
+    def eligibility(self, start, route_version, reasons, children):
+        self.note(route_version.span if route_version is not None else None)
 
     def component(self, formula, value, text, steps):
         self.note(formula.span)

@@ -1,0 +1,42 @@
+"""Rule coverage: `jubao test --coverage` lists the policy lines no case uses (issue "Tools officers and
+integrators expect": "which lines — each tier row, 代缴 row, band, dated version, component — were used")."""
+import attrs
+from click.testing import CliRunner
+
+from engine.cases import load_cases
+from engine.cli import main
+from engine.coverage import region_coverage
+
+
+def test_unused_tier_rows_are_listed_by_line(construct_registry):
+    # tests/regions/ceshi: the cases choose the 100 and 200 tiers only; 500 (line 16) and 1000 (line 17) are
+    # offered in tier_options but give no case a figure
+    policy = construct_registry.policy("ceshi")
+    cases = load_cases(construct_registry.policy_dir / "ceshi", "ceshi", construct_registry.policy_dir.parent)
+    [report], failed = region_coverage(policy, cases)
+    assert failed == 0
+    assert report.file == "policies/ceshi/ceshi.policy"
+    assert report.uncovered == (16, 17)
+    assert report.covered == {12, 14, 15, 21, 25, 26}  # tier version and rows, bonus and %/年 versions, component
+
+
+def test_a_case_that_uses_a_row_covers_it(construct_registry):
+    policy = construct_registry.policy("ceshi")
+    cases = load_cases(construct_registry.policy_dir / "ceshi", "ceshi", construct_registry.policy_dir.parent)
+    more = attrs.evolve(cases[0], person={
+        "birth_date": "1980-01-01", "hukou": {"type": "rural"}, "groups": [],
+        "contributions": [{"year": 2022, "tier": "500.00", "kind": "regular", "date": "2022-03-01"}]},
+        expect={"contributions.2022.subsidy.total": "60.00"})
+    [report], _ = region_coverage(policy, cases + [more])
+    assert report.uncovered == (17,)
+
+
+def test_the_cli_reports_and_enforces_a_minimum(construct_registry):
+    folder = str(construct_registry.policy_dir)
+    run = CliRunner().invoke(main, ["test", "--coverage", "--policies", folder, "ceshi"])
+    assert run.exit_code == 0, run.output
+    assert "ceshi: 6/8 lines covered (75.0%)" in run.output
+    assert "uncovered: policies/ceshi/ceshi.policy:16, policies/ceshi/ceshi.policy:17" in run.output
+    below = CliRunner().invoke(main, ["test", "--coverage-min", "80", "--policies", folder, "ceshi"])
+    assert below.exit_code == 1
+    assert CliRunner().invoke(main, ["test", "--coverage-min", "75", "--policies", folder, "ceshi"]).exit_code == 0
