@@ -17,6 +17,7 @@ import datetime as dt
 from decimal import Decimal
 
 from engine import model
+from engine.units import share_text
 from engine.lookup import percent, show
 from engine.money import Amount, fmt
 from engine.trace import Step
@@ -203,7 +204,7 @@ class Trace(NoTrace):
         stated = amount if stated is None else stated
         shown = fmt(stated)
         if row is not None and row.share is not None:  # a share of the lowest tier
-            share = f"{(row.share * 100).normalize():f}%"
+            share = share_text(row.share)
             shown = f"最低档次的 {share} = {fmt(stated)}" if zh else f"{share} of the lowest tier = {fmt(stated)}"
         text = f"min({group}代缴 {shown}, 档次 {fmt(tier)})" if zh else f"min({group} {shown}, tier {fmt(tier)})"
         if levels:

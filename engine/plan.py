@@ -17,6 +17,7 @@ import attrs
 from engine import model, nodes
 from engine.algebra import binary, extreme
 from engine.check import BUILTIN_ALIASES, BUILTINS, FUNCTIONS, fact_test, fact_value
+from engine.units import share_text
 from engine.explain import WORDS
 
 ACCOUNT_PENSION = "account_pension"  # contract.md: the person's own money, no funding levels
@@ -99,27 +100,21 @@ class Bonus(Node):
     """A bonus schedule: an amount per year beyond a threshold, or by band of age or years."""
 
     definition: model.Definition
+    kind = "bonus"  # the environment's method (and its trace_ twin) that works the schedule out
 
     def run(self, env):
-        return env.bonus(self.definition)
+        return getattr(env, self.kind)(self.definition)
 
     def trace(self, env):
-        value, steps = env.trace_bonus(self.definition)
+        value, steps = getattr(env, "trace_" + self.kind)(self.definition)
         return value, steps, f"{self.definition.label(env.lang)} {env.show(value)}"
 
 
 @attrs.frozen
-class Raise(Node):
+class Raise(Bonus):
     """Raises for those already receiving: each raise since the pension started, by the age on its date."""
 
-    definition: model.Definition
-
-    def run(self, env):
-        return env.raises(self.definition)
-
-    def trace(self, env):
-        value, steps = env.trace_raises(self.definition)
-        return value, steps, f"{self.definition.label(env.lang)} {env.show(value)}"
+    kind = "raises"
 
 
 @attrs.frozen
@@ -311,10 +306,10 @@ def describe(node: Node) -> str:
             return f"formula:{n}"
         case Figure(definition=d):
             return f"figure:{d.name}" + (f"[{d.unit}]" if d.unit else "")
-        case Bonus(definition=d):
-            return f"bonus:{d.name}"
         case Raise(definition=d):
             return f"raises:{d.name}"
+        case Bonus(definition=d):
+            return f"bonus:{d.name}"
         case Member(group=g):
             return f"member({g})"
         case FactIs(fact=f, value=v, negate=n):
@@ -339,7 +334,7 @@ def _compile(policy: model.Policy, formula: model.Formula) -> Compiled:
 def _node(policy: model.Policy, expr: nodes.Expr) -> Node:
     match expr:
         case nodes.Number(value=v, percent=True):
-            return Const(v, f"{(v * 100).normalize():f}%")
+            return Const(v, share_text(v))
         case nodes.Number(value=v):
             return Const(v)
         case nodes.Ref(name=name):
@@ -353,8 +348,8 @@ def _node(policy: model.Policy, expr: nodes.Expr) -> Node:
             if function == "member":
                 return Member(policy.resolve(args[0].name))
             return Call(function, tuple(_node(policy, a) for a in args))
-        case nodes.Binary(op="==" | "!=") if fact_test(policy.facts, policy.aliases, expr):
-            name, written, _ = fact_test(policy.facts, policy.aliases, expr)
+        case nodes.Binary(op="==" | "!=") if (found := fact_test(policy.facts, policy.aliases, expr)):
+            name, written, _ = found
             fact = policy.facts[name]
             value = fact_value(fact, written)
             label = next((zh for ch, zh in fact.choices if ch == value and zh), value)

@@ -50,3 +50,8 @@ def describe(unit: Unit | None, lang: str = "zh") -> str:
     top = "·".join(NAMES[d] for d, e in unit if e > 0 for _ in range(e)) or "1"
     bottom = "/".join(NAMES[d] for d, e in unit if e < 0 for _ in range(-e))
     return f"{top}/{bottom}" if bottom else top
+
+
+def share_text(share) -> str:
+    """A share as a policy writes it: 0.5 → 50%, 0.015 → 1.5%."""
+    return f"{(share * 100).normalize():f}%"

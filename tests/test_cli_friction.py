@@ -1,6 +1,5 @@
 """Friction a new officer or analyst met at the command line (issue "Chinese first, end to end…")."""
 import json
-from decimal import Decimal
 
 import pytest
 from click.testing import CliRunner
@@ -40,7 +39,6 @@ def test_a_case_may_write_money_as_a_number(registry):
     wrong = Case("ningxia", "x.yaml", 1, "numbers", "2011-12-31", person, {"contributions.2011.credited": 131}, None)
     outcome = run_case(registry.policy("ningxia"), wrong)
     assert not outcome.passed and 'expected 131, got "130.00"' in outcome.failures[0]
-    assert Decimal("130.00") == Decimal("130")
 
 
 def test_the_region_page_shows_each_provisional_figures_note(tmp_path):

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from engine import evaluate, read_as_of, read_person
+from engine import InvalidInput, evaluate, read_as_of, read_person
 from engine.cases import load_cases, run_case
 from engine.render import explanation_text
 from engine.registry import check_texts
@@ -42,7 +42,7 @@ def test_a_percentage_and_a_fact_show_in_the_explanation(construct_registry):
 def test_a_fact_the_formula_compares_is_required(construct_registry):
     person = dict(RURAL, hukou={})
     policy = construct_registry.policy(REGION)
-    with pytest.raises(Exception) as caught:
+    with pytest.raises(InvalidInput) as caught:
         day = read_as_of("2024-07-01")
         evaluate(policy, read_person(policy, person, day), day)
     assert "/person/hukou/type" in [e.pointer for e in caught.value.errors]
@@ -135,7 +135,7 @@ def test_the_band_used_is_in_the_explanation(construct_registry):
 def test_an_amount_outside_the_range_names_the_range(construct_registry):
     person = dict(RURAL, birth_date="1980-01-01", contributions=[
         {"year": 2026, "tier": "1550.00", "kind": "regular", "date": "2026-03-01"}])
-    with pytest.raises(Exception) as caught:
+    with pytest.raises(InvalidInput) as caught:
         determination(construct_registry, person, "2026-12-31")
     detail = caught.value.errors[0].detail
     assert "any amount from 1500.00 to 9000.00 in steps of 100.00" in detail, detail

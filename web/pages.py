@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 from flask import Blueprint, abort, redirect, render_template, request, send_from_directory, session
 
 from engine import Problem, keywords
+from engine.units import share_text
 from web.api import registry, stored_decision
 from web.auth import csrf_token, current_user, sign_in, store
 from web.highlight import highlight_line
@@ -211,7 +212,7 @@ def money_filter(value) -> str:
 @pages.app_template_global("percent")
 def percent_text(share) -> str:
     """A share (0.5) as an officer writes it (50%)."""
-    return f"{(Decimal(share) * 100).normalize():f}%"
+    return share_text(Decimal(share))
 
 
 @pages.app_template_filter("policy_link")
