@@ -45,14 +45,20 @@ def determine(registry):
 
 
 def fresh_database(url: str) -> str:
-    """Drop jubao's tables so that a shared server database (PostgreSQL in CI) starts empty for each test."""
+    """Drop jubao's tables so that a shared server database (PostgreSQL in CI) starts empty for each test,
+    then create them as `jubao db upgrade` does."""
     import sqlalchemy as sa
 
     from web.decisions import METADATA
     import web.store  # noqa: F401  (its tables join METADATA)
 
+    from web.migrate import upgrade
+
     engine = sa.create_engine(url)
     METADATA.drop_all(engine)
+    with engine.begin() as conn:
+        conn.execute(sa.text("DROP TABLE IF EXISTS alembic_version"))
+    upgrade(engine)  # PostgreSQL is upgraded only by `jubao db upgrade`, as an operator would run it
     engine.dispose()
     return url
 

@@ -94,3 +94,34 @@ def test_token_mode_caseworker_page_posts_with_its_csrf_token(tmp_path):
     assert r.status_code == 200
     script = app.test_client().get("/static/calculator.js").get_data(as_text=True)
     assert '"X-CSRF-Token": csrfToken()' in script
+
+
+def test_a_cookie_saved_before_sign_out_no_longer_signs_in(tmp_path):
+    """Hardening issue: "a cookie saved before sign-out still works after it" — sessions are kept on the
+    server (web/migrations/versions/0002_page_sessions.py) and signing out ends them."""
+    app = _app(tmp_path, "token")
+    store = app.extensions["jubao.store"]
+    token = store.add_user("cw", "caseworker", [])
+    client = app.test_client()
+    form = client.get("/login").get_data(as_text=True)
+    login_csrf = form.split('name="csrf" value="', 1)[1].split('"', 1)[0]
+    assert client.post("/login", data={"name": "cw", "token": token, "csrf": login_csrf}).status_code == 303
+    saved = client.get_cookie("session").value
+    page = client.get("/?region=anhui")
+    assert page.status_code == 200
+    csrf = page.get_data(as_text=True).split('name="csrf-token" content="', 1)[1].split('"', 1)[0]
+    assert client.post("/logout", data={"csrf": csrf}).status_code == 303
+
+    thief = app.test_client()
+    thief.set_cookie("session", saved)
+    again = thief.get("/?region=anhui")
+    assert again.status_code == 303 and again.headers["Location"].startswith("/login")
+
+    # a session also ends when its user is revoked, or signs in with a new token
+    other = app.test_client()
+    form = other.get("/login").get_data(as_text=True)
+    login_csrf = form.split('name="csrf" value="', 1)[1].split('"', 1)[0]
+    assert other.post("/login", data={"name": "cw", "token": token, "csrf": login_csrf}).status_code == 303
+    assert other.get("/?region=anhui").status_code == 200
+    store.revoke_user("cw")
+    assert other.get("/?region=anhui").status_code == 303

@@ -7,7 +7,7 @@ import secrets
 from flask import current_app, g, request, session
 
 from web.bodies import HttpProblem
-from web.store import Store, User, token_hash
+from web.store import Store, User
 
 
 def store() -> Store:
@@ -24,9 +24,11 @@ def current_user() -> User | None:
                                "(jubao users add NAME --role …)")
         g.auth = "token"
         return user
-    digest = session.get("token_hash")
-    if digest:
-        user = store().user_by_hash(digest)
+    session_id = session.get("session")
+    if session_id:
+        # looked up on every request: a cookie copied before sign-out (or before the user was revoked)
+        # names a session that has ended
+        user = store().session_user(session_id)
         if user is not None:
             g.auth = "session"
             return user
@@ -58,9 +60,16 @@ def sign_in(name: str, token: str) -> User | None:
     if user is None or user.name != name:
         return None
     session.clear()
-    session["token_hash"] = token_hash(token)
+    session["session"] = store().start_session(token)
     session["csrf"] = secrets.token_urlsafe(24)
     return user
+
+
+def sign_out() -> None:
+    """End the session on the server too, so a saved copy of the cookie no longer signs anyone in."""
+    if session.get("session"):
+        store().end_session(session["session"])
+    session.clear()
 
 
 def csrf_token() -> str:

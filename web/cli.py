@@ -1,4 +1,9 @@
-"""`jubao serve`: the API on gunicorn (gthread workers), registered as a plugin command of the engine CLI."""
+"""`jubao serve`: the API on gunicorn, registered as a plugin command of the engine CLI.
+
+The default worker is gevent: every connection is a greenlet, so a client that sends its request slowly
+holds a few kilobytes, not a thread (64 such connections took every gthread thread and /healthz stopped
+answering). CPU-bound work still runs one request at a time per process, as with threads under the GIL.
+"""
 from __future__ import annotations
 
 import multiprocessing
@@ -10,9 +15,20 @@ import click
 @click.option("--host", default="127.0.0.1", show_default=True, help="address to listen on")
 @click.option("--port", default=8000, type=int, show_default=True, help="port to listen on")
 @click.option("--workers", default=None, type=int, help="processes (default: one per core)")
-@click.option("--threads", default=4, type=int, show_default=True, help="threads per process")
-def serve(host: str, port: int, workers: int | None, threads: int) -> None:
+@click.option("--threads", default=4, type=int, show_default=True,
+              help="threads per process (gthread worker only)")
+@click.option("--worker-class", "worker_class", default="gevent", show_default=True,
+              type=click.Choice(["gevent", "gthread"]),
+              help="gevent: one greenlet per connection, slow clients hold no thread; gthread: a thread pool")
+@click.option("--connections", default=1000, type=int, show_default=True,
+              help="open connections per process (gevent worker only)")
+def serve(host: str, port: int, workers: int | None, threads: int, worker_class: str, connections: int) -> None:
     """Run the API with embedded defaults (policies/, SQLite in ./data; JUBAO_DATA_DIR moves it)."""
+    if worker_class == "gevent":
+        # Before the app exists: its pools and locks must be the cooperative ones, or a greenlet waiting on
+        # a lock another greenlet holds would block the whole process.
+        from gevent import monkey
+        monkey.patch_all()
     from gunicorn.app.base import BaseApplication
 
     from web import create_app
@@ -21,8 +37,9 @@ def serve(host: str, port: int, workers: int | None, threads: int) -> None:
         def load_config(self):
             self.cfg.set("bind", f"{host}:{port}")
             self.cfg.set("workers", workers or multiprocessing.cpu_count())
-            self.cfg.set("worker_class", "gthread")
+            self.cfg.set("worker_class", worker_class)
             self.cfg.set("threads", threads)
+            self.cfg.set("worker_connections", connections)
             self.cfg.set("preload_app", True)  # check the policies and create the database once
             self.cfg.set("accesslog", None)    # the app writes structured access logs itself
 
@@ -70,14 +87,21 @@ def users_revoke(name: str) -> None:
 
 def _store():
     from engine import Registry
-    from web.decisions import make_engine
     from web.settings import Settings
     from web.store import Store
+
+    return Store(_engine()), Registry(Settings.load().policy_dir)
+
+
+def _engine():
+    """The database of JUBAO_DATABASE_URL, or the embedded SQLite file (its folder made if need be)."""
+    from web.decisions import make_engine
+    from web.settings import Settings
 
     settings = Settings.load()
     if settings.database_url.startswith("sqlite"):
         settings.data_dir.mkdir(parents=True, exist_ok=True)
-    return Store(make_engine(settings.database_url)), Registry(settings.policy_dir)
+    return make_engine(settings.database_url)
 
 
 @click.group("policies")
@@ -97,3 +121,35 @@ def policies_export(folder) -> None:
             (folder / region / name).write_text(text, encoding="utf-8")
             written += 1
     click.echo(f"wrote {written} files for {len(store.live_files())} regions to {folder}")
+
+
+@click.group("db")
+def db_cmd() -> None:
+    """The database schema (decision log, policy store, users, sessions): Alembic migrations."""
+
+
+@db_cmd.command("upgrade")
+def db_upgrade() -> None:
+    """Bring the database of JUBAO_DATABASE_URL (default: SQLite in the data folder) to this release's schema.
+
+    PostgreSQL is changed only by this command; SQLite is also upgraded when the service starts."""
+    from web.migrate import upgrade
+
+    engine = _engine()
+    before, after = upgrade(engine)
+    where = engine.url.render_as_string(hide_password=True)
+    if before == after:
+        click.echo(f"{where}: already at schema revision {after}")
+    else:
+        click.echo(f"{where}: schema revision {before or 'none (empty database)'} → {after}")
+
+
+@db_cmd.command("current")
+def db_current() -> None:
+    """Print the database's schema revision and this release's."""
+    from web.migrate import head, revision
+
+    engine = _engine()
+    current = revision(engine)
+    click.echo(f"database: {current or 'none (empty)'}   this release: {head()}"
+               + ("" if current == head() else "   → run `jubao db upgrade`"))

@@ -16,6 +16,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 
 from engine.decision import Decision
 from engine.render import decision_json
+from web.migrate import ensure_schema
 
 METADATA = sa.MetaData()
 DECISIONS = sa.Table(
@@ -69,7 +70,7 @@ class DecisionLogUnavailable(Exception):
 class DecisionLog:
     def __init__(self, url_or_engine):
         self.engine = make_engine(url_or_engine) if isinstance(url_or_engine, str) else url_or_engine
-        METADATA.create_all(self.engine)
+        ensure_schema(self.engine)
 
     def record(self, decision: Decision, request: dict, rendered: dict | None = None) -> str:
         """Store a decision: its DETERMINATION without the explanation (re-rendered on demand).

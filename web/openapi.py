@@ -3,7 +3,17 @@ from __future__ import annotations
 
 from flask import Flask
 
+from engine import evaluate, read_as_of, read_person
+from engine.render import decision_json
 from web.schema import DATE, person_schema
+
+# The worked example of contract.md ("DETERMINATION — a consistent example"): the request as written there,
+# the answer computed from the live policy when the deployment has that region (so it can never drift).
+CONTRACT_EXAMPLE_REGION = "anhui"
+CONTRACT_EXAMPLE = {"as_of": "2019-07-15", "person": {
+    "id": "mg-1", "birth_date": "1955-04-01", "hukou": {"type": "rural", "county": "明光"},
+    "groups": [{"id": "poverty_registered", "from": "2019-06-10"}], "contributions": []}}
+CHECK_EXAMPLE = {"files": {"pension.policy": "region anhui\n\nvalue 示例: 元/月\n  from 2020-01-01  10.00  cite 没有这个文献\n"}}
 
 MONEY_OUT = {"type": "string", "pattern": "^-?[0-9]+\\.[0-9]{2}$"}
 LEVELS = {"type": "object", "additionalProperties": MONEY_OUT,
@@ -113,7 +123,31 @@ def _json_body(schema: dict) -> dict:
     return {"required": True, "content": {"application/json": {"schema": schema}}}
 
 
+def _example(body: dict, example: dict) -> dict:
+    body["content"]["application/json"]["example"] = example
+    return body
+
+
+def _example_ok(schema: dict, example: dict | None) -> dict:
+    ok = _ok(schema)
+    if example is not None:
+        ok["200"]["content"]["application/json"]["example"] = example
+    return ok
+
+
+def _contract_answer(registry) -> dict | None:
+    if CONTRACT_EXAMPLE_REGION not in registry.regions:
+        return None
+    policy = registry.policy(CONTRACT_EXAMPLE_REGION)
+    day = read_as_of(CONTRACT_EXAMPLE["as_of"])
+    return decision_json(evaluate(policy, read_person(policy, CONTRACT_EXAMPLE["person"], day), day))
+
+
 BEARER = [{"bearer": []}]
+TEST_RUN = {"type": "object", "required": ["ok", "diagnostics", "tests"], "properties": {
+    "ok": {"type": "boolean"}, "diagnostics": {"type": "array", "items": {"$ref": "#/components/schemas/Diagnostic"}},
+    "tests": {"type": "object", "required": ["passed", "failed", "failures"], "properties": {
+        "passed": {"type": "integer"}, "failed": {"type": "integer"}, "failures": {"type": "array"}}}}}
 PUBLISHED = {"type": "object", "required": ["region", "policy_version", "live"],
              "properties": {"region": {"type": "string"}, "policy_version": {"type": "string"},
                             "live": {"const": True}, "version_id": {"type": "string"}}}
@@ -146,10 +180,13 @@ def openapi_document(app: Flask) -> dict:
         "/v1/regions/{region}/entitlements": {"post": {
             "operationId": "determine", "summary": "Determine one person's entitlement on a date",
             "parameters": REGION,
-            "requestBody": _json_body({"type": "object", "additionalProperties": False, "required": ["as_of", "person"],
-                                       "properties": {"as_of": DATE, "person": ref("Person"),
-                                                      "explain": {"type": "boolean"}, "decided_on": DATE}}),
-            "responses": {**_ok(ref("Determination")), **_problem(400, 404, 413, 422)}}},
+            "requestBody": _example(_json_body({"type": "object", "additionalProperties": False,
+                                                "required": ["as_of", "person"],
+                                                "properties": {"as_of": DATE, "person": ref("Person"),
+                                                               "explain": {"type": "boolean"}, "decided_on": DATE}}),
+                                    CONTRACT_EXAMPLE),
+            "responses": {**_example_ok(ref("Determination"), _contract_answer(registry)),
+                          **_problem(400, 404, 413, 422)}}},
         "/v1/regions/{region}/entitlements/batch": {"post": {
             "operationId": "determineBatch",
             "summary": f"Determine up to {limit} persons; a bad person gets an error entry in its place",
@@ -164,9 +201,10 @@ def openapi_document(app: Flask) -> dict:
                 **_problem(400, 404, 413, 422)}}},
         "/v1/check": {"post": {
             "operationId": "checkPolicy", "summary": "Check policy sources and return every diagnostic",
-            "requestBody": _json_body({"type": "object", "additionalProperties": False, "required": ["files"],
-                                       "properties": {"files": {"type": "object", "additionalProperties": {
-                                           "type": "string"}}}}),
+            "requestBody": _example(_json_body({"type": "object", "additionalProperties": False,
+                                                "required": ["files"],
+                                                "properties": {"files": {"type": "object", "additionalProperties": {
+                                                    "type": "string"}}}}), CHECK_EXAMPLE),
             "responses": {**_ok({"type": "object", "required": ["ok", "diagnostics"], "properties": {
                 "ok": {"type": "boolean"}, "diagnostics": {"type": "array", "items": ref("Diagnostic")}}}),
                 **_problem(400, 413, 422)}}},
@@ -214,6 +252,18 @@ def openapi_document(app: Flask) -> dict:
                                        "required": ["policy_version"],
                                        "properties": {"policy_version": {"type": "string"}}}),
             "responses": {**_ok(PUBLISHED), **_problem(400, 401, 403, 404, 409, 413, 422)}}},
+        "/v1/regions/{region}/test": {"post": {
+            "operationId": "testPolicy",
+            "summary": "Check edited sources of a region and run its test cases against them (nothing is saved)",
+            "parameters": REGION,
+            "requestBody": _json_body({"type": "object", "additionalProperties": False, "required": ["files"],
+                                       "properties": {"files": {"type": "object", "additionalProperties": {
+                                           "type": "string"}}}}),
+            "responses": {**_ok(TEST_RUN), **_problem(400, 404, 413, 422),
+                          "503": {"description": "the run took longer than JUBAO_WORK_SECONDS and was stopped",
+                                  "content": {"application/problem+json": {"schema": ref("Problem")}}}}}},
+        "/openapi.json": {"get": {"operationId": "openapi", "summary": "This document",
+                                  "responses": _ok({"type": "object", "required": ["openapi", "paths"]})}},
         "/healthz": {"get": {"operationId": "health", "summary": "Liveness",
                              "responses": _ok({"type": "object", "required": ["status"]})}},
         "/readyz": {"get": {"operationId": "ready", "summary": "Readiness: policies check, database reachable",

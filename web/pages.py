@@ -13,7 +13,7 @@ from flask import Blueprint, abort, redirect, render_template, request, send_fro
 from engine import Problem, keywords
 from engine.units import share_text
 from web.api import registry, stored_decision
-from web.auth import csrf_token, current_user, sign_in, store
+from web.auth import csrf_token, current_user, sign_in, sign_out, store
 from web.highlight import highlight_line
 from web.i18n import translator
 
@@ -69,7 +69,7 @@ def same_site_path(target: str | None, default: str = "/policies/") -> str:
 @pages.post("/logout")
 def logout():
     if request.form.get("csrf") == csrf_token():
-        session.clear()
+        sign_out()
     return redirect("/", 303)
 
 
@@ -103,6 +103,24 @@ def figure_text(figure, unit: str | None) -> str | None:
 def favicon():
     return send_from_directory(Path(__file__).parent / "static", "favicon.svg", mimetype="image/svg+xml",
                                max_age=86400)
+
+
+@pages.get("/docs")
+def api_docs():
+    """The interactive reference of /openapi.json (Swagger UI 5, served from the pinned swagger-ui-py package)."""
+    return _render("api_docs.html")
+
+
+@pages.get("/docs/assets/<name>")
+def api_docs_asset(name: str):
+    import swagger_ui
+
+    if name not in API_DOCS_ASSETS:
+        abort(404)
+    return send_from_directory(Path(swagger_ui.__file__).parent / "static", name, max_age=86400)
+
+
+API_DOCS_ASSETS = {"swagger-ui.css", "swagger-ui-bundle.js"}
 
 
 @pages.get("/")

@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
 
 from web.decisions import METADATA, new_id
+from web.migrate import ensure_schema
 
 JSON = sa.JSON().with_variant(JSONB(), "postgresql")
 FAULT_PAUSE = float(os.environ.get("JUBAO_FAULT_PAUSE_IN_PUBLISH", "0") or 0)
@@ -59,6 +60,13 @@ USERS = sa.Table(
     sa.Column("token_hash", sa.String(64), nullable=False, unique=True),  # sha256 of the token; never the token
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("revoked_at", sa.DateTime(timezone=True)),
+)
+SESSIONS = sa.Table(
+    "sessions", METADATA,  # a signed-in page session; the cookie holds its id, the table only the id's hash
+    sa.Column("id_hash", sa.String(64), primary_key=True),
+    sa.Column("token_hash", sa.String(64), nullable=False),  # the user's token when signing in
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("ended_at", sa.DateTime(timezone=True)),
 )
 AUDIT = sa.Table(
     "audit_log", METADATA,
@@ -112,7 +120,7 @@ class StaleDraft(Exception):
 class Store:
     def __init__(self, engine: sa.Engine):
         self.engine = engine
-        METADATA.create_all(engine)
+        ensure_schema(engine)
 
     # ── versions ───────────────────────────────────────────────────────────
     def add_version(self, region: str, files: dict, bases: dict, policy_version: str, author: str, message: str,
@@ -245,6 +253,27 @@ class Store:
             row = conn.execute(sa.select(USERS).where(USERS.c.token_hash == digest,
                                                       USERS.c.revoked_at.is_(None))).mappings().first()
         return User(row["name"], row["role"], tuple(row["regions"])) if row else None
+
+    # ── page sessions ──────────────────────────────────────────────────────
+    def start_session(self, token: str) -> str:
+        """A new session for the holder of `token`; returns the session id the cookie carries."""
+        session_id = secrets.token_urlsafe(32)
+        with self.engine.begin() as conn:
+            conn.execute(SESSIONS.insert().values(id_hash=token_hash(session_id), token_hash=token_hash(token),
+                                                  created_at=now()))
+        return session_id
+
+    def session_user(self, session_id: str) -> User | None:
+        """The user of a session not ended, whose token is still the one it signed in with."""
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(SESSIONS.c.token_hash).where(
+                SESSIONS.c.id_hash == token_hash(session_id), SESSIONS.c.ended_at.is_(None))).first()
+        return self.user_by_hash(row.token_hash) if row else None
+
+    def end_session(self, session_id: str) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(SESSIONS.update().where(SESSIONS.c.id_hash == token_hash(session_id),
+                                                 SESSIONS.c.ended_at.is_(None)).values(ended_at=now()))
 
     def audit(self, user: str, action: str, region: str | None, target: str | None, remote: str | None,
               detail: dict) -> None:
