@@ -88,6 +88,43 @@ def check(paths: tuple[str, ...], policies: str | None, list_provisional: bool, 
         click.echo("ok: no problems found")
 
 
+@main.command("fmt")
+@click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
+@click.option("--check", "check_only", is_flag=True,
+              help="write nothing; list the files that would change and exit 1 if there are any")
+@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True,
+              help="language of the messages")
+def fmt_cmd(paths: tuple[Path, ...], check_only: bool, lang: str) -> None:
+    """Lay policy files out the canonical way (default: all of policies/): tables aligned by display width,
+    versions in date order, comments kept. A file that does not parse is reported and nothing is written."""
+    from engine.fmt import FormatError, format_paths
+
+    targets = list(paths) or [DEFAULT_POLICY_DIR]
+    try:
+        changed = format_paths(targets, check=check_only)
+    except FormatError as exc:
+        for d in exc.diagnostics:
+            click.echo(d.format(None, lang) + "\n")
+        click.echo("没有改动任何文件：先改正上面的错误 (nothing written: fix the errors above first)", err=True)
+        sys.exit(2)
+    for path in changed:
+        click.echo(f"{'would reformat' if check_only else 'reformatted'} {_display(path)}")
+    if check_only and changed:
+        click.echo(f"{len(changed)} 个文件需要格式化，运行 jubao fmt (run jubao fmt)", err=True)
+        sys.exit(1)
+    if not changed:
+        click.echo("ok: 格式已规范 (already formatted)")
+
+
+@main.command("lsp")
+def lsp_cmd() -> None:
+    """Run the policy language server on stdin/stdout (for editors: diagnostics, hover, go to definition,
+    completion, formatting). See editors/vscode/."""
+    from engine.lsp import serve_stdio
+
+    serve_stdio()
+
+
 def _coverage(registry: Registry, regions, minimum: float | None) -> int:
     """Run each region's cases with the coverage recorder; print per file and region; the exit code."""
     from engine.coverage import region_coverage

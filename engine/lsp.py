@@ -24,6 +24,7 @@ from pygls.uris import from_fs_path, to_fs_path
 
 from engine import check as checker
 from engine import model, nodes
+from engine.fmt import format_text
 from engine.errors import Diagnostic, PolicyError
 from engine.parse import BLOCK_KINDS, keywords
 from engine.registry import BASE_REGION, DEFAULT_POLICY_DIR, Registry, check_texts, extends_of, parse_files
@@ -574,12 +575,8 @@ def completion(ls: PolicyServer, params: types.CompletionParams) -> types.Comple
 
 @server.feature(types.TEXT_DOCUMENT_FORMATTING)
 def formatting(ls: PolicyServer, params: types.DocumentFormattingParams) -> list[types.TextEdit]:
-    """The whole document as `engine.fmt.format_text` writes it; no edits when that module is not installed,
-    the text is already formatted, or it cannot be formatted (a syntax error: diagnostics say where)."""
-    try:
-        from engine.fmt import format_text
-    except ImportError:
-        return []
+    """The whole document as `jubao fmt` writes it; no edits when the text is already formatted or cannot be
+    formatted (a syntax error: the diagnostics say where)."""
     text = ls.workspace.get_text_document(params.text_document.uri).source
     try:
         formatted = format_text(text)

@@ -68,3 +68,23 @@ def test_the_docs_page_uses_only_this_sites_assets(app):
         assert client.get(asset).status_code == 200
     assert client.get("/docs/assets/swagger-ui-bundle.js.map").status_code == 404  # only what the page uses
     assert client.get("/docs/assets/..%2Fapp.py").status_code == 404
+
+
+def test_format_endpoint_gives_the_canonical_layout_or_the_diagnostics(app):
+    from pathlib import Path
+
+    from engine.fmt import format_text
+
+    tidy = (Path(__file__).resolve().parent.parent / "policies" / "ningxia" / "pension.policy").read_text("utf-8")
+    messy = tidy.replace("  from ", "      from ") + "\n\n"
+    client = app.test_client()
+    r = client.post("/v1/format", json={"files": {"pension.policy": messy, "same.policy": tidy}})
+    assert r.status_code == 200
+    assert r.get_json() == {"ok": True, "files": {"pension.policy": format_text(messy), "same.policy": tidy},
+                            "changed": ["pension.policy"], "diagnostics": []}
+    assert format_text(messy) == tidy
+    broken = tidy.replace("  from ", "  form ", 1)
+    answer = client.post("/v1/format", json={"files": {"pension.policy": broken}}).get_json()
+    assert answer["ok"] is False and answer["files"]["pension.policy"] == broken and answer["changed"] == []
+    assert answer["diagnostics"][0]["file"] == "pension.policy" and answer["diagnostics"][0]["line"] > 1
+    assert client.post("/v1/format", json={"files": "x"}).status_code == 400

@@ -167,6 +167,23 @@ def test_editor_shows_a_typo_at_its_line(page, server):
     shot(page, "editor-tests")
 
 
+def test_editor_format_button_lays_the_file_out(page, server):
+    """格式化 in the editor: the canonical layout of `jubao fmt`, undoable, and the check still clean."""
+    page.goto(f"{server}/policies/ningxia/edit?file=contributions.policy")
+    page.locator("#diagnostics li.ok").wait_for()
+    text = page.locator("#text")
+    tidy = text.input_value()
+    messy = tidy.replace("|  100      |", "| 100 |").replace("  from ", "    from ")
+    assert messy != tidy
+    text.fill(messy)
+    page.click("#format")
+    sync_api.expect(page.locator("#check-state")).to_have_text("已格式化")
+    assert text.input_value() == tidy
+    page.locator("#diagnostics li.ok").wait_for()
+    page.keyboard.press("Control+z")  # the browser's undo brings the officer's own layout back
+    assert text.input_value() == messy
+
+
 def test_policy_browser_tables_timeline_and_provisional(page, server):
     page.goto(f"{server}/policies/ningxia/")
     assert page.locator("#provisional tbody tr").count() > 5

@@ -110,12 +110,14 @@ def test_formatted_regions_pass_their_own_cases(policy_folders):
 
 def test_the_dry_run_leaves_files_alone(tmp_path):
     folder = shutil.copytree(ROOT / "policies" / "yuxi", tmp_path / "yuxi")
+    province = folder / "province.policy"
+    province.write_text(province.read_text(encoding="utf-8").replace("| 新平 ", "|  新平  "), encoding="utf-8")
     before = {p: p.read_bytes() for p in folder.glob("*.policy")}
     changed = format_paths([folder], check=True)
     assert changed and set(changed) <= set(before)
     assert {p: p.read_bytes() for p in folder.glob("*.policy")} == before
     assert format_paths([folder], check=False) == changed
-    assert format_paths([folder / "city.policy"], check=True) == []
+    assert format_paths([folder], check=True) == []
 
 
 # ── random layout edits ─────────────────────────────────────────────────────────────────────────────
@@ -350,3 +352,43 @@ def test_a_layout_that_would_change_the_meaning_is_never_returned(monkeypatch):
     with pytest.raises(FormatError) as caught:
         format_text(text, "v.policy")
     assert caught.value.diagnostics[0].code == "fmt-unsafe"
+
+
+# ── the command (`jubao fmt`) ──────────────────────────────────────────────
+def _jubao(*args, cwd=None):
+    from click.testing import CliRunner
+
+    from engine.cli import main
+
+    return CliRunner().invoke(main, list(args), catch_exceptions=False)
+
+
+def test_every_policy_file_is_formatted():
+    """The tooling issue: "Every file under `policies/` formatted" — so an officer's diff shows only real changes."""
+    result = _jubao("fmt", "--check", str(ROOT / "policies"), str(ROOT / "tests" / "regions"))
+    assert result.exit_code == 0, result.output
+
+
+def test_fmt_check_lists_what_would_change_and_fmt_writes_it(tmp_path):
+    target = tmp_path / "ningxia"
+    shutil.copytree(ROOT / "policies" / "ningxia", target)
+    messy = target / "pension.policy"
+    original = messy.read_text(encoding="utf-8")
+    messy.write_text(original.replace("  from ", "      from ", 2) + "\n\n\n", encoding="utf-8")
+    check = _jubao("fmt", "--check", str(target))
+    assert check.exit_code == 1 and "would reformat" in check.output and "pension.policy" in check.output
+    assert messy.read_text(encoding="utf-8") != original  # --check writes nothing
+    write = _jubao("fmt", str(target))
+    assert write.exit_code == 0 and "reformatted" in write.output
+    assert messy.read_text(encoding="utf-8") == original
+    assert _jubao("fmt", "--check", str(target)).exit_code == 0
+
+
+def test_fmt_refuses_a_file_that_does_not_parse_and_writes_nothing(tmp_path):
+    good, bad = tmp_path / "a.policy", tmp_path / "b.policy"
+    good_text = "region x\n\nvalue v: 元/月\n      from 2020-01-01  1  cite s\n"
+    good.write_text(good_text, encoding="utf-8")
+    bad.write_text("region x\nvalue v: 元/月\n  form 2020-01-01  1\n", encoding="utf-8")
+    result = _jubao("fmt", str(tmp_path))
+    assert result.exit_code == 2 and "b.policy:3" in result.output and "nothing written" in result.output
+    assert good.read_text(encoding="utf-8") == good_text

@@ -21,7 +21,7 @@ ROUTES = {
     # API
     "api.healthz": "anyone", "api.readyz": "anyone", "openapi": "anyone",
     "api.regions": "anyone", "api.region_policy_sources": "anyone", "api.region_schema": "anyone",
-    "api.check": "anyone", "api.test_region": "anyone",
+    "api.check": "anyone", "api.test_region": "anyone", "api.format_policy": "anyone",
     "api.entitlements": "reader", "api.entitlements_batch": "reader", "api.decision": "reader",
     "lifecycle.versions": "anyone", "lifecycle.diff": "anyone",
     "lifecycle.create_draft": "user", "lifecycle.approve": "user", "lifecycle.rebase": "user",

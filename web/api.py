@@ -10,6 +10,7 @@ from engine import InvalidInput, PolicyError, Problem, Registry, UnknownRegion, 
     policy_from_texts, problem_of, read_as_of, read_person, run_case
 from engine.changes import rule_changes
 from engine.errors import FieldError
+from engine.fmt import format_text
 from engine.decision import Decision
 from engine.model import UNCONFIRMED, AmountRange, Policy
 from engine.money import fmt
@@ -273,6 +274,26 @@ def check():
     # messages and hints in Chinese (the officers' language), English with ?lang=en
     lang = "en" if request.args.get("lang") == "en" else "zh"
     return json_response({"ok": not diagnostics, "diagnostics": [d.as_dict(lang) for d in diagnostics]})
+
+
+@api.post("/v1/format")
+def format_policy():
+    """The canonical layout of each file (`jubao fmt`); a file that does not parse is returned unchanged with its
+    diagnostics, so an editor never loses what the officer typed."""
+    body, type_errors, errors = object_body({"files"})
+    files = sent_policy_text(body, type_errors, errors)
+    lang = "en" if request.args.get("lang") == "en" else "zh"
+    formatted, changed, diagnostics = {}, [], []
+    for name, text in files.items():
+        try:
+            formatted[name] = format_text(text, name)
+        except PolicyError as exc:
+            formatted[name] = text
+            diagnostics += [d.as_dict(lang) for d in exc.diagnostics]
+        if formatted[name] != text:
+            changed.append(name)
+    return json_response({"ok": not diagnostics, "files": formatted, "changed": changed,
+                          "diagnostics": diagnostics})
 
 
 @api.get("/v1/decisions/<decision_id>")

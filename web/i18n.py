@@ -4,7 +4,7 @@ from __future__ import annotations
 TEXTS = {
     "app": ("居保 · 城乡居民基本养老保险", "jubao · residents' basic pension"),
     "nav_calc": ("经办计算", "Calculate"), "nav_policy": ("政策查看", "Policies"), "nav_edit": ("政策编辑", "Edit policy"),
-    "nav_api": ("接口文档", "API"), "api_docs": ("接口文档", "API reference"),
+    "nav_api": ("接口文档", "API"), "format": ("格式化", "Format"), "api_docs": ("接口文档", "API reference"),
     "api_docs_intro": ("供其他系统调用的 JSON 接口：每个接口的请求、应答与示例，可在此页直接试用。机器可读的文档：",
                        "The JSON API for other systems: every endpoint's request, response and examples, to try "
                        "from this page. The machine-readable document:"),

@@ -208,6 +208,20 @@ def openapi_document(app: Flask) -> dict:
             "responses": {**_ok({"type": "object", "required": ["ok", "diagnostics"], "properties": {
                 "ok": {"type": "boolean"}, "diagnostics": {"type": "array", "items": ref("Diagnostic")}}}),
                 **_problem(400, 413, 422)}}},
+        "/v1/format": {"post": {
+            "operationId": "formatPolicy",
+            "summary": "Policy files in the canonical layout (jubao fmt); a file that does not parse comes back "
+                       "unchanged with its diagnostics",
+            "requestBody": _json_body({"type": "object", "additionalProperties": False, "required": ["files"],
+                                       "properties": {"files": {"type": "object", "additionalProperties": {
+                                           "type": "string"}}}}),
+            "responses": {**_ok({"type": "object", "required": ["ok", "files", "changed", "diagnostics"],
+                                 "properties": {"ok": {"type": "boolean"},
+                                                "files": {"type": "object",
+                                                          "additionalProperties": {"type": "string"}},
+                                                "changed": {"type": "array", "items": {"type": "string"}},
+                                                "diagnostics": {"type": "array", "items": ref("Diagnostic")}}}),
+                          **_problem(400, 413, 422)}}},
         "/v1/decisions/{id}": {"get": {
             "operationId": "getDecision", "summary": "A stored determination with its explanation re-rendered",
             "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}],

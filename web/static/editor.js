@@ -91,6 +91,21 @@
     link.textContent = (zh ? "草稿 " : "Draft ") + data.draft_id + (data.ok ? (zh ? " 已保存：检查通过、测试通过，等待审核" : " saved: checks clean, tests pass — waiting for review") : (zh ? " 已保存但有问题：不能批准" : " saved with problems: it cannot be approved"));
     state.appendChild(link);
   });
+  document.getElementById("format").addEventListener("click", async () => {
+    const response = await fetch("/v1/format" + (zh ? "" : "?lang=en"), { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ files: { [current]: text.value } }) });
+    const body = await response.json();
+    if (!response.ok) { state.textContent = body.detail; return; }
+    if (!body.ok) { showDiagnostics(body.diagnostics); return; }
+    if (body.changed.length) {
+      text.focus();
+      text.select();
+      document.execCommand("insertText", false, body.files[current]);  // keeps the browser's undo (Ctrl+Z)
+      if (text.value !== body.files[current]) text.value = body.files[current];
+      render();
+      check();
+    }
+    state.textContent = body.changed.length ? (zh ? "已格式化" : "Formatted") : (zh ? "格式已规范" : "Already formatted");
+  });
   document.getElementById("run-tests").addEventListener("click", async () => {
     const out = document.getElementById("tests");
     out.innerHTML = '<p class="busy">' + (zh ? "正在运行测试用例…" : "Running test cases…") + "</p>";
