@@ -16,9 +16,10 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
 from engine import nodes
 from engine.catalogue import Text, diagnostic, say
 from engine.errors import Diagnostic, PolicyError
+from engine.bundled import bundled
 from engine.source import SourceFile, Span
 
-GRAMMAR_PATH = Path(__file__).resolve().parent.parent / "grammar" / "policy.lark"
+GRAMMAR_PATH = bundled("grammar") / "policy.lark"
 
 BLOCK_KINDS = ("value", "tiers", "subsidy", "floor", "daijiao", "reward", "bonus", "raise", "early_start", "table")
 TOP_KEYWORDS = ("region", "source", "group", "fact", *BLOCK_KINDS, "component", "let")

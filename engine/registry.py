@@ -12,8 +12,9 @@ from engine.catalogue import diagnostic
 from engine.errors import Diagnostic, PolicyError
 from engine.parse import parse
 from engine.source import SourceFile, Span
+from engine.bundled import bundled
 
-DEFAULT_POLICY_DIR = Path(__file__).resolve().parent.parent / "policies"
+DEFAULT_POLICY_DIR = bundled("policies")
 BASE_REGION = "national"
 
 
