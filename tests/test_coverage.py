@@ -40,3 +40,25 @@ def test_the_cli_reports_and_enforces_a_minimum(construct_registry):
     below = CliRunner().invoke(main, ["test", "--coverage-min", "80", "--policies", folder, "ceshi"])
     assert below.exit_code == 1
     assert CliRunner().invoke(main, ["test", "--coverage-min", "75", "--policies", folder, "ceshi"]).exit_code == 0
+
+
+def test_the_policy_browser_marks_the_lines_no_case_uses(tmp_path):
+    """Tooling issue: coverage "Shown on the policy browser page too (uncovered rows marked)"."""
+    from conftest import construct_policies
+    from web import create_app
+
+    folder = construct_policies(tmp_path)
+    app = create_app({"data_dir": tmp_path / "data", "database_url": f"sqlite:///{tmp_path / 'j.sqlite3'}",
+                      "policy_dir": folder})
+    client = app.test_client()
+    region = client.get("/policies/ceshi/").get_data(as_text=True)
+    section = region.split('id="coverage"', 1)[1].split("</section>", 1)[0]
+    assert "6/8 (75.0%)" in section  # ceshi.policy: 8 coverable lines, 16 and 17 unused (test above)
+    assert 'href="/policies/ceshi/ceshi.policy#L16"' in section and 'href="/policies/ceshi/ceshi.policy#L17"' in section
+    # the tier rows 500 and 1000 are marked in the table, the 100 and 200 rows are not
+    rows = [r for r in region.split("<tr") if "<th class=\"num\">" in r]
+    marked = {r.split('<th class="num">', 1)[1].split("<", 1)[0] for r in rows if 'class="uncovered"' in r}
+    assert {"500", "1000"} <= marked and not {"100", "200"} & marked
+    page = client.get("/policies/ceshi/ceshi.policy").get_data(as_text=True)
+    assert 'class="line uncovered" id="L16"' in page and 'class="line uncovered" id="L17"' in page
+    assert 'class="line covered" id="L14"' in page and 'class="line" id="L1"' in page

@@ -4,7 +4,14 @@ from __future__ import annotations
 TEXTS = {
     "app": ("居保 · 城乡居民基本养老保险", "jubao · residents' basic pension"),
     "nav_calc": ("经办计算", "Calculate"), "nav_policy": ("政策查看", "Policies"), "nav_edit": ("政策编辑", "Edit policy"),
-    "nav_api": ("接口文档", "API"), "format": ("格式化", "Format"), "api_docs": ("接口文档", "API reference"),
+    "nav_api": ("接口文档", "API"), "format": ("格式化", "Format"),
+    "coverage": ("测试覆盖", "Test coverage"),
+    "coverage_intro": ("本地区测试用例用到的条文（日期版本、表格行、公式）所占比例：",
+                       "Share of this region's lines (dated versions, table rows, formulas) its test cases use:"),
+    "cases": ("个用例", "cases"), "failed": ("个失败", "failing"), "file": ("文件", "File"),
+    "covered": ("已覆盖", "Covered"), "uncovered_lines": ("未覆盖的行", "Lines no case uses"),
+    "not_covered": ("没有测试用例用到这一行", "no test case uses this line"),
+    "covered_line": ("有测试用例用到", "used by a test case"), "api_docs": ("接口文档", "API reference"),
     "api_docs_intro": ("供其他系统调用的 JSON 接口：每个接口的请求、应答与示例，可在此页直接试用。机器可读的文档：",
                        "The JSON API for other systems: every endpoint's request, response and examples, to try "
                        "from this page. The machine-readable document:"),

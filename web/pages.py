@@ -2,15 +2,18 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hmac
 import secrets
 from decimal import Decimal
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import attrs
 from flask import Blueprint, abort, redirect, render_template, request, send_from_directory, session
 
-from engine import Problem, keywords
+from engine import PolicyError, Problem, keywords, load_cases
+from engine.coverage import region_coverage
 from engine.units import share_text
 from web.api import registry, stored_decision
 from web.auth import csrf_token, current_user, sign_in, sign_out, store
@@ -156,7 +159,7 @@ def policy_region(region: str):
     policy = _region_or_404(region)
     return _render("policy_region.html", region=region, policy=policy, files=_files(region),
                    tables=_tables(policy, region), timeline=_timeline(policy, region),
-                   provisional=_provisional(policy, region))
+                   provisional=_provisional(policy, region), coverage=_coverage(region, policy))
 
 
 @pages.get("/policies/<region>/<name>")
@@ -166,7 +169,9 @@ def policy_file(region: str, name: str):
     if source is None:
         abort(404)
     lines = [(i + 1, highlight_line(line)) for i, line in enumerate(source.text.split("\n"))]
-    return _render("policy_file.html", region=region, name=name, lines=lines, files=_files(region))
+    coverage = next((f for f in _coverage(region, registry().policy(region)).files if f.file == source.name), None)
+    return _render("policy_file.html", region=region, name=name, lines=lines, files=_files(region),
+                   coverage=coverage)
 
 
 @pages.get("/policies/<region>/edit")
@@ -175,6 +180,39 @@ def policy_edit(region: str):
     files = {name: src.text for name, src in _files(region).items()}
     current = request.args.get("file") if request.args.get("file") in files else sorted(files)[0]
     return _render("policy_edit.html", region=region, files=files, current=current, keywords=list(keywords()))
+
+
+@attrs.frozen
+class Coverage:
+    """The region's rule coverage by its test cases (as `jubao test --coverage`), for marking unused lines."""
+    files: tuple  # engine.coverage.FileCoverage per policy file
+    cases: int
+    failed: int
+
+    @property
+    def uncovered(self) -> frozenset[tuple[str, int]]:
+        return frozenset((f.file, line) for f in self.files for line in f.uncovered)
+
+    @property
+    def percent(self) -> float:
+        total = sum(len(f.lines) for f in self.files)
+        return 100.0 * sum(len(f.covered) for f in self.files) / total if total else 100.0
+
+
+@functools.lru_cache(maxsize=32)
+def _coverage_of(region: str, digest: str, policy_dir: Path) -> Coverage:
+    policy = registry().policy(region)  # the version whose digest is the key (the cache is per version)
+    try:
+        cases = load_cases(policy_dir / region, region, policy_dir.parent)
+    except PolicyError:
+        cases = []
+    files, failed = region_coverage(policy, cases)
+    return Coverage(tuple(files), len(cases), failed)
+
+
+def _coverage(region: str, policy) -> Coverage:
+    """Computed once per policy version (the cases run in about a second) and kept."""
+    return _coverage_of(region, policy.digest, registry().policy_dir)
 
 
 def _files(region: str) -> dict:
