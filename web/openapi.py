@@ -123,6 +123,22 @@ def _json_body(schema: dict) -> dict:
     return {"required": True, "content": {"application/json": {"schema": schema}}}
 
 
+# What a client does after a publish (approve or rollback): look at the versions, roll back to the one published,
+# compare it with what was live. Schemathesis's stateful run follows these links (tests/test_api_fuzz.py).
+AFTER_PUBLISH = {
+    "versions": {"operationId": "listVersions", "parameters": {"region": "$response.body#/region"}},
+    "rollback": {"operationId": "rollback", "parameters": {"region": "$response.body#/region"},
+                 "requestBody": {"policy_version": "$response.body#/policy_version"}},
+    "diff": {"operationId": "diffVersions", "parameters": {"region": "$response.body#/region",
+                                                           "from": "$response.body#/policy_version"}},
+}
+
+
+def _links(responses: dict, links: dict) -> dict:
+    responses["200"]["links"] = links
+    return responses
+
+
 def _example(body: dict, example: dict) -> dict:
     body["content"]["application/json"]["example"] = example
     return body
@@ -144,6 +160,9 @@ def _contract_answer(registry) -> dict | None:
 
 
 BEARER = [{"bearer": []}]
+# name.policy → its text; the names as web/bodies.py accepts them (ASCII, no folders)
+POLICY_FILES = {"type": "object", "propertyNames": {"pattern": "^[A-Za-z0-9_-]+\\.policy$"},
+                "additionalProperties": {"type": "string"}}
 TEST_RUN = {"type": "object", "required": ["ok", "diagnostics", "tests"], "properties": {
     "ok": {"type": "boolean"}, "diagnostics": {"type": "array", "items": {"$ref": "#/components/schemas/Diagnostic"}},
     "tests": {"type": "object", "required": ["passed", "failed", "failures"], "properties": {
@@ -185,7 +204,8 @@ def openapi_document(app: Flask) -> dict:
                                                 "properties": {"as_of": DATE, "person": ref("Person"),
                                                                "explain": {"type": "boolean"}, "decided_on": DATE}}),
                                     CONTRACT_EXAMPLE),
-            "responses": {**_example_ok(ref("Determination"), _contract_answer(registry)),
+            "responses": {**_links(_example_ok(ref("Determination"), _contract_answer(registry)), {
+                "decision": {"operationId": "getDecision", "parameters": {"id": "$response.body#/decision_id"}}}),
                           **_problem(400, 404, 413, 422)}}},
         "/v1/regions/{region}/entitlements/batch": {"post": {
             "operationId": "determineBatch",
@@ -203,8 +223,7 @@ def openapi_document(app: Flask) -> dict:
             "operationId": "checkPolicy", "summary": "Check policy sources and return every diagnostic",
             "requestBody": _example(_json_body({"type": "object", "additionalProperties": False,
                                                 "required": ["files"],
-                                                "properties": {"files": {"type": "object", "additionalProperties": {
-                                                    "type": "string"}}}}), CHECK_EXAMPLE),
+                                                "properties": {"files": POLICY_FILES}}), CHECK_EXAMPLE),
             "responses": {**_ok({"type": "object", "required": ["ok", "diagnostics"], "properties": {
                 "ok": {"type": "boolean"}, "diagnostics": {"type": "array", "items": ref("Diagnostic")}}}),
                 **_problem(400, 413, 422)}}},
@@ -213,8 +232,7 @@ def openapi_document(app: Flask) -> dict:
             "summary": "Policy files in the canonical layout (jubao fmt); a file that does not parse comes back "
                        "unchanged with its diagnostics",
             "requestBody": _json_body({"type": "object", "additionalProperties": False, "required": ["files"],
-                                       "properties": {"files": {"type": "object", "additionalProperties": {
-                                           "type": "string"}}}}),
+                                       "properties": {"files": POLICY_FILES}}),
             "responses": {**_ok({"type": "object", "required": ["ok", "files", "changed", "diagnostics"],
                                  "properties": {"ok": {"type": "boolean"},
                                                 "files": {"type": "object",
@@ -230,16 +248,19 @@ def openapi_document(app: Flask) -> dict:
             "operationId": "createDraft", "summary": "Save a draft (officer of the region); checked and tested at once",
             "security": BEARER, "parameters": REGION,
             "requestBody": _json_body({"type": "object", "additionalProperties": False, "required": ["files"],
-                                       "properties": {"files": {"type": "object", "additionalProperties": {
-                                           "type": "string"}}, "message": {"type": "string"}}}),
+                                       "properties": {"files": POLICY_FILES, "message": {"type": "string"}}}),
             "responses": {"201": {"description": "saved", "content": {"application/json": {"schema": {
-                "type": "object", "required": ["draft_id", "ok", "diagnostics", "tests"]}}}},
+                "type": "object", "required": ["draft_id", "ok", "diagnostics", "tests"]}}},
+                "links": {"approve": {"operationId": "approveDraft",
+                                      "parameters": {"id": "$response.body#/draft_id"}},
+                          "rebase": {"operationId": "rebaseDraft",
+                                     "parameters": {"id": "$response.body#/draft_id"}}}},
                 **_problem(400, 401, 403, 404, 413, 422)}}},
         "/v1/drafts/{id}/approve": {"post": {
             "operationId": "approveDraft", "summary": "Approve and publish a draft (a reviewer other than its author)",
             "security": BEARER,
             "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}],
-            "responses": {**_ok(PUBLISHED), **_problem(401, 403, 404, 409)}}},
+            "responses": {**_links(_ok(PUBLISHED), AFTER_PUBLISH), **_problem(401, 403, 404, 409)}}},
         "/v1/drafts/{id}/rebase": {"post": {
             "operationId": "rebaseDraft",
             "summary": "A new draft: this draft's changes applied to the live version (409 on a file both changed)",
@@ -265,14 +286,13 @@ def openapi_document(app: Flask) -> dict:
             "requestBody": _json_body({"type": "object", "additionalProperties": False,
                                        "required": ["policy_version"],
                                        "properties": {"policy_version": {"type": "string"}}}),
-            "responses": {**_ok(PUBLISHED), **_problem(400, 401, 403, 404, 409, 413, 422)}}},
+            "responses": {**_links(_ok(PUBLISHED), AFTER_PUBLISH), **_problem(400, 401, 403, 404, 409, 413, 422)}}},
         "/v1/regions/{region}/test": {"post": {
             "operationId": "testPolicy",
             "summary": "Check edited sources of a region and run its test cases against them (nothing is saved)",
             "parameters": REGION,
             "requestBody": _json_body({"type": "object", "additionalProperties": False, "required": ["files"],
-                                       "properties": {"files": {"type": "object", "additionalProperties": {
-                                           "type": "string"}}}}),
+                                       "properties": {"files": POLICY_FILES}}),
             "responses": {**_ok(TEST_RUN), **_problem(400, 404, 413, 422),
                           "503": {"description": "the run took longer than JUBAO_WORK_SECONDS and was stopped",
                                   "content": {"application/problem+json": {"schema": ref("Problem")}}}}}},
