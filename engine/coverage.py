@@ -1,7 +1,8 @@
 """Rule coverage (`jubao test --coverage`): which lines of a region's policy files its cases use.
 
 A line is covered when it gave a value to some case's determination: a dated version, a table row (a tier,
-a 代缴 or reward row, a band), a component or `let`. The cases run with the explanation recorder, which is
+a 代缴 or reward row, a band), a component or `let`. A `floor` table is not counted: it bounds the other
+tables when `jubao check` runs, and no determination reads it. The cases run with the explanation recorder, which is
 told every version and row it reads (the same calls `engine.explain.RowsUsed` listens to).
 """
 from __future__ import annotations
@@ -11,6 +12,9 @@ import attrs
 from engine import model
 from engine.cases import Case, run_case
 from engine.explain import CALLS, RowsUsed, Trace
+
+
+CHECKED_ONLY = {"floor"}  # kinds the checker enforces and no evaluation reads
 
 
 class Covering(Trace):
@@ -56,7 +60,7 @@ def coverable(policy: model.Policy) -> dict[str, dict[int, tuple[int, ...]]]:
     out: dict[str, dict[int, tuple[int, ...]]] = {}
     for layers in policy.definitions.values():
         for layer in layers:
-            if layer.region != policy.region:
+            if layer.region != policy.region or layer.kind in CHECKED_ONLY:
                 continue
             for version in layer.versions:
                 # a table looked up by the person's facts counts as its version line: the recorder is told the

@@ -66,6 +66,7 @@ class _OnePerson:
         self.pension_age = int(look.constant("pension_age", self.as_of))
         self.full_years = int(look.constant("full_contribution_years", self.as_of))
         self.enrolment_day = dates.anniversary(p.birth_date, int(look.constant("enrolment_age", self.as_of)))
+        self.rec.consulted(look.value("enrolment_age", self.as_of))
         self.pension_age_birthday = dates.anniversary(p.birth_date, self.pension_age)
         self.pension_month = dates.first_of_next_month(self.pension_age_birthday)
         self.age_at_start = dates.age_on(p.birth_date, self.scheme_start)
@@ -294,11 +295,14 @@ class _OnePerson:
         day = self.person.death_date
         grant, grant_step = ZERO, None
         needs_pension = self.lookup.value("funeral_grant_needs_pension", day)
+        if not account["started"]:
+            self.rec.consulted(needs_pension)  # it decides whether a grant is paid before any pension
         by_rule = not account["started"] and needs_pension is not None and needs_pension.figure is False
         if account["started"] or by_rule:
             if by_rule:  # the region's rule, not the pension, is why the grant is paid: its status travels with it
                 self.uses.use(needs_pension, "death.funeral_grant")
             version = self.lookup.value("funeral_grant", day)
+            self.rec.consulted(version)  # a grant of 0.00 is a figure too
             if version is not None and version.figure:
                 grant = version.figure
                 self.uses.use(version, "death.funeral_grant")

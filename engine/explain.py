@@ -62,7 +62,8 @@ CALLS = ("tier_subsidy", "extra_subsidy", "reward", "government_paid", "contribu
          "balance", "empty_balance", "balance_after_start", "builtin", "figure", "rule", "bonus", "raises", "cap",
          "component",
          "component_not_paid", "component_not_in_force", "component_condition", "monthly_pension", "funeral_grant",
-         "inheritable", "death", "scheme_start", "required_years", "counted_years", "eligibility", "whole")
+         "inheritable", "death", "scheme_start", "required_years", "counted_years", "eligibility", "whole",
+         "consulted")
 
 
 class NoTrace:
@@ -138,6 +139,11 @@ class RowsUsed(NoTrace):
 
     def funeral_grant(self, version, grant):
         self.note(version.span)
+
+    def consulted(self, version):
+        """A line that decided something without a figure in the explanation (the enrolment age, a yes/no rule
+        that said no, a grant of 0.00): used, so covered; the explanation (Trace) shows nothing for it."""
+        self.note(version.span if version is not None else None)
 
 
 class Trace(NoTrace):

@@ -174,6 +174,8 @@ class Pricing:
         uses.add(self.uses.use(version, field))
         if version.figure is True and steps is not None:
             steps.append(self.rec.rule(self.policy.definition(name), version, True))
+        else:
+            self.rec.consulted(version)  # "no" decided it as much as "yes" would have
         return version.figure is True
 
     def extra_subsidies(self, tier: Decimal, day: dt.date, subsidy: Amount, uses: set, field: str,

@@ -62,3 +62,49 @@ def test_the_policy_browser_marks_the_lines_no_case_uses(tmp_path):
     page = client.get("/policies/ceshi/ceshi.policy").get_data(as_text=True)
     assert 'class="line uncovered" id="L16"' in page and 'class="line uncovered" id="L17"' in page
     assert 'class="line covered" id="L14"' in page and 'class="line" id="L1"' in page
+
+
+def _line_of(path, needle: str) -> int:
+    from pathlib import Path
+
+    lines = (Path(__file__).resolve().parent.parent / path).read_text(encoding="utf-8").split("\n")
+    return next(i for i, line in enumerate(lines) if needle in line) + 1
+
+
+def test_lines_that_decide_without_a_figure_count_as_used(registry):
+    """The enrolment age, a yes/no rule that says no, a rule that lets a grant be paid before any pension: each
+    decides a determination although the explanation shows no figure for it (found unreached by the coverage
+    work: the recorder was not told of them)."""
+    covered = {}
+    for region in ("national", "nanjing"):
+        cases = load_cases(registry.policy_dir / region, region, registry.policy_dir.parent)
+        files, failed = region_coverage(registry.policy(region), cases)
+        assert failed == 0
+        covered.update({f.file: f.covered for f in files})
+    national_contributions = "policies/national/contributions.policy"
+    enrolment = _line_of(national_contributions, "enrolment_age") + 1  # its version line
+    back_payments = _line_of(national_contributions, "value back_payments_subsidised") + 1
+    assert {enrolment, back_payments} <= covered[national_contributions]
+    grant_rule = _line_of("policies/nanjing/pension.policy", "funeral_grant_needs_pension") + 1
+    assert grant_rule in covered["policies/nanjing/pension.policy"]
+
+
+def test_a_floor_table_is_checked_not_evaluated_so_not_counted(registry):
+    from engine.coverage import coverable
+
+    floor = _line_of("policies/national/contributions.policy", "floor subsidy_floor")
+    lines = coverable(registry.policy("national"))["policies/national/contributions.policy"]
+    assert not set(range(floor, floor + 8)) & set(lines)
+
+
+def test_the_explanation_shows_nothing_for_a_consulted_line(determine):
+    """`consulted` feeds coverage only: the caseworker's tree is unchanged (no node for the enrolment age)."""
+    person = {"birth_date": "1960-05-01", "hukou": {"type": "rural"}, "groups": [], "contributions": []}
+    tree = determine("national", "2021-01-01", person, explain=True)["explanation"]
+
+    def labels(node):
+        yield node["label"]
+        for child in node["children"]:
+            yield from labels(child)
+    found = list(labels(tree))
+    assert len(found) > 5 and not [label for label in found if "参保最低年龄" in label or "enrolment" in label]
