@@ -166,7 +166,7 @@ def check_declarations(c: _Checker) -> None:
             c.error("duplicate-definition", "group-twice", g.span, "group-twice.hint", a=g.name,
                     b=c.groups[g.name].span)
             continue
-        c.groups[g.name] = model.GroupDef(g.name, g.labels, g.required_key, g.choices, g.span)
+        c.groups[g.name] = model.GroupDef(g.name, g.labels, g.required_key, g.choices, g.span, g.choice_labels)
         if g.labels.zh:
             c.aliases[g.labels.zh] = g.name
     for _, f in c.each(nodes.Fact):

@@ -234,6 +234,12 @@ class GroupDef:
     required_key: str | None
     choices: tuple[str, ...]
     span: Span
+    choice_labels: tuple[tuple[str, str | None], ...] = ()
+
+    def choice_label(self, value: str, lang: str = "zh") -> str:
+        """A choice as a caseworker reads it: its label and the value (书记/主任 secretary), or the value alone."""
+        label = dict(self.choice_labels).get(value)
+        return value if lang == "en" or not label else f"{label} {value}"
 
 
 @attrs.frozen

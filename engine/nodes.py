@@ -133,6 +133,7 @@ class Group:
     required_key: str | None = None
     choices: tuple[str, ...] = ()
     span: Span = _span
+    choice_labels: tuple[tuple[str, str | None], ...] = ()  # (value, its Chinese label or None)
 
 
 @attrs.frozen

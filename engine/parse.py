@@ -288,10 +288,11 @@ class _ToNodes(Transformer):
 
     def group(self, meta, items):
         requires = next((i for i in items if isinstance(i, tuple)), (None, ()))
-        return nodes.Group(str(items[0]), self._labels(items), requires[0], requires[1], _span(self.file, meta))
+        return nodes.Group(str(items[0]), self._labels(items), requires[0], tuple(c for c, _ in requires[1]),
+                           _span(self.file, meta), requires[1])
 
     def requires(self, meta, items):
-        return (str(items[0]), tuple(str(i) for i in items[1:]))
+        return (str(items[0]), tuple(items[1:]))  # the key, then (value, label or None) per choice
 
     def fact(self, meta, items):
         _, type_name, choices = next(i for i in items if isinstance(i, tuple) and i[0] == "type")

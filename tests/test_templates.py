@@ -48,3 +48,25 @@ def test_pages_answer_in_english(tmp_path):
     assert "Calculate" in html and 'lang="en"' in html
     assert client.get("/policies/nowhere/").status_code == 404
     assert "<h1>" in client.get("/policies/nowhere/").get_data(as_text=True)
+
+
+def test_position_choices_come_from_the_policy_with_their_chinese_names(tmp_path):
+    """Chinese-first issue: "position options `deputy`, `member` untranslated" — the choices and their names are
+    the policy's (`group village_cadre … requires position: secretary "书记/主任", deputy "副职", member "委员"`)."""
+    import re
+
+    client = make_app(tmp_path).test_client()
+    options = lambda html: re.findall(r'<option value="(\w+)">([^<]*)</option>',  # noqa: E731
+                                      html.split('data-key="position"', 1)[1].split("</select>", 1)[0])
+    zh = options(client.get("/?region=yuxi").get_data(as_text=True))
+    assert zh == [("secretary", "书记/主任 secretary"), ("deputy", "副职 deputy"), ("member", "委员 member")]
+    en = options(client.get("/?region=yuxi&lang=en").get_data(as_text=True))
+    assert en == [("secretary", "secretary"), ("deputy", "deputy"), ("member", "member")]
+
+
+def test_a_group_key_without_names_still_parses(tmp_path):
+    """Policies stored before choices had names (`requires position: secretary, deputy, member`) still load."""
+    from engine import check_texts
+
+    text = 'region national\ngroup g "组" requires position: a, b "乙"\n'
+    assert check_texts({"persons.policy": text}) == []
