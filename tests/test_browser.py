@@ -291,3 +291,50 @@ def test_api_docs_page_lists_every_operation(page, server):
     assert page.locator(".opblock-summary-path", has_text="/v1/regions/{region}/entitlements").count() >= 1
     shot(page, "api-docs")
     assert problems == []
+
+
+def _contribution_rows(page):
+    return [[row.locator(f"[data-key='{k}']").input_value() for k in ("year", "tier", "kind", "date")]
+            for row in page.locator("#contributions tbody tr").all()]
+
+
+def test_fill_years_and_paste_rows_give_the_readme_person(page, server):
+    """Chinese-first issue: "a person with 15 years of contributions needs 15 rows typed by hand — add 'fill years
+    A–B at tier T, paid on M-D' and paste from a spreadsheet". The README's Ningxia person (500 a year 2011–2025,
+    2011 paid on 09-01, the others on 03-01) is 322.35 on 2026-03-01 (domain.md §4, tests/test_contract.py)."""
+    page.goto(f"{server}/?region=ningxia")
+    page.fill("#as_of", "2026-03-01")
+    page.fill("[data-fact='birth_date']", "1966-01-15")
+    page.locator("[data-fact='hukou.type']").select_option("rural")
+    page.click("#fill-years")
+    assert page.locator("#fill-error").inner_text().startswith("请填写起止年度")  # nothing filled in yet
+    page.fill("#fill-from", "2012")
+    page.fill("#fill-to", "2025")
+    page.fill("#fill-tier", "500")
+    page.fill("#fill-day", "03-01")
+    page.click("#fill-years")
+    assert len(_contribution_rows(page)) == 14
+    page.locator("details.paste summary").click()
+    # as copied from a spreadsheet: a heading row, tabs, a date written 2011/9/1, "正常" for regular
+    page.fill("#paste-text", "年度\t档次\t类型\t缴费日期\n2011\t500\t正常\t2011/9/1\n")
+    page.click("#paste-rows")
+    rows = _contribution_rows(page)
+    assert rows[0] == ["2011", "500", "regular", "2011-09-01"] and len(rows) == 15
+    assert rows[-1] == ["2025", "500", "regular", "2025-03-01"]
+    assert page.locator("#contributions td").first.bounding_box()["width"] >= 60  # the year column shows 4 digits
+    shot(page, "calculator-filled")
+    submit(page)
+    assert page.inner_text("#total") == "322.35"
+
+
+def test_pasting_replaces_a_year_and_reports_lines_it_cannot_read(page, server):
+    page.goto(f"{server}/?region=ningxia")
+    page.locator("details.paste summary").click()
+    page.fill("#paste-text", "2019\t500\t\t2019-03-01\n2020\t300\t补缴\t2021-04-01\t50\n")
+    page.click("#paste-rows")
+    page.fill("#paste-text", "2019\t800\t正常\t2019-05-01\nx2021\t500\n")
+    page.click("#paste-rows")
+    assert _contribution_rows(page) == [["2019", "800", "regular", "2019-05-01"],
+                                        ["2020", "300", "back_payment", "2021-04-01"]]
+    assert page.locator("#contributions tbody tr").nth(1).locator("[data-key='collective']").input_value() == "50"
+    assert "x2021" in page.locator("#paste-error").inner_text()

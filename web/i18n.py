@@ -5,6 +5,17 @@ TEXTS = {
     "app": ("居保 · 城乡居民基本养老保险", "jubao · residents' basic pension"),
     "nav_calc": ("经办计算", "Calculate"), "nav_policy": ("政策查看", "Policies"), "nav_edit": ("政策编辑", "Edit policy"),
     "nav_api": ("接口文档", "API"), "format": ("格式化", "Format"),
+    "fill_years": ("按年度批量填入：", "Fill years:"), "from_year": ("从", "from"), "to_year": ("至", "to"),
+    "paid_on": ("缴费日（月-日）", "paid on (MM-DD)"), "fill": ("填入", "Fill"),
+    "fill_bad": ("请填写起止年度（起不晚于止）、档次和缴费日（如 03-01）",
+                 "give the first and last year (first ≤ last), the tier and the day paid (e.g. 03-01)"),
+    "paste_rows": ("从表格粘贴缴费记录", "Paste contribution rows from a spreadsheet"),
+    "paste_note": ("每行一年：年度、档次、类型（正常/补缴，可省）、缴费日期、集体补助（可省），以 Tab 分隔（从 Excel/WPS 复制即是）。"
+                   "同一年度已有的行会被替换。",
+                   "One year per line: year, tier, kind (regular/back payment, optional), date paid, collective "
+                   "(optional), separated by tabs (as copied from Excel/WPS). A year already in the table is replaced."),
+    "paste_import": ("导入", "Import"),
+    "paste_bad": ("以下行无法识别（第一列须为四位年度）：", "lines not understood (the first column must be a year):"),
     "coverage": ("测试覆盖", "Test coverage"),
     "coverage_intro": ("本地区测试用例用到的条文（日期版本、表格行、公式）所占比例：",
                        "Share of this region's lines (dated versions, table rows, formulas) its test cases use:"),
