@@ -23,6 +23,7 @@ from alembic.script import ScriptDirectory
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 FIRST = "0001"
+MIGRATION_LOCK = 74726173  # PostgreSQL advisory lock key of jubao's migrations
 BEFORE_MIGRATIONS = {"decisions", "policy_versions", "policy_live", "policy_live_history", "users", "audit_log"}
 
 
@@ -89,11 +90,11 @@ def _lock(engine: sa.Engine):
             with engine.begin() as conn:
                 # a session lock on this connection while the migration runs on another: a second
                 # upgrader waits here until the first has committed
-                conn.execute(sa.text("SELECT pg_advisory_lock(74_726_173)"))
+                conn.execute(sa.text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK})
                 try:
                     yield
                 finally:
-                    conn.execute(sa.text("SELECT pg_advisory_unlock(74_726_173)"))
+                    conn.execute(sa.text("SELECT pg_advisory_unlock(:key)"), {"key": MIGRATION_LOCK})
             return
         yield
         return
