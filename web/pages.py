@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 from flask import Blueprint, abort, redirect, render_template, request, send_from_directory, session
 
 from engine import Problem, keywords
+from engine.render import fold_repeats
 from engine.units import share_text
 from web.api import registry, stored_decision
 from web.auth import csrf_token, current_user, sign_in, store
@@ -125,6 +126,8 @@ def determination(decision_id: str):
     except Problem:
         abort(404)
     policy = registry().policy(d["region"]) if d["region"] in registry().sources else None
+    if d.get("explanation"):  # the page shows each figure once; a later use refers back to it
+        d = {**d, "explanation": fold_repeats(d["explanation"])}
     return _render("determination.html", d=d, policy=policy, levels=("central", "province", "city", "county"))
 
 
