@@ -394,12 +394,10 @@ class _OnePerson:
     def explanation(self, pension: dict, account: dict, death: dict):
         rec = self.rec
         full = self.lookup.rule("full_contribution_years", self.as_of)
-        word = rec.word
-        formula = f"min({int(full.figure)}, {self.pension_age_birthday.year} − {self.scheme_start.year})" \
-            if self.age_at_start < self.pension_age else f"{word('age')} {self.age_at_start} ≥ {self.pension_age}"
-        required = rec.required_years(self.required, full, formula,
-                                      rec.scheme_start(self.scheme_start, self.scheme_version))
-        counted = rec.counted_years(self.counted_years, full, sum(1 for r in self.rows if r.counted))
+        required = rec.required_years(self.required, full, rec.scheme_start(self.scheme_start, self.scheme_version),
+                                      self.age_at_start, self.pension_age, self.pension_age_birthday.year,
+                                      self.scheme_start.year)
+        counted = rec.counted_years(self.counted_years, full, sum(1 for r in self.rows if r.counted), self.required)
         eligibility = rec.eligibility(self.start, self.route_version, "；".join(self.reasons(zh=self.lang == "zh")),
                                       (required, counted))
         first = self.policy.formulas[self.policy.components[0]]

@@ -42,6 +42,15 @@ WORDS = {
     "funeral_grant": ("丧葬补助金", "funeral grant"),
     "opening_balance": ("期初余额", "opening balance"),
     "government_paid": ("政府代缴", "government paid"),
+    # the names of the numbers in the mechanics' formula texts
+    "pension_age_year": ("年满领取年龄年份", "year reaching pension age"),
+    "scheme_start_year": ("参保起始年份", "scheme start year"),
+    "age_at_scheme_start": ("参保时年龄", "age at scheme start"),
+    "records_counted": ("计入的缴费记录", "records counted"),
+    "year_start_balance": ("年初余额", "balance at start of year"),
+    "account_pension": ("个人账户养老金", "account pension"),
+    "months_paid": ("已领月数", "months paid"),
+    "per_year": ("每年 {amount}", "{amount} a year"),
 }
 OPEN: tuple = (None, None)
 
@@ -237,8 +246,9 @@ class Trace(NoTrace):
         return self.step("opening_balance", self.word("opening_balance"), fmt(balance), f"{day}")
 
     def interest(self, year: int, version, start_balance: Decimal, interest: Decimal) -> Step:
-        return self.step(f"interest_{year}", self.word("interest", year=year), fmt(interest), version=version,
-                         formula=f"{fmt(start_balance)} × {percent(version.figure)}")
+        formula = f"{self.word('year_start_balance')} {fmt(start_balance)} × {self.label(version.name)} " \
+                  f"{percent(version.figure)}"
+        return self.step(f"interest_{year}", self.word("interest", year=year), fmt(interest), formula, version)
 
     def balance(self, id: str, balance: Decimal, day: dt.date, rule, children) -> Step:
         formula = ("上年末余额 + 当年记账（利息于 12 月 31 日日终计入）" if self.lang == "zh" else
@@ -249,8 +259,10 @@ class Trace(NoTrace):
         return self.step(id, self.word(id), "0.00", version=rule)
 
     def balance_after_start(self, balance, at_start, monthly, months, divisor, at_start_step) -> Step:
-        return self.step("account.balance", self.word("account_balance"), fmt(balance),
-                         f"max(0, {fmt(at_start)} − {fmt(monthly)} × {months})", divisor, (at_start_step,))
+        w = self.word
+        return self.step("account.balance", w("account_balance"), fmt(balance),
+                         f"max(0, {w('balance_at_pension_start')} {fmt(at_start)} − {w('account_pension')} "
+                         f"{fmt(monthly)} × {w('months_paid')} {months})", divisor, (at_start_step,))
 
     # ── formulas ────────────────────────────────────────────────────────
     def raises(self, definition, total: Amount, applied: list, start) -> Step:
@@ -296,10 +308,12 @@ class Trace(NoTrace):
                          at_as_of=at_as_of)
 
     def bonus(self, definition, version, amount: Amount, basis, row, beyond=None) -> Step:
-        if beyond is not None:
-            formula = f"{fmt(version.figure)} × max(0, {basis} − {beyond})"
+        # the basis is the layer's (a region may change `per` into `by`): named when the scheme names it
+        basis_name = (self.policy.layer_of(version) or definition).basis
+        word = self.word(basis_name) if basis_name in WORDS else basis_name
+        if beyond is not None:  # `beyond N` is written in the policy: N stays a plain number
+            formula = f"{self.word('per_year', amount=fmt(version.figure))} × max(0, {word} {basis} − {beyond})"
         else:
-            word = self.word(definition.basis) if definition.basis in WORDS else definition.basis
             formula = f"{word} {basis} → {fmt(amount.total)}"
         return self.step(definition.name, definition.label(self.lang), fmt(amount.total), formula, version,
                          at_as_of=True, span=row.span if row is not None else None)
@@ -335,10 +349,9 @@ class Trace(NoTrace):
         return self.step("funeral_grant", self.word("funeral_grant"), fmt(grant), version=version)
 
     def inheritable(self, rule, value: Decimal, balance: Decimal, excluded: Decimal | None) -> Step:
-        formula = fmt(value)
+        formula = f"{self.word('account_balance')} {fmt(balance)}"
         if excluded is not None:
-            formula = f"{fmt(balance)} − 补贴 {fmt(excluded)}" if self.lang == "zh" else \
-                f"{fmt(balance)} − subsidies {fmt(excluded)}"
+            formula += f" − 补贴 {fmt(excluded)}" if self.lang == "zh" else f" − subsidies {fmt(excluded)}"
         return self.step("death.inheritable_balance", self.word("inheritable_balance"), fmt(value), formula, rule)
 
     def death(self, total: Decimal, children) -> Step:
@@ -351,12 +364,25 @@ class Trace(NoTrace):
                              "参保人申报" if self.lang == "zh" else "given for this person")
         return self.step("scheme_start", self.word("scheme_start"), day.isoformat(), version=version)
 
-    def required_years(self, required: int, full, formula: str, scheme_start_step) -> Step:
-        return self.step("required_years", self.word("required_years"), str(required), formula, full,
-                         (scheme_start_step,))
+    def required_years(self, required: int, full, scheme_start_step, age_at_start: int, pension_age: int,
+                       pension_age_year: int, scheme_start_year: int) -> Step:
+        """min(15, the years from the scheme start to the pension-age birthday); none for those of pension age
+        at the scheme start (engine.mechanics.required_years), each number with its name."""
+        w = self.word
+        if age_at_start < pension_age:
+            formula = (f"min({self.label(full.name)} {int(full.figure)}, {w('pension_age_year')} "
+                       f"{pension_age_year} − {w('scheme_start_year')} {scheme_start_year})")
+        else:
+            formula = f"{w('age_at_scheme_start')} {age_at_start} ≥ {self.label('pension_age')} {pension_age}"
+        return self.step("required_years", w("required_years"), str(required), formula, full, (scheme_start_step,))
 
-    def counted_years(self, counted: int, full, records: int) -> Step:
-        return self.step("counted_years", self.word("counted_years"), str(counted), f"{records}", full)
+    def counted_years(self, counted: int, full, records: int, required: int) -> Step:
+        """The records counted, at most the full requirement when less is required (engine.mechanics.counted_years)."""
+        w = self.word
+        formula = f"{w('records_counted')} {records}"
+        if required < int(full.figure):
+            formula = f"min({formula}, {self.label(full.name)} {int(full.figure)})"
+        return self.step("counted_years", w("counted_years"), str(counted), formula, full)
 
     def eligibility(self, start: dt.date | None, route_version, reasons: str, children) -> Step:
         return self.step("eligibility", self.word("pension_start"), start.isoformat() if start else "—", reasons,

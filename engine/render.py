@@ -133,14 +133,88 @@ def decision_text(d: Decision, lang: str = "zh") -> str:
 
 
 def explanation_text(step: Step, lang: str = "zh", max_nodes: int = MAX_EXPLANATION_NODES) -> str:
-    """An indented "why" tree a caseworker can read (cut after `max_nodes` nodes)."""
+    """An indented "why" tree a caseworker can read (cut after `max_nodes` nodes): each figure is shown once;
+    a later use of the same step is one line that refers back to it (the JSON keeps the full tree)."""
     lines: list[str] = []
-    _render(step, "", "", lines, lang, [max_nodes])
+    _render(step, "", "", lines, lang, [max_nodes], Repeats(_step_content, _step_children))
     return "\n".join(lines)
 
 
-def _render(step: Step, lead: str, child_lead: str, lines: list[str], lang: str, budget: list) -> None:
+def see_above(label: str, value: str, lang: str = "zh") -> str:
+    """The one line that stands for a figure already shown above."""
+    return f"见上：{label} {value}" if lang == "zh" else f"see above: {label} {value}"
+
+
+class Repeats:
+    """Which nodes of an explanation repeat one met before: the same shared step, or a step with the same
+    content (id, label, value, formula, source, citation, period, status) and the same children.
+
+    `content(node)` and `children(node)` read a node (a `Step`, or a node of the JSON tree). Each distinct
+    node object is keyed once (a step shared many times over costs one key, however many paths reach it).
+    """
+
+    def __init__(self, content, children):
+        self.content, self.children = content, children
+        self.keys: dict[int, int] = {}  # id(node) → its content's number
+        self.numbers: dict[tuple, int] = {}  # (content, children's numbers) → a number
+        self.nodes: list = []  # the nodes keyed, alive while their ids are in `keys`
+        self.shown: set[int] = set()
+
+    def key(self, node) -> int:
+        found = self.keys.get(id(node))
+        if found is None:
+            whole = (self.content(node), tuple(self.key(child) for child in self.children(node)))
+            found = self.keys[id(node)] = self.numbers.setdefault(whole, len(self.numbers))
+            self.nodes.append(node)
+        return found
+
+    def first(self, node) -> bool:
+        """True the first time a node (or one of the same content) is met; False after."""
+        key = self.key(node)
+        if key in self.shown:
+            return False
+        self.shown.add(key)
+        return True
+
+
+def _step_content(step: Step) -> tuple:
+    return (step.id, step.label, step.value, step.formula, (step.span.file, step.span.line) if step.span else None,
+            step.cite.text if step.cite else None, tuple(sorted((step.in_force or {}).items())), step.status)
+
+
+def _step_children(step: Step) -> tuple:
+    return step.children
+
+
+def _json_content(node: dict) -> tuple:
+    source = node.get("source") or {}
+    return (node["id"], node["label"], node["value"], node["formula"], (source.get("file"), source.get("line")),
+            node.get("citation"), tuple(sorted((node.get("in_force") or {}).items())), node.get("status"))
+
+
+def _json_children(node: dict) -> list:
+    return node["children"]
+
+
+def fold_repeats(node: dict) -> dict:
+    """A copy of a JSON explanation for reading: a node that repeats one shown before (in reading order)
+    becomes `{"id", "label", "value", "see_above": True, "children": []}`. For the pages; the JSON
+    explanation itself stays the full tree (contract.md)."""
+    return _fold(node, Repeats(_json_content, _json_children))
+
+
+def _fold(node: dict, repeats: Repeats) -> dict:
+    if not repeats.first(node):
+        return {"id": node["id"], "label": node["label"], "value": node["value"], "see_above": True, "children": []}
+    return {**node, "children": [_fold(child, repeats) for child in node["children"]]}
+
+
+def _render(step: Step, lead: str, child_lead: str, lines: list[str], lang: str, budget: list,
+            repeats: Repeats) -> None:
     budget[0] -= 1
+    if not repeats.first(step):
+        lines.append(f"{lead}{see_above(step.label, step.value, lang)}")
+        return
     mark = ""
     if step.status in UNCONFIRMED:
         mark = f" 【{STATUS_LABELS[step.status]}】" if lang == "zh" else f" [{step.status}]"
@@ -158,7 +232,7 @@ def _render(step: Step, lead: str, child_lead: str, lines: list[str], lang: str,
             return
         last = i == len(step.children) - 1
         _render(child, child_lead + ("└ " if last else "├ "), child_lead + ("  " if last else "│ "), lines, lang,
-                budget)
+                budget, repeats)
 
 
 def _period(in_force: dict | None, lang: str) -> str:

@@ -50,7 +50,12 @@ def test_shared_steps_are_built_once_and_the_tree_is_cut_at_its_budget(registry)
     assert _count(tree) <= 5_000 + 50
     text = json.dumps(tree, ensure_ascii=False)
     assert "explanation_cut" in text
-    assert "说明过长" in explanation_text(decision.explanation, max_nodes=2_000)
+    # The caseworker text shows each shared step once and refers back to it: linear, no cut needed ...
+    full = explanation_text(decision.explanation, max_nodes=2_000)
+    assert "说明过长" not in full and "见上：" in full
+    assert len(full.splitlines()) < 6 * len(seen)
+    # ... and a smaller budget still cuts it
+    assert "说明过长" in explanation_text(decision.explanation, max_nodes=20)
 
 
 def test_case_runs_walk_shared_steps_once(registry):

@@ -47,6 +47,7 @@ TEXTS = {
     "inheritable_balance": ("可继承余额", "Inheritable balance"),
     "tier_options": ("选档参考", "Tier options"), "tier_cost": ("个人负担", "Personal cost"),
     "why": ("为什么是这个金额", "Why this amount"), "source": ("依据", "Source"), "in_force": ("施行期", "In force"),
+    "see_above": ("见上", "see above"),
     "line": ("政策条文", "Policy line"), "note": ("说明", "Note"), "unconfirmed": ("未确认数值", "Unconfirmed values"),
     "provisional": ("暂定值", "provisional"), "proposal": ("建议值", "proposal"), "law": ("法规", "law"),
     "seed": ("文献", "seed"), "eligibility": ("领取资格", "Eligibility"), "pension_start": ("领取起始日", "Pension start"),

@@ -14,6 +14,7 @@ from flask import Blueprint, abort, redirect, render_template, request, send_fro
 
 from engine import PolicyError, Problem, keywords, load_cases
 from engine.coverage import region_coverage
+from engine.render import fold_repeats
 from engine.units import share_text
 from web.api import registry, stored_decision
 from web.auth import csrf_token, current_user, sign_in, sign_out, store
@@ -146,6 +147,8 @@ def determination(decision_id: str):
     except Problem:
         abort(404)
     policy = registry().policy(d["region"]) if d["region"] in registry().sources else None
+    if d.get("explanation"):  # the page shows each figure once; a later use refers back to it
+        d = {**d, "explanation": fold_repeats(d["explanation"])}
     return _render("determination.html", d=d, policy=policy, levels=("central", "province", "city", "county"))
 
 
