@@ -272,7 +272,7 @@ def test_officer_submits_in_the_editor_and_a_reviewer_approves_then_rolls_back(b
         shot(page, "versions-approved")
         assert pension_2027() == "303.00"
         page.click("[data-rollback]")
-        page.locator("tr.live td:has-text('read from the policy folder')").wait_for()
+        page.locator("tr.live td:has-text('读自 policies/ 目录')").wait_for()
         assert pension_2027() == "283.00"
         context.close()
     finally:

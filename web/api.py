@@ -315,8 +315,13 @@ def stored_decision(decision_id: str, lang: str = "zh") -> dict:
     request_body = stored["request"]
     then = _policy_of_version(region, stored["policy_version"])
     if then is not None:
-        result["explanation"] = explanation_json(_redo(then, request_body, lang, explain=True).explanation,
-                                                 _max_nodes())
+        redone = _redo(then, request_body, lang, explain=True)
+        result["explanation"] = explanation_json(redone.explanation, _max_nodes())
+        # each unconfirmed figure also in words of the reader's language (`value` stays the canonical English)
+        words = {(u.file, u.line, u.value): (u.text_zh or u.value) if lang == "zh" else u.value
+                 for u in redone.uses_unconfirmed}
+        result["uses_unconfirmed"] = [{**u, "text": words.get((u["file"], u["line"], u["value"]), u["value"])}
+                                      for u in result.get("uses_unconfirmed", [])]
     else:
         result["explanation"] = None
         result["explanation_unavailable"] = "the policy version of this decision is not in the policy store"

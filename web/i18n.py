@@ -60,7 +60,7 @@ TEXTS = {
     "provisional_list": ("暂定值与建议值", "Provisional and proposed values"), "none": ("无", "none"),
     "login": ("登录", "Sign in"), "logout": ("退出", "Sign out"), "login_failed": ("用户名或令牌不正确", "Wrong name or token"),
     "user_name": ("用户名", "User name"), "token": ("令牌", "Token"),
-    "login_note": ("令牌由运维人员用 jubao users add 发放。", "Tokens come from the operator (jubao users add)."),
+    "login_note": ("令牌由运维人员发放，命令：", "Tokens come from the operator, with the command"),
     "role_reader": ("查询", "reader"), "role_caseworker": ("经办", "caseworker"), "role_officer": ("政策经办", "officer"),
     "role_reviewer": ("审核", "reviewer"), "role_admin": ("管理员", "admin"),
     "versions": ("版本与审核", "Versions and review"), "time": ("时间", "Time"), "status": ("状态", "Status"),

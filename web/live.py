@@ -152,7 +152,7 @@ class LivePolicies:
             bases = {b: own_files(disk, b) for b in policy.chain[1:]}
             self._seen = (-1, 0.0)
             version_id = self.store.add_version(region, files, bases, policy.digest, SEED_AUTHOR,
-                                                "读自 policies/ 目录 (read from the policy folder)", status="published",
+                                                "读自 policies/ 目录", status="published",
                                                 parent=current["id"] if current else None)
             self.store.publish(version_id, SEED_AUTHOR, policy.digest, bases, action="seed")
 
