@@ -379,6 +379,15 @@ def test_diff_between_versions_as_text_and_in_rule_terms(app, users):
     assert r.status_code == 200
     body = r.get_json()
     assert "+  from 2027-01-01  110.00" in body["text"] and body["text"].count("\n-") == 1
+    # Chinese-first issue: "`GET …/diff` accepts a `policy_version` (sha256) but answers with other version ids.
+    # One kind of id per concept": the answer names versions by policy_version, the row ids beside
+    draft_row = next(v for v in client.get("/v1/regions/ningxia/versions").get_json()
+                     if v["version_id"] == d["draft_id"])
+    assert (body["from"], body["to"]) == (seed["policy_version"], draft_row["policy_version"])
+    assert (body["from_version_id"], body["to_version_id"]) == (seed["version_id"], d["draft_id"])
+    assert f"--- {seed['policy_version'][:19]}/pension.policy" in body["text"]
+    by_id = client.get(f"/v1/regions/ningxia/diff?from={seed['version_id']}&to={draft_row['policy_version']}")
+    assert by_id.get_json()["from"] == seed["policy_version"] and by_id.get_json()["text"] == body["text"]
     assert body["changes"] == ["宁夏基础养老金 from 2020-01-01: until open → 2026-12-31",
                                "宁夏基础养老金 from 2027-01-01: added 110.00"]
     assert client.get("/v1/regions/ningxia/diff?from=nope").status_code == 422

@@ -164,11 +164,15 @@ def diff(region: str):
     for name in sorted(set(old["files"]) | set(new["files"])):
         text.extend(difflib.unified_diff(old["files"].get(name, "").splitlines(keepends=True),
                                          new["files"].get(name, "").splitlines(keepends=True),
-                                         f"{old['id']}/{name}", f"{new['id']}/{name}"))
+                                         f"{old['policy_version'][:19]}/{name}",
+                                         f"{new['policy_version'][:19]}/{name}"))
     try:
         changes = rule_changes(live().registry_of_version(old).policy(region),
                                live().registry_of_version(new).policy(region))
     except Exception:  # a draft that does not check has no rules to compare; the text diff still shows it
         changes = None
-    return json_response({"region": region, "from": old["id"], "to": new["id"], "text": "".join(text),
+    # Versions are named by policy_version, as versions, rollback and every determination name them; the row
+    # ids are given beside (a draft is known by its id before it has a policy of its own)
+    return json_response({"region": region, "from": old["policy_version"], "to": new["policy_version"],
+                          "from_version_id": old["id"], "to_version_id": new["id"], "text": "".join(text),
                           "changes": changes})

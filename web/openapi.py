@@ -276,9 +276,16 @@ def openapi_document(app: Flask) -> dict:
         "/v1/regions/{region}/diff": {"get": {
             "operationId": "diffVersions", "summary": "Two versions compared: unified text diff and rule changes",
             "parameters": REGION + [
-                {"name": "from", "in": "query", "required": True, "schema": {"type": "string"}},
-                {"name": "to", "in": "query", "required": False, "schema": {"type": "string"}}],
-            "responses": {**_ok({"type": "object", "required": ["region", "from", "to", "text", "changes"]}),
+                {"name": "from", "in": "query", "required": True, "schema": {"type": "string"},
+                 "description": "a policy_version (sha256:…) or a version_id from listVersions"},
+                {"name": "to", "in": "query", "required": False, "schema": {"type": "string"},
+                 "description": "as `from`; the live version when absent"}],
+            "responses": {**_ok({"type": "object", "required": ["region", "from", "to", "from_version_id",
+                                                                "to_version_id", "text", "changes"],
+                                 "properties": {"from": {"type": "string", "description": "policy_version"},
+                                                "to": {"type": "string", "description": "policy_version"},
+                                                "from_version_id": {"type": "string"},
+                                                "to_version_id": {"type": "string"}}}),
                           **_problem(404, 422)}}},
         "/v1/regions/{region}/rollback": {"post": {
             "operationId": "rollback", "summary": "Publish an earlier version again (reviewer)",
