@@ -399,7 +399,9 @@ def population(region, size, seed, as_of, mean_contribution, output, policies) -
 @click.argument("source", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--report", "report_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("impact"),
               show_default=True, help="folder for report.md and its SVG charts")
-def impact(region, as_of, base_dir, proposal_dir, source, report_dir) -> None:
+@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True,
+              help="language of the report and its charts")
+def impact(region, as_of, base_dir, proposal_dir, source, report_dir, lang) -> None:
     """Evaluate a population under two versions of a region's policy and report the difference."""
     from engine.impact import compare, write_report
 
@@ -408,7 +410,7 @@ def impact(region, as_of, base_dir, proposal_dir, source, report_dir) -> None:
     except ENGINE_ERRORS as exc:
         click.echo(f"错误 error: {exc}", err=True)
         sys.exit(2)
-    report = write_report(result, report_dir)
+    report = write_report(result, report_dir, lang)
     click.echo(report.read_text(encoding="utf-8"))
     click.echo(f"report: {report}")
 
@@ -420,7 +422,7 @@ def _plugins() -> None:
     for ep in entry_points(group="jubao.commands"):
         try:
             main.add_command(ep.load(), ep.name)
-        except ImportError:
+        except (ImportError, AttributeError):  # a plugin registered by another install of jubao
             continue
 
 

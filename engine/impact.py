@@ -13,7 +13,7 @@ from pathlib import Path
 
 import attrs
 
-from engine import dates
+from engine import dates, model
 from engine.batch import read_rows
 from engine.errors import InvalidInput, UnknownRegion
 from engine.decision import Decision
@@ -157,42 +157,87 @@ def _leaves(step: Step, path: str = ""):
         yield from _leaves(child, here)
 
 
-def write_report(impact: Impact, folder: Path) -> Path:
-    """report.md plus SVG charts (matplotlib) in `folder`; returns the report path."""
+REPORT_WORDS = {  # the report's words: Chinese for the officers who read it, English with --lang en
+    "zh": {"by_age": "按年龄段的月支出变化（元）", "by_tier": "按最近缴费档次的月支出变化（元）", "age": "年龄段",
+           "tier": "最近缴费档次（元）", "none": "无缴费", "?": "未知", "title": "政策影响测算：{region}，核定日 {as_of}",
+           "persons": "人数：{persons}（出错 {errors}）", "gain": "增加：{gain} 人，减少：{lose} 人，不变：{same} 人",
+           "spending": "月支出变化：{monthly} 元；年支出变化：{annual} 元",
+           "level_table": "| 出资层级 | 月变化 | 年变化 |", "age_heading": "按年龄段",
+           "age_table": "| 年龄段 | 人数 | 月变化 |", "tier_heading": "按最近缴费档次", "tier_table": "| 档次 | 人数 | 月变化 |",
+           "largest": "变化最大的十人", "largest_table": "| 行 | 参保人 | 调整前 | 调整后 | 变化 | 原因 |",
+           "persons_axis": "人数"},
+    "en": {"by_age": "Monthly change by age band (yuan)", "by_tier": "Monthly change by latest tier (yuan)",
+           "age": "age band", "tier": "latest tier (yuan)", "none": "none", "?": "?",
+           "title": "Impact: {region}, as of {as_of}", "persons": "persons: {persons} (errors: {errors})",
+           "gain": "gain: {gain}, lose: {lose}, same: {same}",
+           "spending": "change in monthly spending: {monthly} yuan; annual: {annual} yuan",
+           "level_table": "| funding level | monthly change | annual change |", "age_heading": "By age band",
+           "age_table": "| age | persons | monthly change |", "tier_heading": "By latest tier",
+           "tier_table": "| tier | persons | monthly change |", "largest": "Largest changes",
+           "largest_table": "| row | person | before | after | change | because |", "persons_axis": "persons"},
+}
+CJK_FONTS = ["WenQuanYi Micro Hei", "Noto Sans CJK SC", "Source Han Sans SC", "SimHei", "DejaVu Sans"]
+
+
+def _add_cjk_fonts() -> None:
+    """matplotlib's font list is cached when it is first imported: a CJK font installed later (fonts-wqy-microhei)
+    is not in it, and Chinese labels would come out as empty boxes. Add the system's CJK fonts when missing."""
+    from matplotlib import font_manager
+
+    if {f.name for f in font_manager.fontManager.ttflist} & set(CJK_FONTS[:-1]):
+        return
+    for path in font_manager.findSystemFonts():
+        if re.search(r"wqy|cjk|sourcehan|simhei", path, re.IGNORECASE):
+            try:
+                font_manager.fontManager.addfont(path)
+            except (OSError, RuntimeError, ValueError):  # an unreadable font file: the next one may do
+                continue
+
+
+def write_report(impact: Impact, folder: Path, lang: str = "zh") -> Path:
+    """report.md plus SVG charts (matplotlib) in `folder`, Chinese by default; returns the report path."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    _add_cjk_fonts()
+    words = REPORT_WORDS[lang]
+    shown = lambda key: words.get(key, key)  # noqa: E731  ('none' and '?' in the reader's words)
     folder.mkdir(parents=True, exist_ok=True)
-    charts = []
-    for name, table, title in (("by_age", impact.by_age, "Monthly change by age band (yuan)"),
-                               ("by_tier", impact.by_tier, "Monthly change by latest tier (yuan)")):
-        keys = sorted(table, key=_sort_key)
-        fig, ax = plt.subplots(figsize=(6, 3))
-        ax.bar(keys, [float(table[k][1]) for k in keys], color="#0b5cad")
-        ax.set_title(title)
-        ax.axhline(0, color="#444", linewidth=0.8)
-        fig.tight_layout()
-        fig.savefig(folder / f"{name}.svg")
-        plt.close(fig)
-        charts.append(f"{name}.svg")
+    with matplotlib.rc_context({"font.family": "sans-serif", "font.sans-serif": CJK_FONTS,
+                                "axes.unicode_minus": False, "svg.fonttype": "none"}):
+        for name, table, axis in (("by_age", impact.by_age, "age"), ("by_tier", impact.by_tier, "tier")):
+            keys = sorted(table, key=_sort_key)
+            fig, ax = plt.subplots(figsize=(max(6.0, 0.55 * len(keys) + 2), 3.6))
+            bars = ax.bar([shown(k) for k in keys], [float(table[k][1]) for k in keys], color="#0b5cad")
+            ax.bar_label(bars, labels=[f"{table[k][1]:.0f}" for k in keys], fontsize=8, padding=2)
+            ax.set_title(words[name])
+            ax.set_xlabel(words[axis])
+            ax.axhline(0, color="#444", linewidth=0.8)
+            # tier labels (1000, 1500, 2000, none …) are rotated so that they never run into each other
+            ax.tick_params(axis="x", labelrotation=45 if len(keys) > 6 else 0, labelsize=9)
+            fig.tight_layout()
+            fig.savefig(folder / f"{name}.svg")
+            plt.close(fig)
+    levels = model.LEVEL_LABELS if lang == "zh" else {}
     lines = [
-        f"# Impact: {impact.region}, as of {impact.as_of}", "",
-        f"- persons: {impact.persons} (errors: {impact.errors})",
-        f"- gain: {impact.gain}, lose: {impact.lose}, same: {impact.same}",
-        f"- change in monthly spending: {impact.monthly_total:.2f} yuan; annual: {impact.monthly_total * 12:.2f} yuan",
-        "", "| funding level | monthly change | annual change |", "|---|---:|---:|",
-        *[f"| {level} | {amount:.2f} | {amount * 12:.2f} |" for level, amount in sorted(impact.monthly_by_level.items())
-          if amount],
-        "", "## By age band", "", "| age | persons | monthly change |", "|---|---:|---:|",
-        *[f"| {k} | {impact.by_age[k][0]} | {impact.by_age[k][1]:.2f} |" for k in sorted(impact.by_age, key=_sort_key)],
-        "", "![by age](by_age.svg)", "", "## By latest tier", "", "| tier | persons | monthly change |",
+        "# " + words["title"].format(region=impact.region, as_of=impact.as_of), "",
+        "- " + words["persons"].format(persons=impact.persons, errors=impact.errors),
+        "- " + words["gain"].format(gain=impact.gain, lose=impact.lose, same=impact.same),
+        "- " + words["spending"].format(monthly=f"{impact.monthly_total:.2f}", annual=f"{impact.monthly_total * 12:.2f}"),
+        "", words["level_table"], "|---|---:|---:|",
+        *[f"| {levels.get(level, level)} | {amount:.2f} | {amount * 12:.2f} |"
+          for level, amount in sorted(impact.monthly_by_level.items()) if amount],
+        "", "## " + words["age_heading"], "", words["age_table"], "|---|---:|---:|",
+        *[f"| {shown(k)} | {impact.by_age[k][0]} | {impact.by_age[k][1]:.2f} |"
+          for k in sorted(impact.by_age, key=_sort_key)],
+        "", f"![{words['by_age']}](by_age.svg)", "", "## " + words["tier_heading"], "", words["tier_table"],
         "|---|---:|---:|",
-        *[f"| {k} | {impact.by_tier[k][0]} | {impact.by_tier[k][1]:.2f} |"
+        *[f"| {shown(k)} | {impact.by_tier[k][0]} | {impact.by_tier[k][1]:.2f} |"
           for k in sorted(impact.by_tier, key=_sort_key)],
-        "", "![by tier](by_tier.svg)", "", "## Largest changes", "",
-        "| row | person | before | after | change | because |", "|---:|---|---:|---:|---:|---|",
+        "", f"![{words['by_tier']}](by_tier.svg)", "", "## " + words["largest"], "",
+        words["largest_table"], "|---:|---|---:|---:|---:|---|",
         *[f"| {c.row} | {c.person_id or ''} | {c.before:.2f} | {c.after:.2f} | {c.delta:+.2f} | "
           f"{'; '.join(c.causes)} |" for c in impact.largest],
     ]

@@ -33,5 +33,13 @@ def test_raise_of_ten_yuan_reaches_every_receiver(tmp_path, registry):
     assert impact.by_age["<60"][1] == 0
     report = write_report(impact, tmp_path / "report")
     text = report.read_text(encoding="utf-8")
-    assert f"gain: {impact.gain}, lose: 0" in text and "| province |" in text
-    assert (tmp_path / "report" / "by_age.svg").read_text(encoding="utf-8").startswith("<?xml")
+    # Chinese by default (Chinese-first issue: "the report is Chinese by default (CJK font …), labels rotated")
+    assert f"增加：{impact.gain} 人，减少：0 人" in text and "| 省级 |" in text and "gain:" not in text
+    by_tier = (tmp_path / "report" / "by_tier.svg").read_text(encoding="utf-8")
+    assert by_tier.startswith("<?xml")
+    # text stays text in the SVG (svg.fonttype none) in a CJK font, and the tier labels are turned
+    assert "按最近缴费档次的月支出变化（元）" in by_tier and "WenQuanYi Micro Hei" in by_tier
+    assert "rotate(-45" in by_tier
+    english = write_report(impact, tmp_path / "report-en", lang="en")
+    assert f"gain: {impact.gain}, lose: 0" in english.read_text(encoding="utf-8")
+    assert "Monthly change by latest tier" in (tmp_path / "report-en" / "by_tier.svg").read_text(encoding="utf-8")
