@@ -47,11 +47,21 @@ class Outcome:
 
 
 def load_cases(folder: Path, region: str, display_root: Path) -> list[Case]:
-    cases = []
+    texts = {}
     for path in sorted((folder / "tests").glob("*.yaml")):
-        display = _display(path, display_root)
         try:
-            text = path.read_text(encoding="utf-8")
+            texts[_display(path, display_root)] = path.read_text(encoding="utf-8")
+        except UnicodeDecodeError as exc:
+            raise PolicyError([diagnostic("bad-test-file", "bad-test-file", Span(_display(path, display_root), 1, 1),
+                                          "bad-test-file.hint", a=exc)]) from None
+    return cases_from_texts(texts, region)
+
+
+def cases_from_texts(texts: dict[str, str], region: str) -> list[Case]:
+    """The cases of test files given as text (display name → YAML), e.g. those a draft carries."""
+    cases = []
+    for display, text in sorted(texts.items()):
+        try:
             nodes = yaml.compose(text)
             data = yaml.safe_load(text) or {}
         except (yaml.YAMLError, UnicodeDecodeError) as exc:

@@ -201,6 +201,11 @@ _ENTRIES = (
           "The region's tests/ folder holds no case: nothing shows what this version computes, so it cannot be "
           "approved.",
           "policies/<地区>/tests/（空）", "policies/<地区>/tests/cases.yaml（至少一个用例）"),
+    Entry("fewer-tests", "草稿的测试用例少于现行版本", "the draft runs fewer test cases than the live version",
+          "草稿随带的测试用例比现行版本少：删去用例会让改动未经检验就通过，因此不能审批。",
+          "The draft carries fewer test cases than the live version holds: dropping cases would let a change "
+          "through unchecked, so it cannot be approved.",
+          "草稿只带 tests/core.yaml（现行版本另有 tests/more.yaml）", "草稿带上现行版本的全部用例文件，再加新的"),
 )
 
 CATALOGUE: dict[str, Entry] = {e.code: e for e in _ENTRIES}
@@ -254,6 +259,11 @@ TEXTS: dict[str, tuple[str, str]] = {  # key → (Chinese, English); `{a}`… ar
                  "policies/{a}/tests/ holds no test case: nothing shows what this version computes"),
     'no-tests.hint': ("加上用例（*.yaml），写明这一版须得出的数额，才能审批",
                       "add cases (*.yaml) with the figures this version must give before it can be approved"),
+    'fewer-tests': ("草稿只运行 {a} 个测试用例，现行版本有 {b} 个",
+                    "the draft runs {a} test cases, the live version holds {b}"),
+    'fewer-tests.hint': ("带上现行版本的全部用例文件（tests/*.yaml）；确需删去的用例，请在说明中写明理由并另行评审",
+                         "carry every test file of the live version (tests/*.yaml); a case that must go needs its "
+                         "reason in the message and a review of its own"),
     'bad-date.hint': ("检查月份和日期", "check the month and the day"),
     'band-gap': ('没有分段覆盖 {a}',
                   'no band covers {a}'),

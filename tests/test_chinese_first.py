@@ -18,6 +18,7 @@ ROOT = Path(__file__).resolve().parent.parent
 LATIN_RUN = re.compile(r"[A-Za-z][A-Za-z'’-]*(?:[ ,;:/]+[A-Za-z][A-Za-z'’-]*)+")
 ALLOWED = [
     re.compile(r"^policies/[\w/.-]+$"),  # file paths (the links to the policy lines)
+    re.compile(r"^tests/\w+$"),  # test file names (tests/ningxia_core.yaml) in the editor's list of files
     re.compile(r"^Excel/WPS$"),  # the spreadsheet programs a caseworker copies rows from
 ]
 PERSONS = {  # (region, as_of, PERSON): the pages' and the CLI's worked examples

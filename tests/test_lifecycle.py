@@ -369,6 +369,9 @@ def test_export_writes_the_live_files_back(app, users, tmp_path):
     assert (out / "ningxia" / "pension.policy").read_text(encoding="utf-8") == with_2027_part("110.00")
     assert (out / "anhui" / "pension.policy").read_text(encoding="utf-8") == \
         (ROOT / "policies" / "anhui" / "pension.policy").read_text(encoding="utf-8")
+    # the test cases travel with the versions, so the export holds them too
+    assert (out / "ningxia" / "tests" / "ningxia_core.yaml").read_text(encoding="utf-8") == \
+        (ROOT / "policies" / "ningxia" / "tests" / "ningxia_core.yaml").read_text(encoding="utf-8")
 
 
 def test_diff_between_versions_as_text_and_in_rule_terms(app, users):
@@ -507,3 +510,70 @@ def test_today_same_means_the_same_figures(app, users):
         .status_code == 200
     today = client.get(f"/v1/decisions/{old['decision_id']}").get_json()["today"]
     assert today["differences"] == [] and today["same"] is True and today["policy_changed"] is True
+
+
+# ── drafts carry their region's test cases (Chinese-first issue; hardening issue "a draft runs at least the live
+# version's cases") ──────────────────────────────────────────────────────────────────────────────────────────
+CASE_2027 = """# 拟提标：2027 年 86 岁老人 163 + 110 + 30（80 岁以上）
+cases:
+  - name: "2027 提标后 303 元"
+    as_of: "2027-02-01"
+    person: {birth_date: "1940-06-01", hukou: {type: rural}, contributions: []}
+    expect:
+      monthly_pension.total: "303.00"
+"""
+
+
+def test_a_draft_carries_its_own_test_cases_and_they_run(app, users):
+    client = app.test_client()
+    live_cases = draft(client, users, "110.00")["tests"]["passed"]
+    d = post(client, "/v1/regions/ningxia/drafts",
+             {"files": {"pension.policy": with_2027_part("110.00"), "tests/ningxia_2027.yaml": CASE_2027},
+              "message": "提标并加用例"}, auth(users, "officer")).get_json()
+    assert d["ok"] and d["tests"] == {"passed": live_cases + 1, "failed": 0, "failures": []}
+    # the case travels with the draft: a wrong figure in it fails the draft, not the live version
+    wrong = post(client, "/v1/regions/ningxia/drafts",
+                 {"files": {"pension.policy": with_2027_part("100.00"), "tests/ningxia_2027.yaml": CASE_2027}},
+                 auth(users, "officer")).get_json()
+    assert not wrong["ok"] and wrong["tests"]["failed"] == 1
+    assert wrong["tests"]["failures"][0]["file"] == "policies/ningxia/tests/ningxia_2027.yaml"
+    # shown in the diff, published with the version, exported with it
+    diff = client.get(f"/v1/regions/ningxia/diff?from={d['draft_id']}").get_json()  # draft → live
+    assert "ningxia_2027.yaml" in diff["text"]
+    assert post(client, f"/v1/drafts/{d['draft_id']}/approve", headers=auth(users, "reviewer")).status_code == 200
+    live = next(v for v in client.get("/v1/regions/ningxia/versions").get_json() if v["live"])
+    assert live["version_id"] == d["draft_id"]
+    # the next draft runs the published case too, although it sends only a policy file
+    again = draft(client, users, "110.00", message="再提")
+    assert again["tests"]["passed"] == live_cases + 1
+
+
+def test_a_draft_that_drops_test_cases_cannot_be_approved(app, users):
+    client = app.test_client()
+    page = client.get("/policies/ningxia/edit").get_data(as_text=True)
+    sent = json.loads(page.split('id="other-files">', 1)[1].split("</script>", 1)[0])
+    tests = {name: text for name, text in sent.items() if name.startswith("tests/")}
+    assert len(tests) == 3  # the editor holds the live version's test files beside the policy files
+    kept = {name: text for name, text in list(tests.items())[:1]}
+    fewer = post(client, "/v1/regions/ningxia/drafts",
+                 {"files": {"pension.policy": with_2027_part("110.00"), **kept,
+                            **{name: "cases: []\n" for name in list(tests)[1:]}}},
+                 auth(users, "officer")).get_json()
+    assert not fewer["ok"] and [x["code"] for x in fewer["diagnostics"]] == ["fewer-tests"]
+    assert "现行版本有" in fewer["diagnostics"][0]["message"]
+    r = post(client, f"/v1/drafts/{fewer['draft_id']}/approve", headers=auth(users, "reviewer"))
+    assert r.status_code == 409
+
+
+@pytest.mark.parametrize("name", ["tests/../x.yaml", "tests/ｘ.yaml", "tests/x.yaml\n", "x.yaml", "tests/a/b.yaml"])
+def test_test_file_names_follow_the_policy_file_rule(app, users, name):
+    r = post(app.test_client(), "/v1/regions/ningxia/drafts", {"files": {name: CASE_2027}}, auth(users, "officer"))
+    assert r.status_code == 422 and r.get_json()["errors"][0]["pointer"].startswith("/files/")
+
+
+def test_the_test_endpoint_runs_sent_test_files(app):
+    client = app.test_client()
+    r = post(client, "/v1/regions/ningxia/test", {"files": {"pension.policy": with_2027_part("110.00"),
+                                                            "tests/only.yaml": CASE_2027}})
+    assert r.status_code == 200 and r.get_json()["tests"] == {"passed": 1, "failed": 0, "failures": []}
+    assert post(client, "/v1/check", {"files": {"tests/only.yaml": CASE_2027}}).status_code == 422

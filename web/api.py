@@ -6,7 +6,7 @@ import re
 
 from flask import Blueprint, current_app, g, request
 
-from engine import InvalidInput, PolicyError, Problem, Registry, UnknownRegion, check_texts, evaluate, load_cases, \
+from engine import InvalidInput, PolicyError, Problem, Registry, UnknownRegion, check_texts, evaluate, \
     policy_from_texts, problem_of, read_as_of, read_person, run_case
 from engine.changes import rule_changes
 from engine.errors import FieldError
@@ -18,6 +18,7 @@ from engine.render import decision_json, explanation_json
 from web.auth import current_user
 from web.bodies import HttpProblem, json_response, object_body, policy_files, raise_if
 from web.bounded import within
+from web.live import policy_part, test_part
 from web.schema import person_schema
 
 api = Blueprint("api", __name__)
@@ -233,14 +234,16 @@ def test_region(region: str):
     """Check edited sources of a region and run its test cases against them (nothing is saved)."""
     region_policy(region)
     body, type_errors, errors = object_body({"files"})
-    files = sent_policy_text(body, type_errors, errors)
-    return json_response(within(_settings().work_seconds, _test_run, registry(), region, files))
+    files = sent_policy_text(body, type_errors, errors, tests=True)
+    live = current_app.extensions["jubao.live"]
+    return json_response(within(_settings().work_seconds, _test_run, registry(), region, files, live))
 
 
-def _test_run(base: Registry, region: str, files: dict) -> dict:
+def _test_run(base: Registry, region: str, files: dict, live) -> dict:
+    """The sent sources checked and run against the sent test files (tests/*.yaml), or the live version's."""
     try:
-        policy = policy_from_texts(files, base=base)
-        cases = load_cases(base.policy_dir / region, region, base.policy_dir.parent)
+        policy = policy_from_texts(policy_part(files), base=base)
+        cases = live.cases(region, files if test_part(files) else None)
     except PolicyError as exc:  # the policy does not check, or a test file cannot be read
         return {"ok": False, "diagnostics": [d.as_dict() for d in exc.diagnostics],
                 "tests": {"passed": 0, "failed": 0, "failures": []}}
@@ -251,9 +254,9 @@ def _test_run(base: Registry, region: str, files: dict) -> dict:
             "tests": {"passed": len(outcomes) - len(failures), "failed": len(failures), "failures": failures}}
 
 
-def sent_policy_text(body: dict, type_errors: list, errors: list) -> dict:
+def sent_policy_text(body: dict, type_errors: list, errors: list, tests: bool = False) -> dict:
     """The `files` of a check or test request; 413 past JUBAO_MAX_POLICY_TEXT for a caller not signed in."""
-    files = policy_files(body, type_errors, errors)
+    files = policy_files(body, type_errors, errors, tests)
     size = sum(len(text.encode("utf-8", "surrogatepass")) for text in files.values())
     limit = _settings().max_policy_text
     if size > limit and current_user() is None:

@@ -12,6 +12,7 @@ from engine import Problem
 from engine.errors import FieldError, pointer
 
 POLICY_FILE_NAME = re.compile(r"[A-Za-z0-9_\-]+\.policy")  # ASCII, matched whole (no "a.policy\n")
+TEST_FILE_NAME = re.compile(r"tests/[A-Za-z0-9_\-]+\.yaml")  # a region's test cases, the same rule
 
 
 class HttpProblem(Problem):
@@ -92,8 +93,9 @@ def raise_if(type_errors: list, errors: list) -> None:
         raise HttpProblem(422, "the request is not valid", errors)
 
 
-def policy_files(body: dict, type_errors: list, errors: list) -> dict:
-    """`files` of a body (name → policy source); raises with every problem of the body found so far."""
+def policy_files(body: dict, type_errors: list, errors: list, tests: bool = False) -> dict:
+    """`files` of a body (name → policy source, and with `tests` also tests/<name>.yaml → test cases); raises
+    with every problem of the body found so far."""
     files = body.get("files")
     if files is None:
         errors.append(FieldError("/files", "files is required: {\"name.policy\": \"source…\"}"))
@@ -104,8 +106,9 @@ def policy_files(body: dict, type_errors: list, errors: list) -> dict:
             where = pointer("files", name)
             if not isinstance(text, str):
                 type_errors.append(FieldError(where, "expected the source text as a string"))
-            elif not POLICY_FILE_NAME.fullmatch(name):
+            elif not POLICY_FILE_NAME.fullmatch(name) and not (tests and TEST_FILE_NAME.fullmatch(name)):
                 errors.append(FieldError(where, f"'{name}' is not a policy file name: letters, digits, '_' or "
-                                         "'-' followed by .policy (no folders)"))
+                                         "'-' followed by .policy (no folders)" +
+                                         (", or tests/ and such a name followed by .yaml" if tests else "")))
     raise_if(type_errors, errors)
     return files

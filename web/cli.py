@@ -112,13 +112,14 @@ def policies_cmd() -> None:
 @policies_cmd.command("export")
 @click.argument("folder", type=click.Path(file_okay=False, path_type=__import__("pathlib").Path))
 def policies_export(folder) -> None:
-    """Write every region's live files to FOLDER/<region>/<name>.policy (test cases are not in the store)."""
+    """Write every region's live files to FOLDER/<region>/<name>.policy, and its test cases to tests/."""
     store, _ = _store()
     written = 0
     for region, files in sorted(store.live_files().items()):
-        (folder / region).mkdir(parents=True, exist_ok=True)
-        for name, text in files.items():
-            (folder / region / name).write_text(text, encoding="utf-8")
+        for name, text in files.items():  # name.policy, and the test files a version carries (tests/x.yaml)
+            target = folder / region / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(text, encoding="utf-8")
             written += 1
     click.echo(f"wrote {written} files for {len(store.live_files())} regions to {folder}")
 

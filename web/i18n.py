@@ -19,7 +19,7 @@ TEXTS = {
     "coverage": ("测试覆盖", "Test coverage"),
     "coverage_intro": ("本地区测试用例用到的条文（日期版本、表格行、公式）所占比例：",
                        "Share of this region's lines (dated versions, table rows, formulas) its test cases use:"),
-    "cases": ("个用例", "cases"), "failed": ("个失败", "failing"), "file": ("文件", "File"),
+    "cases": ("个用例", "cases"), "cases_failed": ("个失败", "failing"), "file": ("文件", "File"),
     "covered": ("已覆盖", "Covered"), "uncovered_lines": ("未覆盖的行", "Lines no case uses"),
     "not_covered": ("没有测试用例用到这一行", "no test case uses this line"),
     "covered_line": ("有测试用例用到", "used by a test case"), "api_docs": ("接口文档", "API reference"),

@@ -31,7 +31,7 @@ def _draft_body() -> tuple[dict, str]:
         errors.append(FieldError("/message", f"at most {MAX_MESSAGE} characters"))
     if body.get("files") == {}:
         errors.append(FieldError("/files", "at least one file: {\"name.policy\": \"source…\"}"))
-    files = policy_files(body, type_errors, errors)  # raises with every problem found, the message's too
+    files = policy_files(body, type_errors, errors, tests=True)  # raises with every problem found, the message's too
     return files, message
 
 
@@ -42,7 +42,10 @@ def create_draft(region: str):
     if not user.may_draft(region):
         raise HttpProblem(403, f"{user.name} ({user.role}) may not write drafts for '{region}'")
     files, message = _draft_body()
-    merged = {**own_files(registry(), region), **files}  # files not sent stay as they are live
+    # files not sent stay as they are live, the test files (tests/*.yaml) the live version carries included
+    live_id = store().live().get(region)
+    live_files = store().version(live_id)["files"] if live_id else own_files(registry(), region)
+    merged = {**live_files, **files}
     assessment = within(current_app.config["JUBAO_SETTINGS"].work_seconds, live().assess, region, merged)
     draft_id = store().add_version(region, merged, assessment.bases, assessment.policy_version or "",
                                    user.name, message, parent=store().live().get(region),

@@ -17,6 +17,7 @@ import attrs
 import sqlalchemy as sa
 
 from engine import PolicyError, Registry, load_cases, run_case
+from engine.cases import cases_from_texts
 from engine.catalogue import diagnostic
 from engine.errors import FieldError
 from engine.source import Span
@@ -34,6 +35,23 @@ def display_name(region: str, name: str) -> str:
 
 def own_files(registry: Registry, region: str) -> dict[str, str]:
     return {name.rsplit("/", 1)[-1]: src.text for name, src in registry.sources[region].items()}
+
+
+TESTS = "tests/"  # a version's files: name.policy → policy text, tests/name.yaml → the region's test cases
+
+
+def policy_part(files: dict[str, str]) -> dict[str, str]:
+    return {n: t for n, t in files.items() if not n.startswith(TESTS)}
+
+
+def test_part(files: dict[str, str]) -> dict[str, str]:
+    return {n: t for n, t in files.items() if n.startswith(TESTS)}
+
+
+def folder_tests(policy_dir: Path, region: str) -> dict[str, str]:
+    """A region's test files on disk, named as a version holds them (tests/<name>.yaml)."""
+    return {f"{TESTS}{p.name}": p.read_text(encoding="utf-8")
+            for p in sorted((policy_dir / region / "tests").glob("*.yaml"))}
 
 
 @attrs.frozen
@@ -92,7 +110,7 @@ class LivePolicies:
     def build(self, versions: dict[str, str]) -> Registry:
         sources = {}
         for region, version_id in versions.items():
-            files = self.store.version(version_id)["files"]
+            files = policy_part(self.store.version(version_id)["files"])
             sources[region] = {display_name(region, n): t for n, t in files.items()}
         registry = Registry.from_sources(sources, self.policy_dir)
         for region in registry.regions:
@@ -123,8 +141,9 @@ class LivePolicies:
     def registry_of_version(self, version: dict) -> Registry:
         """A stored version (draft or published) with the bases it was checked against."""
         region, policy_version = version["region"], version["id"]
-        sources = {b: {display_name(b, n): t for n, t in files.items()} for b, files in version["bases"].items()}
-        sources[region] = {display_name(region, n): t for n, t in version["files"].items()}
+        sources = {b: {display_name(b, n): t for n, t in policy_part(files).items()}
+                   for b, files in version["bases"].items()}
+        sources[region] = {display_name(region, n): t for n, t in policy_part(version["files"]).items()}
         return self._remembered(("version", region, policy_version),
                                 lambda: Registry.from_sources(sources, self.policy_dir))
 
@@ -136,7 +155,10 @@ class LivePolicies:
         and the folder's problems are logged and shown on /readyz (`folder_problems`)."""
         live = self.store.live()
         for region in disk.regions:
-            files = own_files(disk, region)
+            try:
+                files = {**own_files(disk, region), **folder_tests(disk.policy_dir, region)}
+            except UnicodeDecodeError:
+                files = own_files(disk, region)  # an unreadable test file: the assessment reports it
             current = self.store.version(live[region]) if region in live else None
             unreadable = disk.unreadable(region)
             if unreadable:
@@ -163,11 +185,23 @@ class LivePolicies:
                   "; ".join(f"{d.span}: {d.code}: {d.message}" for d in diagnostics[:5]))
 
     # ── drafts and publishing ──────────────────────────────────────────────
+    def cases(self, region: str, files: dict[str, str] | None = None) -> list:
+        """A region's test cases: those its version's files carry (`files`, else its live version's), else the
+        policy folder's (versions stored before drafts carried their tests)."""
+        if files is None:
+            live_id = self.store.live().get(region)
+            files = self.store.version(live_id)["files"] if live_id else {}
+        carried = test_part(files)
+        if carried:
+            return cases_from_texts({display_name(region, n): t for n, t in carried.items()}, region)
+        return load_cases(self.policy_dir / region, region, self.policy_dir.parent)
+
     def assess(self, region: str, files: dict[str, str]) -> Assessment:
-        """Check `files` as the region's new text with the other regions as live, and run the tests it affects."""
+        """Check `files` as the region's new text with the other regions as live, and run the tests it affects:
+        the draft's own test files for its region, the live versions' for the regions built on it."""
         base = self.current()
         sources = base.texts()
-        sources[region] = {display_name(region, n): t for n, t in files.items()}
+        sources[region] = {display_name(region, n): t for n, t in policy_part(files).items()}
         registry = Registry.from_sources(sources, self.policy_dir)
         diagnostics = [d for r in registry.regions for d in registry.diagnostics(r)
                        if r == region or region in _chain(registry, r)]
@@ -181,7 +215,7 @@ class LivePolicies:
                 if r != region and region not in registry.policy(r).chain:
                     continue
                 try:
-                    cases = load_cases(self.policy_dir / r, r, self.policy_dir.parent)
+                    cases = self.cases(r, files if r == region else None)
                 except PolicyError as exc:  # a test file that cannot be read fails the assessment, with where
                     diagnostics.extend(exc.diagnostics)
                     continue
@@ -189,6 +223,8 @@ class LivePolicies:
                     # a change nothing tests cannot be reviewed on evidence: no cases, no approval
                     diagnostics.append(diagnostic("no-tests", "no-tests", Span(f"policies/{region}/tests/", 1, 1),
                                                   "no-tests.hint", a=region))
+                elif r == region:
+                    self._no_fewer_cases(region, len(cases), diagnostics)
                 for outcome in (run_case(registry.policy(r), case) for case in cases):
                     if outcome.passed:
                         tests["passed"] += 1
@@ -198,6 +234,17 @@ class LivePolicies:
                                                   "line": outcome.case.line, "failures": list(outcome.failures)})
         return Assessment(not diagnostics and not tests["failed"], [d.as_dict() for d in diagnostics], tests,
                           policy_version, bases)
+
+    def _no_fewer_cases(self, region: str, count: int, diagnostics: list) -> None:
+        """A draft runs at least the cases its live version holds: dropping cases would let a change through
+        unseen (a reviewer who wants fewer has the live version's cases changed in a draft of their own)."""
+        try:
+            live_count = len(self.cases(region))
+        except PolicyError:
+            return  # the live version's tests cannot be read: nothing to compare with
+        if count < live_count:
+            diagnostics.append(diagnostic("fewer-tests", "fewer-tests", Span(f"policies/{region}/tests/", 1, 1),
+                                          "fewer-tests.hint", a=count, b=live_count))
 
     def publish(self, version_id: str, by: str, remote: str | None, action: str = "publish") -> dict:
         """Re-assess against today's live bases and, if clean, make it live; 409 with the reasons otherwise."""

@@ -19,6 +19,7 @@ from engine.units import share_text
 from web.api import registry, stored_decision
 from web.auth import csrf_token, current_user, sign_in, sign_out, store
 from web.highlight import highlight_line
+from web.live import test_part
 from web.i18n import translator
 
 pages = Blueprint("pages", __name__)
@@ -181,6 +182,9 @@ def policy_file(region: str, name: str):
 def policy_edit(region: str):
     _region_or_404(region)
     files = {name: src.text for name, src in _files(region).items()}
+    # the live version's test cases are edited and submitted with the policy (a draft carries them)
+    live_id = store().live().get(region)
+    files.update(test_part(store().version(live_id)["files"]) if live_id else {})
     current = request.args.get("file") if request.args.get("file") in files else sorted(files)[0]
     return _render("policy_edit.html", region=region, files=files, current=current, keywords=list(keywords()))
 

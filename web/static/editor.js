@@ -33,12 +33,18 @@
     text.style.height = text.scrollHeight + "px";
   }
   function allFiles() { const f = Object.assign({}, files); f[current] = text.value; return f; }
+  // the checker reads policy files; test cases (tests/*.yaml) travel with drafts and test runs
+  function policyFiles() {
+    const f = allFiles();
+    for (const name of Object.keys(f)) if (name.startsWith("tests/")) delete f[name];
+    return f;
+  }
 
   async function check() {
     const mine = ++sequence;
     state.textContent = zh ? "正在检查…" : "Checking…";
     try {
-      const response = await fetch("/v1/check", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ files: allFiles() }) });
+      const response = await fetch("/v1/check", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ files: policyFiles() }) });
       const body = await response.json();
       if (mine !== sequence) return;
       showDiagnostics(response.ok ? body.diagnostics : [{ file: current, line: 1, column: 1, code: "request", message: body.detail, hint: null }]);
@@ -92,6 +98,7 @@
     state.appendChild(link);
   });
   document.getElementById("format").addEventListener("click", async () => {
+    if (current.startsWith("tests/")) { state.textContent = zh ? "测试用例文件不需格式化" : "Test files are not formatted"; return; }
     const response = await fetch("/v1/format" + (zh ? "" : "?lang=en"), { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ files: { [current]: text.value } }) });
     const body = await response.json();
     if (!response.ok) { state.textContent = body.detail; return; }
