@@ -18,6 +18,7 @@ from typing import Iterator
 
 import attrs
 
+from engine.catalogue import say
 from engine.errors import FieldError, InvalidInput, InvalidPerson, UnknownRegion
 from engine import mechanics
 from engine.evaluate import evaluate
@@ -61,21 +62,21 @@ def read_rows(path: Path) -> Iterator[tuple[int, object]]:
     elif suffix == ".parquet":
         yield from _parquet(path)
     else:
-        raise InvalidInput(f"unknown input format '{suffix}': use .jsonl, .csv or .parquet")
+        raise InvalidInput(say("batch.input-format", suffix=suffix))
 
 
 def _jsonl(path: Path):
     with path.open(encoding="utf-8") as f:
         for number, line in enumerate(f, start=1):
             if not line.strip():
-                yield number, InvalidPerson(f"line {number} is empty", [FieldError("/person", "expected a PERSON")],
-                                            malformed=True)
+                yield number, InvalidPerson(say("batch.empty-line", line=number),
+                                            [FieldError("/person", say("batch.expected-person"))], malformed=True)
                 continue
             try:
                 yield number, json.loads(line, parse_float=Decimal)
             except json.JSONDecodeError as exc:
-                yield number, InvalidPerson(f"line {number} is not valid JSON: {exc.msg}",
-                                            [FieldError("/person", "malformed JSON")], malformed=True)
+                yield number, InvalidPerson(say("batch.line-not-json", line=number, reason=exc.msg),
+                                            [FieldError("/person", say("http.malformed-json"))], malformed=True)
 
 
 def _csv(path: Path):
@@ -85,8 +86,8 @@ def _csv(path: Path):
                 try:
                     yield number, json.loads(record["person"], parse_float=Decimal)
                 except json.JSONDecodeError as exc:
-                    yield number, InvalidPerson(f"row {number}: the person column is not JSON: {exc.msg}",
-                                                [FieldError("/person", "malformed JSON")], malformed=True)
+                    yield number, InvalidPerson(say("batch.column-not-json", row=number, reason=exc.msg),
+                                                [FieldError("/person", say("http.malformed-json"))], malformed=True)
                 continue
             person: dict = {}
             for key, value in record.items():
@@ -152,16 +153,16 @@ _shipped: dict[str, Registry] = {}
 
 
 def evaluate_shipped_chunk(sources: dict, digest: str, region: str, as_of_text: str, chunk: Chunk,
-                           method: str = "columns") -> tuple:
+                           method: str = "columns", lang: str = "zh") -> tuple:
     """Run on a cluster worker: the policy texts travel with the job; each worker builds them once."""
     if digest not in _shipped:
         _shipped[digest] = Registry.from_sources(sources)
-    return evaluate_chunk(region, as_of_text, chunk, _shipped[digest], method)
+    return evaluate_chunk(region, as_of_text, chunk, _shipped[digest], method, lang)
 
 
 def evaluate_chunk(region: str, as_of_text: str, chunk: Chunk, registry: Registry | None = None,
-                   method: str = "columns"):
-    """(output table, totals by component and level) for one chunk.
+                   method: str = "columns", lang: str = "zh"):
+    """(output table, totals by component and level) for one chunk; error rows carry the problem in `lang`.
 
     `columns` evaluates the chunk as arrays and hands the rows it does not take to the interpreter;
     `interpreter` evaluates person by person. Both give the same rows (tests/test_columnar.py).
@@ -172,7 +173,7 @@ def evaluate_chunk(region: str, as_of_text: str, chunk: Chunk, registry: Registr
 
     registry = registry or _worker_registry
     if chunk.path is not None:
-        return _row_group(region, as_of_text, chunk, registry, method)
+        return _row_group(region, as_of_text, chunk, registry, method, lang)
     policy = registry.policy(region)
     as_of = read_as_of(as_of_text)
     names = columns(list(policy.components))
@@ -184,13 +185,13 @@ def evaluate_chunk(region: str, as_of_text: str, chunk: Chunk, registry: Registr
             except (columnar.Unsupported, pa.ArrowException):
                 result = None
             if result is not None:
-                return _merged(policy, as_of, chunk, table, result, names)
+                return _merged(policy, as_of, chunk, table, result, names, lang)
     items = chunk.items if chunk.items is not None else _items(chunk, range(len(chunk)))
-    rows, totals = interpret(policy, as_of, items)
+    rows, totals = interpret(policy, as_of, items, lang)
     return pa.Table.from_pylist(rows, schema=_schema(names)), totals
 
 
-def _row_group(region: str, as_of_text: str, chunk: Chunk, registry: Registry, method: str):
+def _row_group(region: str, as_of_text: str, chunk: Chunk, registry: Registry, method: str, lang: str = "zh"):
     """Read one row group in the worker and evaluate it in slices of COLUMN_CHUNK."""
     import pyarrow as pa
     import pyarrow.parquet as pq
@@ -199,14 +200,15 @@ def _row_group(region: str, as_of_text: str, chunk: Chunk, registry: Registry, m
     parts, totals = [], {}
     for start in range(0, table.num_rows, COLUMN_CHUNK):
         part = Chunk(chunk.first + start, table.slice(start, COLUMN_CHUNK))
-        out, part_totals = evaluate_chunk(region, as_of_text, part, registry, method)
+        out, part_totals = evaluate_chunk(region, as_of_text, part, registry, method, lang)
         parts.append(out)
         totals = merge_totals(totals, part_totals)
     return pa.concat_tables(parts), totals
 
 
-def interpret(policy, as_of: dt.date, items: list[tuple[int, object]]) -> tuple[list[dict], dict]:
-    """Rows and totals by the interpreter, person by person; a bad person becomes an error row."""
+def interpret(policy, as_of: dt.date, items: list[tuple[int, object]], lang: str = "zh") -> tuple[list[dict], dict]:
+    """Rows and totals by the interpreter, person by person; a bad person becomes an error row (its problem
+    object in `lang`: Chinese unless English is asked for)."""
     rows, totals = [], {}
     for number, person in items:
         try:
@@ -217,7 +219,7 @@ def interpret(policy, as_of: dt.date, items: list[tuple[int, object]]) -> tuple[
             pid = person.get("id") if isinstance(person, dict) else None
             rows.append({"row": number, "person_id": pid if isinstance(pid, str) else None, "status": None,
                          "monthly_pension_total": None, "account_balance": None,
-                         "error": json.dumps(problem_of(error).as_dict(), ensure_ascii=False)})
+                         "error": json.dumps(problem_of(error).as_dict(lang), ensure_ascii=False)})
             continue
         row = {"row": number, "person_id": decision.person_id, "status": decision.status,
                "monthly_pension_total": fmt(decision.monthly_pension.total),
@@ -256,7 +258,7 @@ def _items(chunk: Chunk, indices) -> list[tuple[int, object]]:
 
 
 
-def _merged(policy, as_of, chunk: Chunk, table, result, names: list[str]):
+def _merged(policy, as_of, chunk: Chunk, table, result, names: list[str], lang: str = "zh"):
     """The column results, with the rows the columns left to the interpreter filled in by it."""
     import numpy as np
     import pyarrow as pa
@@ -278,7 +280,7 @@ def _merged(policy, as_of, chunk: Chunk, table, result, names: list[str]):
         items = chunk.items if chunk.items is not None else None
         picked = [items[i] for i in fallback] if items is not None else _items(chunk, fallback)
         rows, extra = interpret(policy, as_of, [(chunk.first + int(i), person) for i, (_, person)
-                                                in zip(fallback, picked)])
+                                                in zip(fallback, picked)], lang)
         mask = pa.array(result.fallback)
         for name in names:
             if name == "row":
@@ -323,8 +325,10 @@ def _schema(names: list[str]):
 # ── the run ───────────────────────────────────────────────────────────────
 def run(registry: Registry, region: str, as_of_text: str, source: Path, target: Path,
         workers: int | None = None, progress=None, engine: str = "local", scheduler: str | None = None,
-        method: str = "columns") -> Summary:
-    """Stream `source` through evaluation into `target`; at most a few chunks are in memory at once."""
+        method: str = "columns", lang: str = "zh") -> Summary:
+    """Stream `source` through evaluation into `target`; at most a few chunks are in memory at once.
+
+    Error rows carry the problem object in `lang` (Chinese unless "en")."""
     if region not in registry.sources:
         raise UnknownRegion(region, registry.regions)
     policy = registry.policy(region)  # PolicyError with every diagnostic when it does not check clean
@@ -338,8 +342,9 @@ def run(registry: Registry, region: str, as_of_text: str, source: Path, target: 
     rows = errors = 0
     totals: dict = {}
     try:
-        chunks = _chunks_on_dask(registry, region, as_of_text, source, workers, scheduler, size, method) \
-            if engine == "dask" else _chunks_evaluated(registry, region, as_of_text, source, workers, size, method)
+        chunks = _chunks_on_dask(registry, region, as_of_text, source, workers, scheduler, size, method, lang) \
+            if engine == "dask" else _chunks_evaluated(registry, region, as_of_text, source, workers, size, method,
+                                                       lang)
         for table, chunk_totals in chunks:
             writer.write(table)
             rows += table.num_rows
@@ -382,16 +387,16 @@ def _chunks(source: Path, size: int):
 
 
 def _chunks_evaluated(registry: Registry, region: str, as_of_text: str, source: Path, workers: int, size: int,
-                      method: str):
+                      method: str, lang: str = "zh"):
     if workers <= 1:
         for chunk in _chunks(source, size):
-            yield evaluate_chunk(region, as_of_text, chunk, registry, method)
+            yield evaluate_chunk(region, as_of_text, chunk, registry, method, lang)
         return
     # A bounded window of chunks in flight keeps memory flat and output in input order.
     with ProcessPoolExecutor(workers, initializer=_init, initargs=(str(registry.policy_dir),)) as pool:
         window: deque = deque()
         for chunk in _chunks(source, size):
-            window.append(pool.submit(evaluate_chunk, region, as_of_text, chunk, None, method))
+            window.append(pool.submit(evaluate_chunk, region, as_of_text, chunk, None, method, lang))
             if len(window) >= workers * 2:
                 yield window.popleft().result()
         while window:
@@ -399,7 +404,7 @@ def _chunks_evaluated(registry: Registry, region: str, as_of_text: str, source: 
 
 
 def _chunks_on_dask(registry: Registry, region: str, as_of_text: str, source: Path, workers: int,
-                    scheduler: str | None, size: int, method: str):
+                    scheduler: str | None, size: int, method: str, lang: str = "zh"):
     """The same chunks on a Dask cluster (`scheduler` address) or a local one; output stays in input order."""
     from dask.distributed import Client, LocalCluster
 
@@ -412,7 +417,7 @@ def _chunks_on_dask(registry: Registry, region: str, as_of_text: str, source: Pa
         window: deque = deque()
         for chunk in _chunks(source, size):
             window.append(client.submit(evaluate_shipped_chunk, sources, digest, region, as_of_text, chunk,
-                                        method, pure=False))
+                                        method, lang, pure=False))
             if len(window) >= workers * 2:
                 yield window.popleft().result()
         while window:
@@ -471,7 +476,7 @@ def _writer(path: Path, names: list[str]):
     writers = {".jsonl": _JsonlWriter, ".csv": _CsvWriter, ".parquet": _ParquetWriter}
     writer = writers.get(path.suffix.lower())
     if writer is None:
-        raise InvalidInput(f"unknown output format '{path.suffix}': use .jsonl, .csv or .parquet")
+        raise InvalidInput(say("batch.output-format", suffix=path.suffix))
     return writer(path, names)
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from engine import model
-from engine.catalogue import CATALOGUE, explain
+from engine.catalogue import CATALOGUE, explain, say
 from engine.cases import load_cases, run_case
 from engine.decision import Decision
 from engine.errors import FieldError, InvalidInput, InvalidPerson, PolicyError, UnknownRegion
@@ -237,7 +237,7 @@ def eval_cmd(region, as_of, file, explain, lang, fmt, policies) -> None:
     try:
         decision = _evaluate(registry, region, as_of, file.read(), explain, lang)
     except ENGINE_ERRORS as error:
-        _fail(problem_of(error), fmt)
+        _fail(problem_of(error), fmt, lang)
         return
     _print(decision, fmt, lang)
 
@@ -277,22 +277,24 @@ def _evaluate(registry: Registry, region: str, as_of_text: str, body: str, expla
     try:
         data = json.loads(body, parse_float=Decimal)
     except json.JSONDecodeError as exc:
-        raise InvalidPerson(f"the person file is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}",
-                            [FieldError("/person", "malformed JSON")], malformed=True) from None
+        raise InvalidPerson(say("cli.person-not-json", reason=exc.msg, line=exc.lineno, column=exc.colno),
+                            [FieldError("/person", say("http.malformed-json"))], malformed=True) from None
     if as_of is None:
-        raise InvalidInput("--as-of is not a valid date", errors)
+        raise InvalidInput(say("cli.as-of-invalid"), errors)
     policy = registry.policy(region)
     person = read_person(policy, data, as_of)
     return evaluate(policy, person, as_of, explain=explain, lang=lang)
 
 
-def _fail(problem: Problem, fmt: str) -> None:
+def _fail(problem: Problem, fmt: str, lang: str = "zh") -> None:
+    """Print the problem (in `lang`: Chinese unless --lang en) and exit 2."""
+    shown = problem.as_dict(lang)
     if fmt == "json":
-        click.echo(json.dumps(problem.as_dict(), ensure_ascii=False, indent=2))
+        click.echo(json.dumps(shown, ensure_ascii=False, indent=2))
     else:
-        click.echo(f"错误 error {problem.status}: {problem.detail}", err=True)
-        for e in problem.errors:
-            click.echo(f"  {e.pointer}: {e.detail}", err=True)
+        click.echo(f"错误 error {problem.status}: {shown['detail']}", err=True)
+        for e in shown["errors"]:
+            click.echo(f"  {e['pointer']}: {e['detail']}", err=True)
     sys.exit(2)
 
 
@@ -308,8 +310,10 @@ def _fail(problem: Problem, fmt: str) -> None:
 @click.option("--method", type=click.Choice(["columns", "interpreter"]), default="columns", show_default=True,
               help="columns: arrays of integer fen, the interpreter answering rows outside the common shape; "
                    "interpreter: person by person (same rows, slower)")
+@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True,
+              help="language of the problems in the error column and of the error printed")
 @click.option("--policies", type=click.Path(exists=True, file_okay=False), help="policy folder (default: policies/)")
-def batch(region, as_of, source, target, workers, engine, scheduler, method, policies) -> None:
+def batch(region, as_of, source, target, workers, engine, scheduler, method, lang, policies) -> None:
     """Evaluate a population file (.jsonl, .csv or .parquet) into TARGET, one row per person."""
     from tqdm import tqdm
 
@@ -320,10 +324,10 @@ def batch(region, as_of, source, target, workers, engine, scheduler, method, pol
     with tqdm(total=total, unit=" persons", unit_scale=True, disable=None, file=sys.stderr) as bar:
         try:
             summary = batch_run.run(registry, region, as_of, source, target, workers, bar.update, engine, scheduler,
-                                         method)
+                                    method, lang)
         except ENGINE_ERRORS as error:
             bar.close()
-            _fail(problem_of(error), "text")
+            _fail(problem_of(error), "text", lang)
             return
     for line in summary.lines():
         click.echo(line)
@@ -349,13 +353,13 @@ def why(region, as_of, source, row, lang, fmt, policies) -> None:
     try:
         if person is None:
             count = sum(1 for _ in batch_run.read_rows(source))
-            raise InvalidInput(f"{source} has no row {row}", [FieldError(
-                "/row", f"rows are numbered from 1; {source} has {count} row{'s' if count != 1 else ''}")])
+            raise InvalidInput(say("cli.no-row", source=source, row=row), [FieldError(
+                "/row", say("cli.rows-from-1", source=source, count=count, s="s" if count != 1 else ""))])
         if isinstance(person, InvalidInput):
             raise person
         decision = _evaluate(registry, region, as_of, json.dumps(person, ensure_ascii=False, default=str), True, lang)
     except ENGINE_ERRORS as error:
-        _fail(problem_of(error), fmt)
+        _fail(problem_of(error), fmt, lang)
         return
     _print(decision, fmt, lang)
 

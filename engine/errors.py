@@ -8,6 +8,7 @@ from __future__ import annotations
 import attrs
 
 from engine.source import SourceFile, Span
+from engine.text import Text, in_lang
 
 
 @attrs.frozen
@@ -68,13 +69,16 @@ class PolicyError(Exception):
 
 @attrs.frozen
 class FieldError:
-    """One offending field of a request, by JSON pointer (RFC 6901)."""
+    """One offending field of a request, by JSON pointer (RFC 6901).
+
+    `detail` is a catalogue Text (engine.catalogue.say), shown in Chinese unless English is asked for.
+    """
 
     pointer: str = attrs.field(converter=str)  # a str, or anything that writes itself out as one
-    detail: str
+    detail: Text | str
 
-    def as_dict(self) -> dict:
-        return {"pointer": self.pointer, "detail": self.detail}
+    def as_dict(self, lang: str = "zh") -> dict:
+        return {"pointer": self.pointer, "detail": in_lang(self.detail, lang)}
 
 
 class InvalidInput(Exception):
@@ -82,10 +86,11 @@ class InvalidInput(Exception):
 
     `malformed` marks input of the wrong shape (text that is not JSON, a string where a list belongs),
     as opposed to well-formed values that are not valid. Front ends choose the status they report.
+    `detail` is a catalogue Text (Chinese and English); str() gives the Chinese.
     Instances pickle: batch workers send them between processes.
     """
 
-    def __init__(self, detail: str, errors=(), malformed: bool = False):
+    def __init__(self, detail: Text | str, errors=(), malformed: bool = False):
         super().__init__(detail)
         self.detail = detail
         self.errors = list(errors)

@@ -15,7 +15,9 @@ from engine import dates, mechanics, model
 from engine.algebra import SCALAR, band_index
 from engine.decision import Account, Component, ContributionRow, Death, Decision, Eligibility, MonthlyPension, \
     TierOption, UnconfirmedUse
+from engine.catalogue import say
 from engine.errors import FieldError, InvalidInput, InvalidPerson, InvalidRecord, pointer
+from engine.text import Text
 from engine.explain import NoTrace, Trace
 from engine.lookup import Lookup, Uses, show
 from engine.mechanics import DATES
@@ -36,6 +38,8 @@ def evaluate(policy: model.Policy, person: Person, as_of: dt.date, explain: bool
     if recorder is None:
         recorder = Trace(policy, lang) if explain else NO_TRACE
     return _OnePerson(policy, person, as_of, recorder, lang).decide()
+
+NOTHING = Text("", "")
 
 
 class _Row:
@@ -78,7 +82,7 @@ class _OnePerson:
         rows = self.before_start(rows)
         if self.errors:
             unique = list({e.pointer: e for e in reversed(self.errors)}.values())[::-1]
-            raise InvalidRecord("some contribution records or facts are not valid", unique)
+            raise InvalidRecord(say("record.invalid"), unique)
         for row in rows:
             row.counted = row.day <= self.as_of
         self.rows = rows
@@ -92,7 +96,7 @@ class _OnePerson:
         return self.decision(rows, account, pension, death)
 
     # ── contributions ──────────────────────────────────────────────────────
-    def fail(self, record: Record, field: str, detail: str) -> None:
+    def fail(self, record: Record, field: str, detail: Text) -> None:
         self.errors.append(FieldError(pointer("person", "contributions", record.index, field), detail))
 
     def contributions(self) -> list[_Row]:
@@ -103,8 +107,7 @@ class _OnePerson:
         given_start = self.person.pension_start_date
         for record in self.person.contributions:
             if record.year in years:
-                self.fail(record, "year", f"a second record for {record.year}: each year has one record "
-                          f"(the first is contributions/{years[record.year]})")
+                self.fail(record, "year", say("record.second", year=record.year, first=years[record.year]))
                 continue
             years[record.year] = record.index
             day, problem = mechanics.record_problem(
@@ -113,13 +116,14 @@ class _OnePerson:
             if problem:
                 self.record_problem(record, day, problem)
                 continue
-            undated = "; a record for the year of {} must carry its date" if record.date is None else ""
+            undated = record.date is None
             if death and day > death:
-                self.fail(record, "date", f"{day} is after the death date {death}" + undated.format("death"))
+                self.fail(record, "date", say("record.after-death", day=day, death=death,
+                                              undated=say("record.undated-death") if undated else NOTHING))
                 continue
             if given_start and day > given_start:
-                self.fail(record, "date", f"{day} is after the pension start {given_start}" +
-                          undated.format("the pension start"))
+                self.fail(record, "date", say("record.after-pension-start", day=day, start=given_start,
+                                              undated=say("record.undated-pension-start") if undated else NOTHING))
                 continue
             valid.append((record, day))
         # priced in year order: an item paid for at most N years goes to the first N years that earn it
@@ -133,22 +137,20 @@ class _OnePerson:
         """The words for a record the mechanics refused (engine.mechanics.record_problem's codes)."""
         year = record.year
         if problem == mechanics.WRONG_YEAR:
-            self.fail(record, "date", f"a regular record for {year} must be dated in {year}, not {day}")
+            self.fail(record, "date", say("record.wrong-year", year=year, day=day))
         elif problem == mechanics.UNDATED_BACK_PAYMENT:
-            self.fail(record, "date", f"a back_payment must carry the date it was paid (after the end of {year})")
+            self.fail(record, "date", say("record.undated-back-payment", year=year))
         elif problem == mechanics.BACK_PAYMENT_IN_ITS_YEAR:
-            self.fail(record, "date", f"a back_payment for {year} must be dated after {year}-12-31")
+            self.fail(record, "date", say("record.back-payment-in-year", year=year))
         elif problem == mechanics.BACK_PAYMENT_TOO_EARLY:
             by_scheme = self.scheme_start.year >= self.enrolment_day.year
             earliest = max(self.scheme_start.year, self.enrolment_day.year)
-            self.fail(record, "year", f"back payment for {year} is before "
-                      f"{'the scheme start year' if by_scheme else 'the year of the 16th birthday'} ({earliest})")
+            self.fail(record, "year", say("record.back-payment-too-early", year=year, earliest=earliest,
+                                          limit=say("record.scheme-start-year" if by_scheme else "record.year-16")))
         elif problem == mechanics.BEFORE_SCHEME_START:
-            self.fail(record, "date", f"{day} is before the scheme start {self.scheme_start}; if this county "
-                      "started earlier, give the person's scheme_start_date")
+            self.fail(record, "date", say("record.before-scheme-start", day=day, start=self.scheme_start))
         else:
-            self.fail(record, "date", f"{day} is before the 16th birthday ({self.enrolment_day}): "
-                      "residents enrol from age 16")
+            self.fail(record, "date", say("record.before-16", day=day, birthday=self.enrolment_day))
 
     # ── eligibility ────────────────────────────────────────────────────────
     def pension_start(self, rows: list[_Row]) -> tuple[dt.date | None, str | None, model.Version | None]:
@@ -195,9 +197,9 @@ class _OnePerson:
         kept = []
         for row in rows:
             if row.day > self.start:
-                self.fail(row.record, "date", f"{row.day} is after the pension start {self.start}" +
-                          ("; a record for the year of the pension start must carry its date"
-                           if row.record.date is None else ""))
+                self.fail(row.record, "date", say("record.after-pension-start", day=row.day, start=self.start,
+                                                  undated=say("record.undated-pension-start")
+                                                  if row.record.date is None else NOTHING))
             else:
                 kept.append(row)
         return kept
@@ -559,9 +561,8 @@ class _Formulas:
     def fact_is(self, fact: str, value: str) -> bool:
         have = self.run.person.fact(fact)
         if have is None:
-            raise InvalidPerson(f"{fact} is needed to work out '{self.field or fact}'", [FieldError(
-                pointer("person", *fact.split(".")), f"{fact} is required: a rule of this region compares it "
-                f"with '{value}'")])
+            raise InvalidPerson(say("fact.needed-for", fact=fact, field=self.field or fact), [FieldError(
+                pointer("person", *fact.split(".")), say("fact.compared", fact=fact, value=value))])
         return have == value
 
     def condition(self, held) -> None:
@@ -577,6 +578,5 @@ def _fen(amount: Decimal) -> int:
     fen = amount * 100
     whole = int(fen)
     if whole != fen:
-        raise InvalidInput(f"{amount} is finer than a fen: the account is kept to the fen; "
-                           "state the policy's figures to the fen")
+        raise InvalidInput(say("policy.finer-than-fen", amount=amount))
     return whole

@@ -9,9 +9,11 @@ import datetime as dt
 from decimal import Decimal
 
 from engine import model
+from engine.catalogue import say
 from engine.errors import FieldError, InvalidInput, InvalidPerson, pointer
 from engine.money import Amount, fmt
 from engine.person import Person
+from engine.text import Text
 
 
 class Uses:
@@ -71,6 +73,11 @@ class Lookup:
         d = self.policy.definition(name)
         return d.label(self.lang) if d else name
 
+    def labels(self, name: str) -> Text:
+        """The name's label in both languages (for a problem's text)."""
+        d = self.policy.definition(name)
+        return _labels(d) if d else Text(name, name)
+
     def value(self, name: str, day: dt.date) -> model.Version | None:
         """The version in force on `day` that applies to this person; InvalidPerson when a fact it needs is missing."""
         found = self.policy.versions_at(name, day)
@@ -81,9 +88,10 @@ class Lookup:
             return matching[0]
         missing = sorted({v.condition[0] for v in found if v.condition and self.person.fact(v.condition[0]) is None})
         if missing:
-            raise InvalidPerson(f"a fact is needed to work out '{self.label(name)}'", [
-                FieldError(pointer("person", *fact.split(".")),
-                           f"{fact} is required: '{self.label(name)}' on {day} depends on it") for fact in missing])
+            label = self.labels(name)
+            raise InvalidPerson(say("fact.needed", label=label), [
+                FieldError(pointer("person", *fact.split(".")), say("fact.depends", fact=fact, label=label, day=day))
+                for fact in missing])
         return None
 
     def rule(self, name: str, day: dt.date) -> model.Version:
@@ -93,7 +101,7 @@ class Lookup:
     def constant(self, name: str, day: dt.date) -> Decimal:
         version = self.value(name, day) or next(iter(self.policy.all_versions(name)), None)
         if version is None:
-            raise InvalidInput(f"the policy defines no '{name}'")
+            raise InvalidInput(say("policy.undefined", name=name))
         return version.figure
 
     def figure(self, version: model.Version):
@@ -105,10 +113,12 @@ class Lookup:
         key = self.person.fact(key_fact)
         keys = [r.key for r in version.rows]
         if key is None or key not in keys:
-            got = "is required: one of" if key is None else f"'{key}' is not one of"
-            hint = " (or give scheme_start_date)" if version.name == "scheme_start" else ""
-            raise InvalidPerson(f"'{layer.label(self.lang)}' needs {key_fact}", [FieldError(
-                pointer("person", *key_fact.split(".")), f"{key_fact} {got} " + "、".join(keys) + hint)])
+            hint = say("fact.or-scheme-start") if version.name == "scheme_start" else Text("", "")
+            choices = "、".join(keys)
+            detail = say("fact.key-required", fact=key_fact, choices=choices, hint=hint) if key is None else \
+                say("fact.key-not-one-of", fact=key_fact, key=key, choices=choices, hint=hint)
+            raise InvalidPerson(say("fact.table-needs", label=_labels(layer), fact=key_fact), [FieldError(
+                pointer("person", *key_fact.split(".")), detail)])
         row = next(r for r in version.rows if r.key == key)
         figures = {f for _, f in row.values}
         if len(figures) == 1:
@@ -117,9 +127,10 @@ class Lookup:
         column = self.person.fact(column_fact) if column_fact else None
         match = next((f for c, f in row.values if c == column), None)
         if match is None:
-            raise InvalidPerson(f"'{layer.label(self.lang)}' needs {column_fact}", [FieldError(
-                pointer("person", *str(column_fact).split(".")), f"{column_fact} is required: for {key} it decides "
-                f"'{layer.label(self.lang)}' (" + ", ".join(f"{c} {show(f)}" for c, f in row.values) + ")")])
+            raise InvalidPerson(say("fact.table-needs", label=_labels(layer), fact=column_fact), [FieldError(
+                pointer("person", *str(column_fact).split(".")), say(
+                    "fact.column-decides", fact=column_fact, key=key, label=_labels(layer),
+                    cells=", ".join(f"{c} {show(f)}" for c, f in row.values)))])
         return match
 
     def scheme_start(self, as_of: dt.date) -> tuple[dt.date, model.Version | None]:
@@ -128,6 +139,10 @@ class Lookup:
             return self.person.scheme_start_date, None
         version = self.rule("scheme_start", as_of)
         return self.figure(version), version
+
+
+def _labels(definition) -> Text:
+    return Text(definition.label("zh"), definition.label("en"))
 
 
 def show(figure) -> str:

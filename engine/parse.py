@@ -7,7 +7,6 @@ import re
 import unicodedata
 from decimal import Decimal
 from functools import lru_cache
-from pathlib import Path
 
 import attrs
 from lark import Lark, Token, Transformer, v_args

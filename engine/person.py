@@ -12,7 +12,9 @@ from decimal import Decimal
 
 import attrs
 
+from engine.catalogue import say
 from engine.errors import FieldError, InvalidInput, InvalidPerson, pointer
+from engine.text import Text
 from engine.model import Policy
 
 # The PERSON's shape, defined once: this reader, the column path and the JSON Schema (web/schema.py) use it.
@@ -92,12 +94,11 @@ class Person:
 
 def read_as_of(value: object, at: str = "/as_of") -> dt.date:
     if not isinstance(value, str):
-        raise InvalidInput("as_of must be a date string YYYY-MM-DD", [FieldError(at, "expected a string like \"2024-07-01\"")],
-                           malformed=True)
+        raise InvalidInput(say("person.as-of-type"), [FieldError(at, say("person.as-of-expected"))], malformed=True)
     errors: list[FieldError] = []
     day = _date(value, at, errors)
     if errors:
-        raise InvalidInput("as_of is not a valid date", errors)
+        raise InvalidInput(say("person.as-of-invalid"), errors)
     return day
 
 
@@ -105,9 +106,9 @@ def read_person(policy: Policy, data: object, as_of: dt.date, at: str = "/person
     reader = _Reader(policy, at)
     person = reader.read(data, as_of)
     if reader.type_errors:
-        raise InvalidPerson("some values have the wrong JSON type", reader.type_errors, malformed=True)
+        raise InvalidPerson(say("person.wrong-types"), reader.type_errors, malformed=True)
     if reader.errors:
-        raise InvalidPerson("the person is not valid", reader.errors)
+        raise InvalidPerson(say("person.invalid"), reader.errors)
     return person
 
 
@@ -135,28 +136,34 @@ class _Reader:
         return LazyPointer(self.at, parts)
 
     def typed(self, value, types, where: str, expected: str) -> bool:
+        """Whether `value` has one of `types`; a type error if not (`expected`: a key of the catalogue's
+        `expect.*` texts)."""
         if value is None:
             return False
         types = types if isinstance(types, tuple) else (types,)
         if (isinstance(value, bool) and bool not in types) or not isinstance(value, types):
-            self.type_errors.append(FieldError(where, f"expected {expected}, got {_json_type(value)}"))
+            self.type_errors.append(FieldError(where, say("person.expected", expected=say(expected),
+                                                           got=_json_type(value))))
             return False
         return True
 
     def read(self, data, as_of: dt.date) -> Person | None:
         if not isinstance(data, dict):
-            self.type_errors.append(FieldError(self.at, f"expected a JSON object, got {_json_type(data)}"))
+            self.type_errors.append(FieldError(self.at, say("person.expected", expected=say("expect.json-object"),
+                                                             got=_json_type(data))))
             return None
         self.unknown_keys(data)
         facts = self.simple_facts(data)
         birth = facts.get("birth_date")
         if "birth_date" not in facts and data.get("birth_date") is None:
-            self.errors.append(FieldError(self.ptr("birth_date"), "birth_date is required (YYYY-MM-DD)"))
+            self.errors.append(FieldError(self.ptr("birth_date"), say("person.birth-required")))
         if birth and birth > as_of:
-            self.errors.append(FieldError(self.ptr("birth_date"), f"birth_date {birth} is after as_of {as_of}"))
+            self.errors.append(FieldError(self.ptr("birth_date"), say("person.birth-after-as-of", birth=birth,
+                                                                       as_of=as_of)))
         death = facts.get("death_date")
         if death and birth and death < birth:
-            self.errors.append(FieldError(self.ptr("death_date"), f"death_date {death} is before birth_date {birth}"))
+            self.errors.append(FieldError(self.ptr("death_date"), say("person.death-before-birth", death=death,
+                                                                       birth=birth)))
         hukou = self.hukou(data.get("hukou"))
         groups = self.groups(data.get("groups"))
         records = self.contributions(data.get("contributions"))
@@ -170,7 +177,8 @@ class _Reader:
         top = {name.split(".")[0] for name in self.policy.facts}
         for key in data:
             if key not in top:
-                self.errors.append(FieldError(self.ptr(key), f"unknown fact '{key}'" + _suggest(key, top)))
+                self.errors.append(FieldError(self.ptr(key), say("person.unknown-fact", key=key,
+                                                                 suggest=_suggest(key, top))))
 
     def simple_facts(self, data: dict) -> dict:
         out = {}
@@ -181,10 +189,10 @@ class _Reader:
             where = self.ptr(name)
             if value is None:
                 if fact.required and name != "birth_date":
-                    self.errors.append(FieldError(where, f"{name} is required"))
+                    self.errors.append(FieldError(where, say("person.required", name=name)))
                 continue
             if fact.type == "date":
-                if self.typed(value, str, where, "a date string YYYY-MM-DD"):
+                if self.typed(value, str, where, "expect.date"):
                     day = _date(value, where, self.errors)
                     if day:
                         out[name] = day
@@ -192,10 +200,10 @@ class _Reader:
                 amount = self.money(value, where)
                 if amount is not None:
                     out[name] = amount
-            elif self.typed(value, str, where, "a string"):
+            elif self.typed(value, str, where, "expect.string"):
                 if fact.choices and value not in {c for c, _ in fact.choices}:
-                    self.errors.append(FieldError(where, f"'{value}' is not one of " +
-                                                  ", ".join(c for c, _ in fact.choices)))
+                    self.errors.append(FieldError(where, say("person.not-one-of", value=value,
+                                                             choices=", ".join(c for c, _ in fact.choices))))
                 else:
                     out[name] = value
         return out
@@ -203,7 +211,7 @@ class _Reader:
     def hukou(self, value) -> dict[str, str]:
         if value is None:
             return {}
-        if not self.typed(value, dict, self.ptr("hukou"), "an object like {\"type\": \"rural\"}"):
+        if not self.typed(value, dict, self.ptr("hukou"), "expect.hukou"):
             return {}
         declared = {name.split(".", 1)[1]: f for name, f in self.policy.facts.items() if name.startswith("hukou.")}
         out = {}
@@ -211,25 +219,26 @@ class _Reader:
             where = self.ptr("hukou", key)
             fact = declared.get(key)
             if fact is None:
-                self.errors.append(FieldError(where, f"unknown fact 'hukou.{key}'" + _suggest(key, declared)))
+                self.errors.append(FieldError(where, say("person.unknown-fact", key=f"hukou.{key}",
+                                                         suggest=_suggest(key, declared))))
             elif v is None:
                 continue
-            elif self.typed(v, str, where, "a string"):
+            elif self.typed(v, str, where, "expect.string"):
                 if fact.choices and v not in {c for c, _ in fact.choices}:
-                    self.errors.append(FieldError(where, f"'{v}' is not one of " +
-                                                  ", ".join(c for c, _ in fact.choices)))
+                    self.errors.append(FieldError(where, say("person.not-one-of", value=v,
+                                                             choices=", ".join(c for c, _ in fact.choices))))
                 else:
                     out[key] = v
         return out
 
     def groups(self, value) -> list[Membership]:
-        if value is None or not self.typed(value, list, self.ptr("groups"), "a list of {id, from, to}"):
+        if value is None or not self.typed(value, list, self.ptr("groups"), "expect.groups"):
             return []
         out = []
         for i, item in enumerate(value):
-            if not self.typed(item, dict, self.ptr("groups", i), "an object {id, from, to}"):
+            if not self.typed(item, dict, self.ptr("groups", i), "expect.group"):
                 if item is None:
-                    self.type_errors.append(FieldError(self.ptr("groups", i), "expected an object, got null"))
+                    self.type_errors.append(FieldError(self.ptr("groups", i), _got_null()))
                 continue
             membership = self.group(i, item)
             if membership:
@@ -240,65 +249,68 @@ class _Reader:
         gid = item.get("id")
         definition = None
         if gid is None:
-            self.errors.append(FieldError(self.ptr("groups", i, "id"), "the group id is required"))
-        elif self.typed(gid, str, self.ptr("groups", i, "id"), "a group id string"):
+            self.errors.append(FieldError(self.ptr("groups", i, "id"), say("person.group-id-required")))
+        elif self.typed(gid, str, self.ptr("groups", i, "id"), "expect.group-id"):
             definition = self.policy.groups.get(gid)
             if definition is None:
-                self.errors.append(FieldError(self.ptr("groups", i, "id"), f"unknown group '{gid}'" +
-                                              _suggest(gid, self.policy.groups)))
+                self.errors.append(FieldError(self.ptr("groups", i, "id"), say(
+                    "person.unknown-group", gid=gid, suggest=_suggest(gid, self.policy.groups))))
         allowed = set(GROUP_KEYS) | ({definition.required_key} if definition and definition.required_key else set())
         for key in item:
             if key not in allowed:
-                self.errors.append(FieldError(self.ptr("groups", i, key), f"unknown key '{key}'"))
+                self.errors.append(FieldError(self.ptr("groups", i, key), say("person.unknown-key", key=key,
+                                                                              suggest=NO_SUGGESTION)))
         start = self.date_field(item, "from", ("groups", i), required=True)
         end = self.date_field(item, "to", ("groups", i))
         if start and end and end < start:
-            self.errors.append(FieldError(self.ptr("groups", i, "to"), f"'to' {end} is before 'from' {start}"))
+            self.errors.append(FieldError(self.ptr("groups", i, "to"), say("person.to-before-from", end=end,
+                                                                            start=start)))
         position = None
         if definition and definition.required_key:
             key = definition.required_key
             position = item.get(key)
             where = self.ptr("groups", i, key)
             if position is None:
-                self.errors.append(FieldError(where, f"group '{gid}' needs '{key}': one of " +
-                                              ", ".join(definition.choices)))
-            elif self.typed(position, str, where, "a string") and position not in definition.choices:
-                self.errors.append(FieldError(where, f"'{position}' is not one of " + ", ".join(definition.choices)))
+                self.errors.append(FieldError(where, say("person.group-needs", gid=gid, key=key,
+                                                         choices=", ".join(definition.choices))))
+            elif self.typed(position, str, where, "expect.string") and position not in definition.choices:
+                self.errors.append(FieldError(where, say("person.not-one-of", value=position,
+                                                         choices=", ".join(definition.choices))))
         if definition is None or start is None:
             return None
         return Membership(definition.name, start, end, position, i)
 
     def contributions(self, value) -> list[Record]:
-        if value is None or not self.typed(value, list, self.ptr("contributions"), "a list of records"):
+        if value is None or not self.typed(value, list, self.ptr("contributions"), "expect.records"):
             return []
         out = []
         for i, item in enumerate(value):
             where = ("contributions", i)
-            if item is None or not self.typed(item, dict, self.ptr(*where), "an object {year, tier, kind, date}"):
+            if item is None or not self.typed(item, dict, self.ptr(*where), "expect.record"):
                 if item is None:
-                    self.type_errors.append(FieldError(self.ptr(*where), "expected an object, got null"))
+                    self.type_errors.append(FieldError(self.ptr(*where), _got_null()))
                 continue
             for key in item:
                 if key not in CONTRIBUTION_KEYS:
-                    self.errors.append(FieldError(self.ptr(*where, key), f"unknown key '{key}'" +
-                                                  _suggest(key, CONTRIBUTION_KEYS)))
+                    self.errors.append(FieldError(self.ptr(*where, key), say(
+                        "person.unknown-key", key=key, suggest=_suggest(key, CONTRIBUTION_KEYS))))
             year = item.get("year")
             if year is None:
-                self.errors.append(FieldError(self.ptr(*where, "year"), "year is required (a JSON integer)"))
-            elif self.typed(year, int, self.ptr(*where, "year"), "a JSON integer") and not FIRST_YEAR <= year <= LAST_YEAR:
-                self.errors.append(FieldError(self.ptr(*where, "year"),
-                                              f"year {year} is out of range {FIRST_YEAR}–{LAST_YEAR}"))
+                self.errors.append(FieldError(self.ptr(*where, "year"), say("person.year-required")))
+            elif self.typed(year, int, self.ptr(*where, "year"), "expect.integer") and not FIRST_YEAR <= year <= LAST_YEAR:
+                self.errors.append(FieldError(self.ptr(*where, "year"), say(
+                    "person.year-range", year=year, first=FIRST_YEAR, last=LAST_YEAR)))
                 year = None
             tier = item.get("tier")
             if tier is None:
-                self.errors.append(FieldError(self.ptr(*where, "tier"), "tier is required, e.g. \"300.00\""))
+                self.errors.append(FieldError(self.ptr(*where, "tier"), say("person.tier-required")))
             else:
                 tier = self.money(tier, self.ptr(*where, "tier"))
             kind = item.get("kind")
             if kind is None:
-                self.errors.append(FieldError(self.ptr(*where, "kind"), "kind is required: regular or back_payment"))
-            elif self.typed(kind, str, self.ptr(*where, "kind"), "a string") and kind not in KINDS:
-                self.errors.append(FieldError(self.ptr(*where, "kind"), f"'{kind}' is not regular or back_payment"))
+                self.errors.append(FieldError(self.ptr(*where, "kind"), say("person.kind-required")))
+            elif self.typed(kind, str, self.ptr(*where, "kind"), "expect.string") and kind not in KINDS:
+                self.errors.append(FieldError(self.ptr(*where, "kind"), say("person.kind-invalid", kind=kind)))
                 kind = None
             date = self.date_field(item, "date", where)
             collective = item.get("collective")
@@ -310,22 +322,23 @@ class _Reader:
 
     def opening(self, value, as_of: dt.date) -> tuple[Decimal, dt.date] | None:
         where = ("opening_balance",)
-        if value is None or not self.typed(value, dict, self.ptr(*where), "an object {amount, as_of}"):
+        if value is None or not self.typed(value, dict, self.ptr(*where), "expect.opening"):
             return None
         for key in value:
             if key not in OPENING_KEYS:
-                self.errors.append(FieldError(self.ptr(*where, key), f"unknown key '{key}'"))
+                self.errors.append(FieldError(self.ptr(*where, key), say("person.unknown-key", key=key,
+                                                                         suggest=NO_SUGGESTION)))
         amount = value.get("amount")
         if amount is None:
-            self.errors.append(FieldError(self.ptr(*where, "amount"), "amount is required"))
+            self.errors.append(FieldError(self.ptr(*where, "amount"), say("person.required", name="amount")))
         else:
             amount = self.money(amount, self.ptr(*where, "amount"))
         day = self.date_field(value, "as_of", where, required=True)
         if day and (day.month, day.day) != (12, 31):
-            self.errors.append(FieldError(self.ptr(*where, "as_of"), f"{day} is not a 31 December: the opening "
-                                          "balance is the balance at the end of a year"))
+            self.errors.append(FieldError(self.ptr(*where, "as_of"), say("person.opening-not-year-end", day=day)))
         elif day and day > as_of:
-            self.errors.append(FieldError(self.ptr(*where, "as_of"), f"{day} is after as_of {as_of}"))
+            self.errors.append(FieldError(self.ptr(*where, "as_of"), say("person.opening-after-as-of", day=day,
+                                                                          as_of=as_of)))
         if amount is None or day is None:
             return None
         return (amount, day)
@@ -335,62 +348,67 @@ class _Reader:
         at = self.ptr(*where, key)
         if value is None:
             if required:
-                self.errors.append(FieldError(at, f"'{key}' is required (YYYY-MM-DD)"))
+                self.errors.append(FieldError(at, say("person.date-required", key=key)))
             return None
-        if not self.typed(value, str, at, "a date string YYYY-MM-DD"):
+        if not self.typed(value, str, at, "expect.date"):
             return None
         return _date(value, at, self.errors)
 
     def money(self, value, where: str) -> Decimal | None:
         if isinstance(value, bool) or not isinstance(value, (str, int, float, Decimal)):
-            self.type_errors.append(FieldError(where, f"expected money as a string like \"300.00\" or a number, "
-                                               f"got {_json_type(value)}"))
+            self.type_errors.append(FieldError(where, say("person.money-type", got=_json_type(value))))
             return None
         text = str(value)
         if isinstance(value, float):
             text = repr(value)
         if "e" in text.lower():
-            self.errors.append(FieldError(where, f"'{text}' has an exponent; write plain digits like \"300.00\""))
+            self.errors.append(FieldError(where, say("person.money-exponent", text=text)))
             return None
         if text.startswith("-"):
-            self.errors.append(FieldError(where, f"'{text}' is negative; money must be ≥ 0"))
+            self.errors.append(FieldError(where, say("person.money-negative", text=text)))
             return None
         if not MONEY.fullmatch(text):
-            self.errors.append(FieldError(where, f"'{text[:40]}' is not an amount with at most two decimals "
-                                          "(and at most 12 digits before the point), e.g. \"300.00\""))
+            self.errors.append(FieldError(where, say("person.money-invalid", text=text[:40])))
             return None
         return Decimal(text)
 
 
 def _date(text: str, where: str, errors: list[FieldError]) -> dt.date | None:
     if not DATE.fullmatch(text):
-        errors.append(FieldError(where, f"'{text}' is not a date YYYY-MM-DD"))
+        errors.append(FieldError(where, say("person.date-format", text=text)))
         return None
     try:
         day = dt.date.fromisoformat(text)
     except ValueError:
-        errors.append(FieldError(where, f"'{text}' is not a calendar date"))
+        errors.append(FieldError(where, say("person.date-calendar", text=text)))
         return None
     if not EARLIEST <= day <= LATEST:
-        errors.append(FieldError(where, f"{text} is out of range ({EARLIEST} to {LATEST})"))
+        errors.append(FieldError(where, say("person.date-range", text=text, earliest=EARLIEST, latest=LATEST)))
         return None
     return day
 
 
-def _json_type(value) -> str:
+NO_SUGGESTION = Text("", "")
+
+
+def _json_type(value) -> Text:
     if value is None:
-        return "null"
+        return say("json.null")
     if isinstance(value, bool):
-        return "a boolean"
+        return say("json.boolean")
     if isinstance(value, (int, float, Decimal)):
-        return "a number"
+        return say("json.number")
     if isinstance(value, str):
-        return "a string"
+        return say("json.string")
     if isinstance(value, list):
-        return "a list"
-    return "an object"
+        return say("json.list")
+    return say("json.object")
 
 
-def _suggest(word: str, candidates) -> str:
+def _got_null() -> Text:
+    return say("person.expected", expected=say("expect.object"), got=say("json.null"))
+
+
+def _suggest(word: str, candidates) -> Text:
     close = difflib.get_close_matches(word, list(candidates), n=1, cutoff=0.6)
-    return f"; did you mean '{close[0]}'?" if close else ""
+    return say("person.suggest", a=close[0]) if close else NO_SUGGESTION

@@ -10,7 +10,9 @@ from decimal import Decimal
 import attrs
 
 from engine import mechanics, model
+from engine.catalogue import say
 from engine.errors import FieldError, pointer
+from engine.text import Text
 from engine.lookup import Lookup, Uses
 from engine.money import ZERO, Amount, fmt, round_fen
 from engine.person import Record
@@ -46,7 +48,7 @@ class Pricing:
         self.earned: dict[str, int] = {}  # records (in year order) that earned each capped item so far
         self.capped_now: list = []  # (name, amount) of the capped items the record being priced earns
 
-    def fail(self, record: Record, field: str, detail: str) -> None:
+    def fail(self, record: Record, field: str, detail: Text) -> None:
         self.errors.append(FieldError(pointer("person", "contributions", record.index, field), detail))
 
     def tier_table(self, day: dt.date, at: int | None) -> model.Version | None:
@@ -59,8 +61,7 @@ class Pricing:
             if have is None:
                 if at is not None:
                     self.errors.append(FieldError(pointer("person", *fact.split(".")),
-                                                  f"{fact} is required: the tiers on {day} depend on it "
-                                                  f"(contributions/{at})"))
+                                                  say("fact.tiers-depend", fact=fact, day=day, at=at)))
                 return None
             if have == wanted:
                 return version
@@ -109,7 +110,7 @@ class Pricing:
         table = self.tier_table(day, record.index)
         if table is None:
             if not any(e.pointer.startswith("/person/hukou") for e in self.errors):
-                self.fail(record, "tier", f"no contribution tiers are open on {day}")
+                self.fail(record, "tier", say("record.no-tiers", day=day))
             return None
         daijiao_amount, daijiao_version, daijiao_row = self.daijiao(day, table)
         open_rows = _open_rows(self.policy, table, daijiao_amount > 0,
@@ -282,15 +283,14 @@ def _row_for(table: model.Version, rows, amount: Decimal):
     return rows.get(amount) if isinstance(rows, dict) else next((r for r in values if r.tier == amount), None)
 
 
-def _not_open(table: model.Version, rows: dict, amount: Decimal, day: dt.date) -> str:
+def _not_open(table: model.Version, rows: dict, amount: Decimal, day: dt.date) -> Text:
     r = table.figure
     if isinstance(r, model.AmountRange):
         lowest = min(rows, default=r.low)
-        step = f" in steps of {fmt(r.step)}" if r.step != Decimal("0.01") else ""
-        return (f"{fmt(amount)} is not an amount open to this person on {day}: any amount from {fmt(lowest)} to "
-                f"{fmt(r.high)}{step}")
-    return f"tier {fmt(amount)} is not open to this person on {day}; open tiers: " + \
-        ", ".join(str(tier) for tier in sorted(rows))
+        step = say("record.range-step", step=fmt(r.step)) if r.step != Decimal("0.01") else Text("", "")
+        return say("record.amount-not-open", amount=fmt(amount), day=day, low=fmt(lowest), high=fmt(r.high),
+                   step=step)
+    return say("record.tier-not-open", tier=fmt(amount), day=day, tiers=", ".join(str(tier) for tier in sorted(rows)))
 
 
 def _kept_for_groups(policy: model.Policy, table: model.Version) -> frozenset:

@@ -5,11 +5,17 @@ itself raises `engine.errors` exceptions and never an HTTP status.
 """
 from __future__ import annotations
 
-from engine.errors import FieldError, InvalidInput, PolicyError, UnknownRegion
+from engine.catalogue import say
+from engine.errors import Diagnostic, FieldError, InvalidInput, PolicyError, UnknownRegion
+from engine.text import Text, in_lang
 
 
 class Problem(Exception):
-    """A bad request, rendered as an RFC 9457 problem object."""
+    """A bad request, rendered as an RFC 9457 problem object.
+
+    `detail` and each error's detail are catalogue Texts: `as_dict()` writes them in Chinese, `as_dict("en")`
+    in English (the title carries both languages already).
+    """
 
     TITLES = {
         400: "请求格式错误 Malformed request",
@@ -19,7 +25,7 @@ class Problem(Exception):
         503: "暂不可用 Unavailable",
     }
 
-    def __init__(self, status: int, detail: str, errors: list[FieldError] | None = None, extra: dict | None = None,
+    def __init__(self, status: int, detail: Text | str, errors: list[FieldError] | None = None, extra: dict | None = None,
                  title: str | None = None):
         self.status = status
         self.detail = detail
@@ -31,15 +37,24 @@ class Problem(Exception):
     def __reduce__(self):
         return (type(self), (self.status, self.detail, self.errors, self.extra, self.title))
 
-    def as_dict(self) -> dict:
+    def as_dict(self, lang: str = "zh") -> dict:
         return {
             "type": f"https://jubao.example/problems/{self.status}",
             "title": self.title,
             "status": self.status,
-            "detail": self.detail,
-            "errors": [e.as_dict() for e in self.errors],
-            **self.extra,
+            "detail": in_lang(self.detail, lang),
+            "errors": [e.as_dict(lang) for e in self.errors],
+            **{k: _shown(v, lang) for k, v in self.extra.items()},
         }
+
+
+def _shown(value, lang: str):
+    """An extension member as written in `lang`: a Text in that language, diagnostics as their dicts."""
+    if isinstance(value, Text):
+        return in_lang(value, lang)
+    if isinstance(value, list) and value and all(isinstance(v, Diagnostic) for v in value):
+        return [d.as_dict(lang) for d in value]
+    return value
 
 
 def problem_of(error: Exception) -> Problem:
@@ -49,10 +64,10 @@ def problem_of(error: Exception) -> Problem:
     if isinstance(error, InvalidInput):
         return Problem(400 if error.malformed else 422, error.detail, error.errors)
     if isinstance(error, UnknownRegion):
-        return Problem(404, str(error), title="未知地区 Unknown region")
+        return Problem(404, say("problem.unknown-region", region=error.region, known=", ".join(error.known)),
+                       title="未知地区 Unknown region")
     if isinstance(error, PolicyError):
-        return Problem(503, "the policy of this region does not check clean; see `jubao check`",
-                       extra={"diagnostics": [d.as_dict() for d in error.diagnostics]})
+        return Problem(503, say("problem.policy-not-clean"), extra={"diagnostics": list(error.diagnostics)})
     raise TypeError(f"not an engine error: {type(error).__name__}")
 
 

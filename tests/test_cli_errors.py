@@ -8,8 +8,9 @@ GOOD = {"birth_date": "1960-03-05", "hukou": {"type": "rural"},
         "contributions": [{"year": 2015, "tier": "300.00", "kind": "regular", "date": "2015-03-01"}]}
 
 
-def problem(person, region="national", as_of="2016-06-30", raw: str | None = None):
+def problem(person, region="national", as_of="2016-06-30", raw: str | None = None, lang: str | None = None):
     run = jubao("eval", "--region", region, "--as-of", as_of, "-", "--format", "json",
+                *(("--lang", lang) if lang else ()),
                 stdin=raw if raw is not None else json.dumps(person, ensure_ascii=False))
     assert run.returncode == 2, run.stdout + run.stderr
     assert "Traceback" not in run.stderr
@@ -64,7 +65,7 @@ def test_every_invalid_field_is_listed_at_once():
                                   {"year": 2018, "tier": "300", "kind": "sometimes"}],
                    opening_balance={"amount": "10.00", "as_of": "2014-06-30"})
     raw = json.dumps(person).replace('"EXPONENT"', "3e2")  # a JSON number with an exponent
-    status, pointers, body = problem(person, as_of="2019-06-30", raw=raw)
+    status, pointers, body = problem(person, as_of="2019-06-30", raw=raw, lang="en")
     assert status == 422
     assert pointers == sorted([
         "/person/death_date", "/person/nickname",
@@ -74,6 +75,11 @@ def test_every_invalid_field_is_listed_at_once():
     details = {e["pointer"]: e["detail"] for e in body["errors"]}
     assert "did you mean 'dibao'?" in details["/person/groups/0/id"]
     assert "secretary, deputy, member" in details["/person/groups/1/position"]
+    _, zh_pointers, zh_body = problem(person, as_of="2019-06-30", raw=raw)  # Chinese by default
+    zh = {e["pointer"]: e["detail"] for e in zh_body["errors"]}
+    assert zh_pointers == pointers and zh_body["detail"] == "参保人信息有误"
+    assert "是否应为 'dibao'？" in zh["/person/groups/0/id"]
+    assert "可选：secretary, deputy, member" in zh["/person/groups/1/position"]
 
 
 def test_missing_required_fact_points_at_itself():
@@ -89,9 +95,10 @@ def test_birth_after_as_of():
 def test_tier_not_open_names_the_open_tiers():
     # domain.md §2: "a tier not open to that person on the judging date (the message names the open tiers)"
     person = with_(contributions=[{"year": 2012, "tier": "600.00", "kind": "regular", "date": "2012-05-01"}])
-    status, pointers, body = problem(person)
+    status, pointers, body = problem(person, lang="en")
     assert (status, pointers) == (422, ["/person/contributions/0/tier"])
     assert "open tiers: 100, 200, 300, 400, 500" in body["errors"][0]["detail"]
+    assert "可选档次：100, 200, 300, 400, 500" in problem(person)[2]["errors"][0]["detail"]
 
 
 def test_hukou_type_required_for_pilot_era_contribution():

@@ -23,9 +23,12 @@ def test_why_past_the_last_row_says_how_many_rows_there_are(tmp_path):
     person = {"birth_date": "1950-01-01", "hukou": {"type": "rural"}, "groups": [], "contributions": []}
     source.write_text("\n".join(json.dumps(person) for _ in range(3)) + "\n", encoding="utf-8")
     result = CliRunner().invoke(main, ["why", "--region", "ningxia", "--as-of", "2020-12-31", str(source), "7",
-                                       "--format", "json"])
+                                       "--format", "json", "--lang", "en"])
     assert result.exit_code == 2
     assert "has 3 rows" in result.output, result.output
+    zh = CliRunner().invoke(main, ["why", "--region", "ningxia", "--as-of", "2020-12-31", str(source), "7",
+                                   "--format", "json"])
+    assert zh.exit_code == 2 and "共 3 行" in zh.output, zh.output
 
 
 def test_a_case_may_write_money_as_a_number(registry):

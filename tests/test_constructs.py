@@ -137,8 +137,9 @@ def test_an_amount_outside_the_range_names_the_range(construct_registry):
         {"year": 2026, "tier": "1550.00", "kind": "regular", "date": "2026-03-01"}])
     with pytest.raises(InvalidInput) as caught:
         determination(construct_registry, person, "2026-12-31")
-    detail = caught.value.errors[0].detail
+    detail = caught.value.errors[0].as_dict("en")["detail"]
     assert "any amount from 1500.00 to 9000.00 in steps of 100.00" in detail, detail
+    assert "可选金额为 1500.00 至 9000.00，以 100.00 为单位" in caught.value.errors[0].as_dict()["detail"]
 
 
 def test_a_share_of_the_lowest_tier_and_who_pays_it_are_explained(construct_registry):

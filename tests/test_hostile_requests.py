@@ -29,14 +29,15 @@ def post_raw(app, path: str, raw: str | bytes, **kw):
     return app.test_client().post(path, data=raw, content_type="application/json", **kw)
 
 
-def entitlement(app, person=None, raw=None):
+def entitlement(app, person=None, raw=None, lang=None):
     body = raw if raw is not None else json.dumps({"as_of": "2019-07-15", "person": person}, ensure_ascii=False)
-    return post_raw(app, "/v1/regions/anhui/entitlements", body)
+    return post_raw(app, "/v1/regions/anhui/entitlements" + (f"?lang={lang}" if lang else ""), body)
 
 
 def test_json_nested_a_thousand_deep_is_400(app):
-    r = entitlement(app, raw="[" * 5000 + "]" * 5000)
+    r = entitlement(app, raw="[" * 5000 + "]" * 5000, lang="en")
     assert r.status_code == 400 and "nested too deeply" in r.get_json()["detail"]
+    assert "嵌套过深" in entitlement(app, raw="[" * 5000 + "]" * 5000).get_json()["detail"]
 
 
 def test_a_number_of_thousands_of_digits_is_400(app):
@@ -62,8 +63,9 @@ def test_money_and_dates_are_matched_whole(app):
 
 def test_a_lone_surrogate_is_400(app):
     raw = json.dumps({"as_of": "2019-07-15", "person": PERSON}).replace('"mg-1"', '"mg-\\ud800"')
-    r = entitlement(app, raw=raw)
+    r = entitlement(app, raw=raw, lang="en")
     assert r.status_code == 400 and "surrogate" in r.get_json()["detail"]
+    assert "代理项" in entitlement(app, raw=raw).get_json()["detail"]
     ok = json.dumps({"as_of": "2019-07-15", "person": PERSON}).replace('"mg-1"', '"mg-\\ud83d\\ude00"')  # a pair
     assert entitlement(app, raw=ok).status_code == 200
 
@@ -196,9 +198,9 @@ def test_check_work_has_a_deadline_and_the_worker_goes_on(tmp_path):
     app = create_app({"data_dir": tmp_path, "database_url": f"sqlite:///{tmp_path / 'j.sqlite3'}",
                       "work_seconds": 0.2})
     text = "region anhui\n" + "".join(f"let x{i} = {i}\n  cite 安徽高质量发展\n" for i in range(20_000))
-    r = post_raw(app, "/v1/check", json.dumps({"files": {"many.policy": text}}, ensure_ascii=False))
+    r = post_raw(app, "/v1/check?lang=en", json.dumps({"files": {"many.policy": text}}, ensure_ascii=False))
     assert r.status_code == 503 and r.headers["Retry-After"] == "30"
-    assert "JUBAO_WORK_SECONDS" in r.get_json()["detail"]
+    assert "ask the operator to raise JUBAO_WORK_SECONDS" in r.get_json()["detail"]
     assert app.test_client().get("/healthz").status_code == 200
     # the same worker goes on with the next check (given time enough for a busy CI machine)
     app.config["JUBAO_SETTINGS"] = attrs.evolve(app.config["JUBAO_SETTINGS"], work_seconds=30)

@@ -420,11 +420,13 @@ def test_approving_an_older_draft_cannot_undo_a_newer_approval(app, users):
     b = r.get_json()
     assert post(client, f"/v1/drafts/{a['draft_id']}/approve", headers=reviewer).status_code == 200
     assert total(client)["monthly_pension"]["total"] == "303.00"
-    r = post(client, f"/v1/drafts/{b['draft_id']}/approve", headers=reviewer)
+    r = post(client, f"/v1/drafts/{b['draft_id']}/approve?lang=en", headers=reviewer)
     assert r.status_code == 409, r.get_json()
     problem = r.get_json()
     live_id = app.extensions["jubao.store"].live()["ningxia"]
     assert f"rebase on version {live_id}" in problem["detail"] and problem["live_version_id"] == live_id
+    zh = post(client, f"/v1/drafts/{b['draft_id']}/approve", headers=reviewer).get_json()  # Chinese by default
+    assert f"请变基到版本 {live_id}" in zh["detail"] and zh["live_version_id"] == live_id
     assert total(client)["monthly_pension"]["total"] == "303.00"  # nothing changed
     r = post(client, f"/v1/drafts/{b['draft_id']}/rebase", headers=auth(users, "officer"))
     assert r.status_code == 201, r.get_json()

@@ -15,6 +15,7 @@ from urllib.parse import quote
 from flask import current_app, redirect, request
 
 from web.auth import current_user, require_user
+from engine.catalogue import say
 from web.bodies import HttpProblem
 
 ROUTES = {
@@ -50,5 +51,5 @@ def enforce() -> object | None:
     if rule == "reader":
         require_user()  # 401 without a user; a browser session's writes also need the CSRF token
     elif current_user() is None:
-        raise HttpProblem(401, "this needs a signed-in user: send Authorization: Bearer TOKEN")
+        raise HttpProblem(401, say("http.sign-in"))
     return None

@@ -4,10 +4,11 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from flask import Blueprint, current_app, g, request
+from flask import Blueprint, current_app, g
 
 from engine import InvalidInput, PolicyError, Problem, Registry, UnknownRegion, check_texts, evaluate, \
     policy_from_texts, problem_of, read_as_of, read_person, run_case
+from engine.catalogue import say
 from engine.changes import rule_changes
 from engine.errors import FieldError
 from engine.fmt import format_text
@@ -16,7 +17,7 @@ from engine.model import UNCONFIRMED, AmountRange, Policy
 from engine.money import fmt
 from engine.render import decision_json, explanation_json
 from web.auth import current_user
-from web.bodies import HttpProblem, json_response, object_body, policy_files, raise_if
+from web.bodies import HttpProblem, json_response, object_body, policy_files, raise_if, request_lang
 from web.bounded import within
 from web.live import policy_part, test_part
 from web.schema import person_schema
@@ -54,9 +55,9 @@ def region_policy(region: str) -> Policy:
 def _as_of(body: dict, type_errors: list, errors: list) -> dt.date | None:
     value = body.get("as_of")
     if value is None:
-        errors.append(FieldError("/as_of", "as_of is required: the date to determine for, YYYY-MM-DD"))
+        errors.append(FieldError("/as_of", say("http.as-of-required")))
     elif not isinstance(value, str):
-        type_errors.append(FieldError("/as_of", "expected a date string YYYY-MM-DD"))
+        type_errors.append(FieldError("/as_of", say("person.expected-only", expected=say("expect.date"))))
     else:
         try:
             return read_as_of(value)
@@ -93,13 +94,13 @@ def entitlements(region: str):
         policy = _policy_decided_on(region, body["decided_on"], type_errors, errors) or policy
     explain = body.get("explain")
     if explain is not None and not isinstance(explain, bool):
-        type_errors.append(FieldError("/explain", "expected true or false"))
+        type_errors.append(FieldError("/explain", say("http.expected-boolean")))
     value = body.get("person")
     person = None
     if value is None:
-        errors.append(FieldError("/person", "the person is required"))
+        errors.append(FieldError("/person", say("http.person-required")))
     elif not isinstance(value, dict):
-        type_errors.append(FieldError("/person", "expected a JSON object"))
+        type_errors.append(FieldError("/person", say("http.expected-object")))
     else:
         person = _person(policy, value, as_of, "/person", type_errors, errors)
     raise_if(type_errors, errors)
@@ -109,7 +110,7 @@ def entitlements(region: str):
 def _policy_decided_on(region: str, value, type_errors: list, errors: list) -> Policy | None:
     """The region's policy as it was live at the end of `decided_on` (the second time axis)."""
     if not isinstance(value, str):
-        type_errors.append(FieldError("/decided_on", "expected a date string YYYY-MM-DD"))
+        type_errors.append(FieldError("/decided_on", say("person.expected-only", expected=say("expect.date"))))
         return None
     try:
         day = read_as_of(value, "/decided_on")
@@ -117,7 +118,7 @@ def _policy_decided_on(region: str, value, type_errors: list, errors: list) -> P
         errors.extend(error.errors)
         return None
     if day > dt.date.today():
-        errors.append(FieldError("/decided_on", f"{day} is in the future; leave decided_on out for today's rules"))
+        errors.append(FieldError("/decided_on", say("http.decided-on-future", day=day)))
         return None
     try:
         return current_app.extensions["jubao.live"].registry_on(day).policy(region)
@@ -134,26 +135,25 @@ def entitlements_batch(region: str):
     persons = body.get("persons")
     limit = current_app.config["JUBAO_MAX_BATCH"]
     if persons is None:
-        errors.append(FieldError("/persons", "persons is required: a list of PERSON objects"))
+        errors.append(FieldError("/persons", say("http.persons-required")))
     elif not isinstance(persons, list):
-        type_errors.append(FieldError("/persons", "expected a list of PERSON objects"))
+        type_errors.append(FieldError("/persons", say("http.persons-type")))
     elif len(persons) > limit:
-        errors.append(FieldError("/persons", f"{len(persons)} persons is over the batch limit of {limit}; "
-                                 "split the request"))
+        errors.append(FieldError("/persons", say("http.persons-over-limit", count=len(persons), limit=limit)))
     raise_if(type_errors, errors)
     results = []
     for item in persons:
         person_types, person_errors = [], []
         person = None
         if not isinstance(item, dict):
-            person_types.append(FieldError("/person", "expected a JSON object"))
+            person_types.append(FieldError("/person", say("http.expected-object")))
         else:
             person = _person(policy, item, as_of, "/person", person_types, person_errors)
         try:
             raise_if(person_types, person_errors)
             results.append(_determine(policy, as_of, item, person, False))
         except (Problem, InvalidInput) as error:
-            results.append({"error": problem_of(error).as_dict()})
+            results.append({"error": problem_of(error).as_dict(request_lang())})
     return json_response({"results": results})
 
 
@@ -260,8 +260,7 @@ def sent_policy_text(body: dict, type_errors: list, errors: list, tests: bool = 
     size = sum(len(text.encode("utf-8", "surrogatepass")) for text in files.values())
     limit = _settings().max_policy_text
     if size > limit and current_user() is None:
-        raise HttpProblem(413, f"{size} bytes of policy text is over the limit of {limit} bytes for callers who "
-                               "are not signed in; sign in (Authorization: Bearer TOKEN) to check more")
+        raise HttpProblem(413, say("http.policy-text-too-large", size=size, limit=limit))
     return files
 
 
@@ -275,7 +274,7 @@ def check():
     files = sent_policy_text(body, type_errors, errors)
     diagnostics = within(_settings().work_seconds, check_texts, files, registry())
     # messages and hints in Chinese (the officers' language), English with ?lang=en
-    lang = "en" if request.args.get("lang") == "en" else "zh"
+    lang = request_lang()
     return json_response({"ok": not diagnostics, "diagnostics": [d.as_dict(lang) for d in diagnostics]})
 
 
@@ -285,7 +284,7 @@ def format_policy():
     diagnostics, so an editor never loses what the officer typed."""
     body, type_errors, errors = object_body({"files"})
     files = sent_policy_text(body, type_errors, errors)
-    lang = "en" if request.args.get("lang") == "en" else "zh"
+    lang = request_lang()
     formatted, changed, diagnostics = {}, [], []
     for name, text in files.items():
         try:
@@ -309,7 +308,7 @@ def stored_decision(decision_id: str, lang: str = "zh") -> dict:
     log = decision_log()
     stored = log.get(decision_id) if log is not None and re.fullmatch(r"[0-9a-f]{12,40}", decision_id) else None
     if stored is None:
-        raise HttpProblem(404, f"no decision '{decision_id}' in the decision log", title="未知决定 Unknown decision")
+        raise HttpProblem(404, say("http.no-decision", decision=decision_id), title="未知决定 Unknown decision")
     result = dict(stored["result"])
     result["decision_id"] = stored["id"]
     result["decided_at"] = stored["created_at"].isoformat() if stored["created_at"] else None

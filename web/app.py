@@ -11,6 +11,7 @@ from flask import Flask, g, request
 from werkzeug.exceptions import HTTPException
 
 from engine import InvalidInput, PolicyError, Problem, Registry, UnknownRegion, problem_of
+from engine.catalogue import say
 from web.access import enforce
 from web.api import api
 from web.bodies import HttpProblem, json_response, problem_response
@@ -75,9 +76,10 @@ def _error_handlers(app: Flask) -> None:
         status = exc.code or 500
         if not request.path.startswith(API_PREFIXES):
             return render_page_error(status, exc.description or exc.name), status
-        detail = {404: "no such endpoint; see /openapi.json", 405: "method not allowed on this endpoint",
-                  413: f"the body is over the limit of {app.config['MAX_CONTENT_LENGTH']} bytes"}
-        response = problem_response(HttpProblem(status, detail.get(status, exc.description or exc.name)))
+        detail = {404: say("http.no-endpoint"), 405: say("http.method"),
+                  413: say("http.body-too-large", limit=app.config["MAX_CONTENT_LENGTH"])}
+        response = problem_response(HttpProblem(status, detail.get(status) or say(
+            "http.other", status=status, name=exc.name, description=exc.description or exc.name)))
         if status == 405 and exc.valid_methods:
             response.headers["Allow"] = ", ".join(exc.valid_methods)
         return response
@@ -85,14 +87,13 @@ def _error_handlers(app: Flask) -> None:
     @app.errorhandler(DecisionLogUnavailable)
     def on_log_unavailable(exc: DecisionLogUnavailable):
         app.logger.error("decision log unavailable: %s", exc)
-        return problem_response(HttpProblem(503, "the decision log cannot be written just now, so no determination "
-                                                 "is answered (each answer is stored); try again shortly",
+        return problem_response(HttpProblem(503, say("http.log-unavailable"),
                                             extra={"retry_after": 5}))
 
     @app.errorhandler(Exception)
     def on_crash(exc: Exception):
         app.logger.exception("unhandled error")
-        return problem_response(HttpProblem(500, "internal error; the request was logged"))
+        return problem_response(HttpProblem(500, say("http.internal")))
 
 
 def _access_log(app: Flask) -> None:

@@ -6,6 +6,7 @@ import secrets
 
 from flask import current_app, g, request, session
 
+from engine.catalogue import say
 from web.bodies import HttpProblem
 from web.store import Store, User
 
@@ -20,8 +21,7 @@ def current_user() -> User | None:
         scheme, _, token = header.partition(" ")
         user = store().user_by_token(token.strip()) if scheme.lower() == "bearer" and token.strip() else None
         if user is None:
-            raise HttpProblem(401, "the bearer token is not valid or was revoked; ask the operator for one "
-                               "(jubao users add NAME --role …)")
+            raise HttpProblem(401, say("http.bad-token"))
         g.auth = "token"
         return user
     session_id = session.get("session")
@@ -39,7 +39,7 @@ def current_user() -> User | None:
 def require_user() -> User:
     user = current_user()
     if user is None:
-        raise HttpProblem(401, "this needs a signed-in user: send Authorization: Bearer TOKEN")
+        raise HttpProblem(401, say("http.sign-in"))
     if g.get("auth") == "session":
         _require_csrf()
     return user
@@ -52,7 +52,7 @@ def _require_csrf() -> None:
     sent = request.headers.get("X-CSRF-Token") or request.form.get("csrf") or ""
     expected = session.get("csrf", "")
     if not expected or not hmac.compare_digest(sent, expected):
-        raise HttpProblem(403, "the CSRF token is missing or wrong; reload the page and try again")
+        raise HttpProblem(403, say("http.csrf"))
 
 
 def sign_in(name: str, token: str) -> User | None:

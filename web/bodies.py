@@ -9,8 +9,11 @@ from decimal import Decimal
 from flask import Response, current_app, request
 
 from engine import Problem
+from engine.catalogue import say
 from engine.errors import FieldError, pointer
+from engine.text import Text
 
+NOWHERE = Text("", "")
 POLICY_FILE_NAME = re.compile(r"[A-Za-z0-9_\-]+\.policy")  # ASCII, matched whole (no "a.policy\n")
 TEST_FILE_NAME = re.compile(r"tests/[A-Za-z0-9_\-]+\.yaml")  # a region's test cases, the same rule
 
@@ -31,8 +34,14 @@ def json_response(data, status: int = 200, content_type: str = "application/json
     return Response(body, status=status, content_type=f"{content_type}; charset=utf-8")
 
 
+def request_lang() -> str:
+    """The language the caller asked for: English with ?lang=en, else Chinese (the officers' language)."""
+    return "en" if request.args.get("lang") == "en" else "zh"
+
+
 def problem_response(problem: Problem) -> Response:
-    response = json_response(problem.as_dict(), problem.status, "application/problem+json")
+    """The problem+json response; its detail and each error's detail in the request's language (?lang=en)."""
+    response = json_response(problem.as_dict(request_lang()), problem.status, "application/problem+json")
     if problem.status == 503 and "retry_after" in problem.extra:
         response.headers["Retry-After"] = str(problem.extra["retry_after"])
     return response
@@ -55,23 +64,25 @@ def json_body():
     else:
         raw = request.stream.read(limit + 1)
     if len(raw) > limit:
-        raise HttpProblem(413, f"the body is over the limit of {limit} bytes")
+        raise HttpProblem(413, say("http.body-too-large", limit=limit))
     try:
         body = json.loads(raw.decode("utf-8"), parse_float=Decimal)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        where = f" at line {exc.lineno} column {exc.colno}" if isinstance(exc, json.JSONDecodeError) else ""
-        raise HttpProblem(400, f"the body is not valid UTF-8 JSON{where}", [FieldError("", "malformed JSON")]) from None
+        where = say("http.json-where", line=exc.lineno, column=exc.colno) if isinstance(exc, json.JSONDecodeError) \
+            else NOWHERE
+        raise HttpProblem(400, say("http.body-not-json", where=where), [FieldError("", say("http.malformed-json"))]) \
+            from None
     except RecursionError:
-        raise HttpProblem(400, "the body is nested too deeply", [FieldError("", "JSON nested too deeply")]) from None
+        raise HttpProblem(400, say("http.body-too-deep"), [FieldError("", say("http.json-too-deep"))]) from None
     except ValueError as exc:  # e.g. an integer of thousands of digits
-        raise HttpProblem(400, f"the body has a value JSON cannot carry here: {str(exc)[:120]}",
-                          [FieldError("", "a number too long")]) from None
+        raise HttpProblem(400, say("http.body-value", reason=str(exc)[:120]),
+                          [FieldError("", say("http.number-too-long"))]) from None
     if b"\\u" in raw:  # an escaped lone surrogate (\ud800) is no text: it cannot be stored or answered
         try:
             json.dumps(body, ensure_ascii=False, default=str).encode("utf-8")
         except UnicodeEncodeError:
-            raise HttpProblem(400, "the body has a lone surrogate escape (\\ud800–\\udfff): not Unicode text",
-                              [FieldError("", "invalid Unicode escape")]) from None
+            raise HttpProblem(400, say("http.body-surrogate"), [FieldError("", say("http.bad-unicode-escape"))]) \
+                from None
     return body
 
 
@@ -79,8 +90,8 @@ def object_body(allowed: set[str]) -> tuple[dict, list[FieldError], list[FieldEr
     """The body as a JSON object: (body, wrong-type errors so far, invalid-value errors so far)."""
     body = json_body()
     if not isinstance(body, dict):
-        raise HttpProblem(400, "the body must be a JSON object", [FieldError("", "expected a JSON object")])
-    unknown = [FieldError(f"/{k}", f"unknown key '{k}'; expected " + ", ".join(sorted(allowed)))
+        raise HttpProblem(400, say("http.body-not-object"), [FieldError("", say("http.expected-object"))])
+    unknown = [FieldError(f"/{k}", say("http.unknown-key", key=k, allowed=", ".join(sorted(allowed))))
                for k in body if k not in allowed]
     return body, [], unknown
 
@@ -88,9 +99,9 @@ def object_body(allowed: set[str]) -> tuple[dict, list[FieldError], list[FieldEr
 def raise_if(type_errors: list, errors: list) -> None:
     """400 when any value had the wrong JSON type (only those listed), else 422 with every invalid field."""
     if type_errors:
-        raise HttpProblem(400, "some values have the wrong JSON type", type_errors)
+        raise HttpProblem(400, say("person.wrong-types"), type_errors)
     if errors:
-        raise HttpProblem(422, "the request is not valid", errors)
+        raise HttpProblem(422, say("http.request-invalid"), errors)
 
 
 def policy_files(body: dict, type_errors: list, errors: list, tests: bool = False) -> dict:
@@ -98,17 +109,16 @@ def policy_files(body: dict, type_errors: list, errors: list, tests: bool = Fals
     with every problem of the body found so far."""
     files = body.get("files")
     if files is None:
-        errors.append(FieldError("/files", "files is required: {\"name.policy\": \"source…\"}"))
+        errors.append(FieldError("/files", say("http.files-required")))
     elif not isinstance(files, dict):
-        type_errors.append(FieldError("/files", "expected an object mapping file names to source text"))
+        type_errors.append(FieldError("/files", say("http.files-type")))
     else:
         for name, text in files.items():
             where = pointer("files", name)
             if not isinstance(text, str):
-                type_errors.append(FieldError(where, "expected the source text as a string"))
+                type_errors.append(FieldError(where, say("http.file-text-type")))
             elif not POLICY_FILE_NAME.fullmatch(name) and not (tests and TEST_FILE_NAME.fullmatch(name)):
-                errors.append(FieldError(where, f"'{name}' is not a policy file name: letters, digits, '_' or "
-                                         "'-' followed by .policy (no folders)" +
-                                         (", or tests/ and such a name followed by .yaml" if tests else "")))
+                errors.append(FieldError(where, say("http.file-or-test-name" if tests else "http.file-name",
+                                                    name=name)))
     raise_if(type_errors, errors)
     return files

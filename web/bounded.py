@@ -12,6 +12,7 @@ import traceback
 
 from flask import current_app
 
+from engine.catalogue import say
 from web.bodies import HttpProblem
 
 RETRY_AFTER = "30"
@@ -28,14 +29,12 @@ def within(seconds: float, work, *args):
     send.close()
     try:
         if not receive.poll(seconds):
-            raise HttpProblem(503, f"this check or test run took longer than {seconds:g} s and was stopped; "
-                                   "a policy this large or this deeply nested cannot be checked here: split it, "
-                                   "or ask the operator to raise JUBAO_WORK_SECONDS",
+            raise HttpProblem(503, say("http.work-too-long", seconds=f"{seconds:g}"),
                               extra={"retry_after": int(RETRY_AFTER)})
         try:
             ok, value = receive.recv()
         except EOFError:
-            raise HttpProblem(503, "the check stopped without an answer (out of memory?); try a smaller policy",
+            raise HttpProblem(503, say("http.work-died"),
                               extra={"retry_after": int(RETRY_AFTER)}) from None
     finally:
         receive.close()

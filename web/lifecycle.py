@@ -9,6 +9,7 @@ from flask import Blueprint, current_app, request
 from engine.changes import rule_changes
 from engine.errors import FieldError
 from web.api import known_region, registry
+from engine.catalogue import say
 from web.bodies import HttpProblem, json_response, object_body, policy_files
 from web.bounded import within
 from web.auth import require_user, store
@@ -26,11 +27,11 @@ def _draft_body() -> tuple[dict, str]:
     body, type_errors, errors = object_body({"files", "message"})
     message = body.get("message", "")
     if not isinstance(message, str):
-        type_errors.append(FieldError("/message", "expected a string"))
+        type_errors.append(FieldError("/message", say("http.expected-string")))
     elif len(message) > MAX_MESSAGE:
-        errors.append(FieldError("/message", f"at most {MAX_MESSAGE} characters"))
+        errors.append(FieldError("/message", say("http.message-long", limit=MAX_MESSAGE)))
     if body.get("files") == {}:
-        errors.append(FieldError("/files", "at least one file: {\"name.policy\": \"source…\"}"))
+        errors.append(FieldError("/files", say("http.files-empty")))
     files = policy_files(body, type_errors, errors, tests=True)  # raises with every problem found, the message's too
     return files, message
 
@@ -40,7 +41,7 @@ def create_draft(region: str):
     user = require_user()
     known_region(region)
     if not user.may_draft(region):
-        raise HttpProblem(403, f"{user.name} ({user.role}) may not write drafts for '{region}'")
+        raise HttpProblem(403, say("http.may-not-draft", user=user.name, role=user.role, region=region))
     files, message = _draft_body()
     # files not sent stay as they are live, the test files (tests/*.yaml) the live version carries included
     live_id = store().live().get(region)
@@ -59,11 +60,11 @@ def approve(draft_id: str):
     user = require_user()
     version = store().version(draft_id) if re.fullmatch(r"[0-9a-f]{12,40}", draft_id) else None
     if version is None or version["status"] != "draft":
-        raise HttpProblem(404, f"no draft '{draft_id}' waiting for review", title="未知草稿 Unknown draft")
+        raise HttpProblem(404, say("http.no-draft", draft=draft_id), title="未知草稿 Unknown draft")
     if not user.may_review():
-        raise HttpProblem(403, f"{user.name} ({user.role}) may not approve drafts: reviewers and admins do")
+        raise HttpProblem(403, say("http.may-not-approve", user=user.name, role=user.role))
     if version["author"] == user.name:
-        raise HttpProblem(403, "a draft needs a second person: its author may not approve it")
+        raise HttpProblem(403, say("http.second-person"))
     return json_response(live().publish(draft_id, user.name, request.remote_addr))
 
 
@@ -77,19 +78,18 @@ def rebase(draft_id: str):
     user = require_user()
     old = store().version(draft_id) if re.fullmatch(r"[0-9a-f]{12,40}", draft_id) else None
     if old is None or old["status"] != "draft":
-        raise HttpProblem(404, f"no draft '{draft_id}' waiting for review", title="未知草稿 Unknown draft")
+        raise HttpProblem(404, say("http.no-draft", draft=draft_id), title="未知草稿 Unknown draft")
     region = old["region"]
     if not user.may_draft(region):
-        raise HttpProblem(403, f"{user.name} ({user.role}) may not write drafts for '{region}'")
+        raise HttpProblem(403, say("http.may-not-draft", user=user.name, role=user.role, region=region))
     live_id = store().live().get(region)
     if old["parent"] == live_id:
-        raise HttpProblem(409, f"draft {draft_id} is already written on the live version {live_id}")
+        raise HttpProblem(409, say("http.already-on-live", draft=draft_id, live=live_id))
     base = (store().version(old["parent"]) or {}).get("files", {}) if old["parent"] else {}
     theirs = store().version(live_id)["files"]
     merged, conflicts = merge_files(base, old["files"], theirs)
     if conflicts:
-        raise HttpProblem(409, "both this draft and the live version changed " + ", ".join(conflicts) +
-                          ": edit the live version in the editor and submit a new draft",
+        raise HttpProblem(409, say("http.rebase-conflict", files=", ".join(conflicts)),
                           extra={"conflicts": conflicts, "live_version_id": live_id})
     assessment = live().assess(region, merged)
     message = f"{old['message']} (rebased from {draft_id} on {live_id})".strip()
@@ -131,17 +131,17 @@ def rollback(region: str):
     user = require_user()
     known_region(region)
     if not user.may_review():
-        raise HttpProblem(403, f"{user.name} ({user.role}) may not roll back: reviewers and admins do")
+        raise HttpProblem(403, say("http.may-not-roll-back", user=user.name, role=user.role))
     body, type_errors, errors = object_body({"policy_version"})
     wanted = body.get("policy_version")
     if not isinstance(wanted, str):
-        raise HttpProblem(422, "policy_version is required", [FieldError("/policy_version", "a policy_version "
-                                                                     "from GET /v1/regions/{region}/versions")])
+        raise HttpProblem(422, say("person.required", name="policy_version"), [FieldError(
+            "/policy_version", say("http.policy-version-from"))])
     target = next((r for r in store().versions(region) if r["status"] == "published" and
                    wanted in (r["policy_version"], r["id"])), None)
     if target is None:
-        raise HttpProblem(422, "no published version with that policy_version", [FieldError(
-            "/policy_version", f"'{wanted}' is not a published version of {region}")])
+        raise HttpProblem(422, say("http.no-published-version"), [FieldError(
+            "/policy_version", say("http.not-published", version=wanted, region=region))])
     return json_response(live().publish(target["id"], user.name, request.remote_addr, action="rollback"))
 
 
@@ -156,12 +156,12 @@ def diff(region: str):
             return next(v for v in versions if v["live"])
         found = next((v for v in versions if key in (v["id"], v["policy_version"])), None)
         if found is None:
-            raise HttpProblem(422, f"no version '{key}' of {region}", [FieldError(
-                f"/{name}", "a version_id or policy_version from GET /v1/regions/{region}/versions")])
+            raise HttpProblem(422, say("http.no-version", version=key, region=region), [FieldError(
+                f"/{name}", say("http.version-from"))])
         return found
 
     if not request.args.get("from"):
-        raise HttpProblem(422, "from is required", [FieldError("/from", "the older version (query ?from=…)")])
+        raise HttpProblem(422, say("person.required", name="from"), [FieldError("/from", say("http.from-query"))])
     old, new = find(request.args.get("from"), "from"), find(request.args.get("to"), "to")
     text = []
     for name in sorted(set(old["files"]) | set(new["files"])):

@@ -18,7 +18,7 @@ import sqlalchemy as sa
 
 from engine import PolicyError, Registry, load_cases, run_case
 from engine.cases import cases_from_texts
-from engine.catalogue import diagnostic
+from engine.catalogue import diagnostic, say
 from engine.errors import FieldError
 from engine.source import Span
 from web.bodies import HttpProblem
@@ -122,8 +122,8 @@ class LivePolicies:
         versions = self.store.live_on(day)
         if not versions:
             first = self.store.first_live()
-            raise HttpProblem(422, "no policy version was live on that day", [FieldError(
-                "/decided_on", f"the policy store starts on {first.date() if first else 'no date'}")])
+            raise HttpProblem(422, say("http.nothing-live"), [FieldError(
+                "/decided_on", say("http.store-starts", day=first.date()) if first else say("http.store-empty"))])
         return self._remembered(tuple(sorted(versions.items())), lambda: self.build(versions))
 
     def _remembered(self, key: tuple, make) -> Registry:
@@ -252,15 +252,13 @@ class LivePolicies:
             version = self.store.version(version_id)
             assessment = self.assess(version["region"], version["files"])
             if not assessment.ok:
-                raise HttpProblem(409, "the version does not check clean or its tests fail; nothing was published",
+                raise HttpProblem(409, say("http.not-published-unclean"),
                               extra={"diagnostics": assessment.diagnostics, "tests": assessment.tests})
             try:
                 self.store.publish(version_id, by, assessment.policy_version, assessment.bases, remote, action)
             except StaleDraft as stale:
-                raise HttpProblem(409, f"this draft was written on version {stale.parent}, but {stale.live} has been "
-                                       f"published since: rebase on version {stale.live} (POST /v1/drafts/"
-                                       f"{version_id}/rebase, or the 变基 button on the versions page) and review "
-                                       "again", extra={"live_version_id": stale.live,
+                raise HttpProblem(409, say("http.stale-draft", parent=stale.parent, live=stale.live,
+                                           draft=version_id), extra={"live_version_id": stale.live,
                                                       "parent_version_id": stale.parent}) from None
             self._touch()
             self._seen = (-1, 0.0)

@@ -135,21 +135,6 @@
     return p;
   }
 
-  // Server messages are English; show the common ones in Chinese, the rest as they come.
-  const ZH = [
-    [/is required/, "必填"], [/is not a calendar date/, "不是有效的日期"], [/is not a date YYYY-MM-DD/, "日期格式应为 YYYY-MM-DD"],
-    [/tier (\S+) is not open to this person on (\S+); open tiers: (.*)/, "该日（$2）不能选 $1 档；可选档次：$3"],
-    [/is before the 16th birthday/, "早于年满 16 周岁之日"], [/is after the death date/, "晚于死亡日期"],
-    [/is before the scheme start/, "早于参保起始日"], [/a second record for/, "同一年度只能有一条缴费记录"],
-    [/unknown group/, "未知的人员类别"], [/is not one of/, "不在可选范围内"], [/is negative/, "金额不能为负"],
-    [/is after as_of/, "晚于核定日期"], [/is before birth_date/, "早于出生日期"], [/is before 'from'/, "早于起始日期"],
-    [/needs 'position'/, "请选择职务"], [/must be dated in/, "缴费日期须在该年度内"],
-  ];
-  function message(detail) {
-    if (!zh) return detail;
-    for (const [re, text] of ZH) { if (re.test(detail)) return detail.replace(re, text).replace(/^.*?(?=[\u4e00-\u9fff])/, "") || text; }
-    return detail;
-  }
   function clearErrors() {
     form.querySelectorAll(".invalid").forEach(el => el.classList.remove("invalid"));
     form.querySelectorAll(".field-error").forEach(el => { el.textContent = ""; });
@@ -165,12 +150,12 @@
     for (const e of errors) {
       const el = form.querySelector('[data-pointer="' + e.pointer + '"]');
       const li = document.createElement("li");
-      li.textContent = (el ? (el.getAttribute("aria-label") || el.closest("label")?.firstChild.textContent.trim() || e.pointer) : e.pointer) + "：" + message(e.detail);
+      li.textContent = (el ? (el.getAttribute("aria-label") || el.closest("label")?.firstChild.textContent.trim() || e.pointer) : e.pointer) + "：" + e.detail;
       list.appendChild(li);
       if (el) {
         el.classList.add("invalid");
         const slot = el.parentElement.querySelector(".field-error");
-        if (slot) slot.textContent = message(e.detail);
+        if (slot) slot.textContent = e.detail;
         first = first || el;
       }
     }
@@ -185,7 +170,8 @@
     const busy = document.getElementById("busy");
     button.disabled = true; busy.hidden = false;
     try {
-      const response = await fetch("/v1/regions/" + region + "/entitlements", {
+      // The problem details come back in the page's language (?lang=en; Chinese by default).
+      const response = await fetch("/v1/regions/" + region + "/entitlements?lang=" + (zh ? "zh" : "en"), {
         // The session's CSRF token: a signed-in caseworker's request is a write of the session (token mode).
         method: "POST", headers: { "Content-Type": "application/json", "X-CSRF-Token": csrfToken() },
         body: JSON.stringify({ as_of: document.getElementById("as_of").value, explain: false, person: person() }),
