@@ -258,3 +258,34 @@ def test_policy_page_shows_yes_no_and_rates_as_an_officer_reads_them(app):
     assert ">否<" in page or "否</td>" in page
     icon = app.test_client().get("/favicon.ico")
     assert icon.status_code == 200 and icon.mimetype == "image/svg+xml"
+
+
+def test_a_really_immutable_database_file_is_not_ready_and_recovers(tmp_path):
+    """The probe made the SQLite file immutable (chattr +i) for 7 s: afterwards 20 of 30 requests still failed —
+    connections opened meanwhile were read-only for good. Now they are refused while the file cannot be written,
+    /readyz says not ready, and the first requests after answer with their rows."""
+    import subprocess
+
+    import sqlalchemy as sa
+
+    app = create_app({"data_dir": tmp_path, "database_url": f"sqlite:///{tmp_path / 'j.sqlite3'}"})
+    log = app.extensions["jubao.decisions"]
+    assert entitlement(app, PERSON).status_code == 200
+    # the database file and its write-ahead log (the probe's "SQLite file immutable"); the shared-memory index
+    # stays writable — SQLite maps it into memory, and a write into an immutable mapping is a SIGBUS
+    files = [str(p) for p in (tmp_path / "j.sqlite3", tmp_path / "j.sqlite3-wal") if p.exists()]
+    if subprocess.run(["chattr", "+i", *files], capture_output=True).returncode != 0:
+        pytest.skip("chattr +i is not possible here (needs root and a filesystem with attributes)")
+    try:
+        assert entitlement(app, PERSON).status_code == 503  # no answer without its row
+        assert app.test_client().get("/readyz").status_code == 503
+        held = log.engine.raw_connection()  # the pooled connection; the next one would be opened now …
+        with pytest.raises(sa.exc.OperationalError, match="readonly"):
+            log.engine.raw_connection()  # … and is refused rather than kept read-only for good
+        held.close()
+    finally:
+        subprocess.run(["chattr", "-i", *files], check=True)
+    before = log.count()
+    assert [entitlement(app, PERSON).status_code for _ in range(5)] == [200] * 5
+    assert app.test_client().get("/readyz").status_code == 200
+    assert log.count() - before == 5

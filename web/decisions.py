@@ -16,6 +16,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 
 from engine.decision import Decision
 from engine.render import decision_json
+from web.blocking import off_loop
 from web.migrate import ensure_schema
 
 METADATA = sa.MetaData()
@@ -50,7 +51,27 @@ def make_engine(url: str) -> sa.Engine:
     if url.startswith("sqlite"):
         _private_file(engine.url.database)
         sa.event.listen(engine, "connect", _sqlite_pragmas)
+        # a connection opened while the file cannot be written would be read-only for good (SQLite falls back
+        # to read-only silently): refuse it, so that the pool holds only connections that can write once the
+        # file can be written again
+        sa.event.listen(engine, "connect", lambda connection, record: _writable_or_refuse(engine.url.database))
     return engine
+
+
+def sqlite_files(path: str | None) -> list[str]:
+    """The database file and its write-ahead log, where they exist."""
+    if not path or path == ":memory:":
+        return []
+    return [f for f in (path, f"{path}-wal") if os.path.exists(f)]
+
+
+def _writable_or_refuse(path: str | None) -> None:
+    import sqlite3
+
+    blocked = [f for f in sqlite_files(path) if not os.access(f, os.W_OK)]
+    if blocked:  # raised as the driver's error would be, so that every caller's handling of a fault applies
+        raise sa.exc.OperationalError("connect", None, sqlite3.OperationalError(
+            f"attempt to write a readonly database ({', '.join(blocked)})"))
 
 
 def _private_file(path: str | None) -> None:
@@ -79,18 +100,22 @@ class DecisionLog:
         """
         decision_id = new_id()
         result = rendered if rendered is not None else decision_json(attrs.evolve(decision, explanation=None))
+        row = dict(id=decision_id, created_at=dt.datetime.now(dt.timezone.utc), region=decision.region,
+                   policy_version=decision.policy_version, as_of=decision.as_of.isoformat(), request=request,
+                   result=result)
         try:
-            with self.engine.begin() as conn:
-                conn.execute(DECISIONS.insert().values(
-                    id=decision_id, created_at=dt.datetime.now(dt.timezone.utc), region=decision.region,
-                    policy_version=decision.policy_version, as_of=decision.as_of.isoformat(), request=request,
-                    result=result))
+            off_loop(self._insert, row)
         except sa.exc.DBAPIError as exc:
-            # No answer without its row. Connections that saw the fault may stay broken (SQLite keeps a file it
-            # opened read-only read-only): drop them all, so that the next request opens fresh ones.
-            self.engine.dispose()
+            # No answer without its row. The pooled connections are kept: they were opened for writing and write
+            # again once the file can be written (a connection opened meanwhile is refused at connect, see
+            # make_engine). Closing them now would be worse: the last close checkpoints the WAL into a file that
+            # cannot be written, and SQLite's shared-memory map then kills the process (SIGBUS).
             raise DecisionLogUnavailable(str(exc.orig)[:200]) from None
         return decision_id
+
+    def _insert(self, row: dict) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(DECISIONS.insert().values(**row))
 
     def get(self, decision_id: str) -> dict | None:
         with self.engine.connect() as conn:
@@ -104,6 +129,8 @@ class DecisionLog:
     def ping(self) -> None:
         """Raise unless the database can be written now (a read-only database is not ready)."""
         try:
+            if self.engine.dialect.name == "sqlite":
+                _writable_or_refuse(self.engine.url.database)  # BEGIN IMMEDIATE passes on an immutable file
             with self.engine.connect() as conn:
                 if self.engine.dialect.name == "sqlite":
                     conn.exec_driver_sql("BEGIN IMMEDIATE")  # takes the write lock: fails on a read-only file
@@ -111,8 +138,7 @@ class DecisionLog:
                 elif conn.exec_driver_sql("SHOW transaction_read_only").scalar() == "on":
                     raise DecisionLogUnavailable("the database is read-only")
         except sa.exc.DBAPIError:
-            self.engine.dispose()
-            raise
+            raise DecisionLogUnavailable("the database cannot be written now") from None
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:

@@ -1,0 +1,18 @@
+"""Calls that block in C, run off the event loop.
+
+Under the default server's gevent workers every request of a process shares one OS thread: a call that blocks
+inside C (SQLite waiting for the write lock held by the other worker process, an fsync) would stall all of them,
+and the latency of the slowest request grew to seconds. Such a call runs on one of gevent's OS threads instead,
+and only its own request waits. Without gevent (tests, gthread workers, the CLI) it is a plain call.
+"""
+from __future__ import annotations
+
+
+def off_loop(call, *args, **kwargs):
+    try:
+        from gevent import get_hub, monkey
+    except ImportError:  # gevent not installed: nothing to be off
+        return call(*args, **kwargs)
+    if not monkey.is_module_patched("socket"):
+        return call(*args, **kwargs)
+    return get_hub().threadpool.apply(call, args, kwargs)
