@@ -455,18 +455,43 @@ class _CsvWriter:
 
 
 class _ParquetWriter:
+    """Typed columns (contract.md: "in Parquet output money columns are decimal128(12, 2)"): analysts' tools
+    (pandas, DuckDB, Polars, Spark) read them as numbers, which strings are not; the status as a dictionary."""
+
+    TEXT = {"person_id", "error"}
+
     def __init__(self, path: Path, names: list[str]):
         import pyarrow as pa
         import pyarrow.parquet as pq
 
         self.pa = pa
         self.names = names
-        fields = [pa.field(n, pa.int64() if n == "row" else pa.string()) for n in names]
-        self.schema = pa.schema(fields)
+        self.schema = pa.schema([pa.field(n, self.type_of(n)) for n in names])
         self.writer = pq.ParquetWriter(str(path), self.schema)
 
+    def type_of(self, name: str):
+        pa = self.pa
+        if name == "row":
+            return pa.int64()
+        if name == "status":
+            return pa.dictionary(pa.int8(), pa.string())
+        return pa.string() if name in self.TEXT else pa.decimal128(12, 2)  # every other column is money
+
     def write(self, table) -> None:
-        self.writer.write_table(table.select(self.names).cast(self.schema))
+        # exact: "123.45" → decimal 123.45, no float on the way; an error row's empty money stays null
+        columns = [self.status(table.column(n)) if n == "status" else table.column(n).cast(self.schema.field(n).type)
+                   for n in self.names]
+        self.writer.write_table(self.pa.Table.from_arrays(columns, schema=self.schema))
+
+    def status(self, column):
+        """One dictionary for the whole file (the statuses in their code order; null for an error row), so that
+        files written by either method or in any chunking are equal."""
+        import pyarrow.compute as pc
+
+        pa = self.pa
+        values = pa.array(mechanics.STATUSES, pa.string())
+        codes = pc.index_in(column.combine_chunks().cast(pa.string()), value_set=values).cast(pa.int8())
+        return pa.DictionaryArray.from_arrays(codes, values)
 
     def close(self) -> None:
         self.writer.close()

@@ -63,10 +63,15 @@ def test_parquet_round_trip_matches_the_interpreter(tmp_path, registry, people):
     for person, row in zip(people, out):
         d = evaluate(policy, read_person(policy, person, as_of), as_of)
         assert row["person_id"] == person["id"]
-        assert row["monthly_pension_total"] == f"{d.monthly_pension.total:.2f}"
-        assert row["account_balance"] == f"{d.account.balance:.2f}"
+        # contract.md: "in Parquet output money columns are decimal128(12, 2)" — exact decimals, not strings
+        assert row["monthly_pension_total"] == d.monthly_pension.total.quantize(Decimal("0.01"))
+        assert row["account_balance"] == d.account.balance.quantize(Decimal("0.01"))
         for c in d.monthly_pension.components:
-            assert row[c.id] == f"{c.amount.total:.2f}"
+            assert row[c.id] == c.amount.total.quantize(Decimal("0.01"))
+    schema = pq.read_schema(tmp_path / "out.parquet")
+    assert schema.field("monthly_pension_total").type == pa.decimal128(12, 2)
+    assert schema.field("status").type == pa.dictionary(pa.int8(), pa.string())
+    assert schema.field("row").type == pa.int64() and schema.field("person_id").type == pa.string()
     total = sum(Decimal(r["basic_pension"]) for r in out)
     assert summary.totals["basic_pension"]["total"] == total
     assert summary.totals["basic_pension"]["central"] + summary.totals["basic_pension"].get("province", 0) == total

@@ -219,7 +219,7 @@ def test_batch_files_are_identical_by_either_method_and_any_row_can_be_explained
     why = run("why", "--region", "yuxi", "--as-of", "2020-12-31", source, row["row"], "--format", "json")
     assert why.returncode == 0, why.stderr
     result = json.loads(why.stdout)
-    assert result["monthly_pension"]["total"] == row["monthly_pension_total"]
+    assert Decimal(result["monthly_pension"]["total"]) == row["monthly_pension_total"]  # decimal128 in Parquet
     assert result["explanation"]["source"]["file"].startswith("policies/")
 
 

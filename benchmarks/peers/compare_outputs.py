@@ -6,6 +6,7 @@ Prints one JSON line; exits 1 if any file differs from the first.
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 import sys
 
 import pyarrow.parquet as pq
@@ -13,14 +14,21 @@ import pyarrow.parquet as pq
 COLUMNS = ["person_id", "monthly_pension_total", "account_balance"]
 
 
+def _rows(path: str) -> dict:
+    """person_id → its money as text "123.45", whether a file holds strings (the peers) or decimals (jubao)."""
+    rows = pq.read_table(path, columns=COLUMNS).to_pylist()
+    return {r["person_id"]: {k: v if k == "person_id" or v is None else f"{Decimal(str(v)):.2f}"
+                             for k, v in r.items()} for r in rows}
+
+
 def main() -> None:
     paths = sys.argv[1:]
     if len(paths) < 2:
         raise SystemExit(__doc__)
-    first = {r["person_id"]: r for r in pq.read_table(paths[0], columns=COLUMNS).to_pylist()}
+    first = _rows(paths[0])
     report, ok = {"persons": len(first), "against": paths[0], "files": {}}, True
     for path in paths[1:]:
-        other = {r["person_id"]: r for r in pq.read_table(path, columns=COLUMNS).to_pylist()}
+        other = _rows(path)
         missing, extra = first.keys() - other.keys(), other.keys() - first.keys()
         differ = [pid for pid in first.keys() & other.keys() if first[pid] != other[pid]]
         nonzero = sum(1 for r in other.values() if r["monthly_pension_total"] != "0.00")
