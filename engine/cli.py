@@ -292,7 +292,11 @@ def _fail(problem: Problem, fmt: str, lang: str = "zh") -> None:
     if fmt == "json":
         click.echo(json.dumps(shown, ensure_ascii=False, indent=2))
     else:
-        click.echo(f"错误 error {problem.status}: {shown['detail']}", err=True)
+        # in words, not an HTTP status (exit code 2 says "bad input"); the title names the kind of problem
+        title = shown["title"].split(" ", 1)
+        kind = title[0] if lang == "zh" else (title[1] if len(title) > 1 else title[0])
+        click.echo(f"错误（{kind}）：{shown['detail']}" if lang == "zh" else f"error ({kind}): {shown['detail']}",
+                   err=True)
         for e in shown["errors"]:
             click.echo(f"  {e['pointer']}: {e['detail']}", err=True)
     sys.exit(2)

@@ -54,3 +54,21 @@ def test_the_region_page_shows_each_provisional_figures_note(tmp_path):
     html = app.test_client().get("/policies/ningxia/").get_data(as_text=True)
     table = html[html.index('id="provisional"'):html.index("</table>", html.index('id="provisional"'))]
     assert "奖励数额暂定" in table and "<th>说明</th>" in table
+
+
+def test_cli_errors_say_what_is_wrong_in_words_not_http_codes(tmp_path):
+    """Chinese-first issue: "CLI errors print HTTP codes (`422`): say what is wrong in words, keep the exit codes"."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    jubao = str(Path(sys.executable).with_name("jubao"))
+    bad = subprocess.run([jubao, "eval", "--region", "ningxia", "--as-of", "2026-03-01", "-"],
+                         input='{"birth_date": "1970-13-01"}', capture_output=True, text=True, timeout=120)
+    assert bad.returncode == 2
+    assert bad.stderr.startswith("错误（请求内容无效）：") and "/person/birth_date" in bad.stderr
+    unknown = subprocess.run([jubao, "eval", "--region", "nowhere", "--as-of", "2026-03-01", "-", "--lang", "en"],
+                             input="{}", capture_output=True, text=True, timeout=120)
+    assert unknown.returncode == 2 and unknown.stderr.startswith("error (Unknown region): ")
+    for out in (bad.stderr, unknown.stderr):
+        assert not any(code in out for code in ("400", "404", "422"))
