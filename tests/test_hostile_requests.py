@@ -201,6 +201,8 @@ def test_check_work_has_a_deadline_and_the_worker_goes_on(tmp_path):
     r = post_raw(app, "/v1/check?lang=en", json.dumps({"files": {"many.policy": text}}, ensure_ascii=False))
     assert r.status_code == 503 and r.headers["Retry-After"] == "30"
     assert "ask the operator to raise JUBAO_WORK_SECONDS" in r.get_json()["detail"]
+    formatting = post_raw(app, "/v1/format", json.dumps({"files": {"many.policy": text}}, ensure_ascii=False))
+    assert formatting.status_code == 503  # formatting parses twice: as bounded as a check
     assert app.test_client().get("/healthz").status_code == 200
     # the same worker goes on with the next check (given time enough for a busy CI machine)
     app.config["JUBAO_SETTINGS"] = attrs.evolve(app.config["JUBAO_SETTINGS"], work_seconds=30)

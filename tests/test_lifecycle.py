@@ -548,6 +548,10 @@ def test_a_draft_carries_its_own_test_cases_and_they_run(app, users):
     # the next draft runs the published case too, although it sends only a policy file
     again = draft(client, users, "110.00", message="再提")
     assert again["tests"]["passed"] == live_cases + 1
+    # a rollback to the version before (one case fewer) is not held to the drafts' "no fewer cases" rule
+    seed = next(v for v in client.get("/v1/regions/ningxia/versions").get_json() if v["author"] == "policies/")
+    r = post(client, "/v1/regions/ningxia/rollback", {"policy_version": seed["policy_version"]}, auth(users, "reviewer"))
+    assert r.status_code == 200, r.get_json()
 
 
 def test_a_draft_that_drops_test_cases_cannot_be_approved(app, users):

@@ -284,7 +284,11 @@ def format_policy():
     diagnostics, so an editor never loses what the officer typed."""
     body, type_errors, errors = object_body({"files"})
     files = sent_policy_text(body, type_errors, errors)
-    lang = request_lang()
+    # formatting parses twice (before and after): as bounded as a check
+    return json_response(within(_settings().work_seconds, _formatted, files, request_lang()))
+
+
+def _formatted(files: dict, lang: str) -> dict:
     formatted, changed, diagnostics = {}, [], []
     for name, text in files.items():
         try:
@@ -294,8 +298,7 @@ def format_policy():
             diagnostics += [d.as_dict(lang) for d in exc.diagnostics]
         if formatted[name] != text:
             changed.append(name)
-    return json_response({"ok": not diagnostics, "files": formatted, "changed": changed,
-                          "diagnostics": diagnostics})
+    return {"ok": not diagnostics, "files": formatted, "changed": changed, "diagnostics": diagnostics}
 
 
 @api.get("/v1/decisions/<decision_id>")

@@ -21,7 +21,7 @@ from engine.cases import cases_from_texts
 from engine.catalogue import diagnostic, say
 from engine.errors import FieldError
 from engine.source import Span
-from web.bodies import HttpProblem
+from web.bodies import TEST_FILE_NAME, HttpProblem
 from web.store import StaleDraft, Store
 
 RECHECK = 1.0  # seconds between reads of the store's live pointers when the stamp has not moved
@@ -50,8 +50,13 @@ def test_part(files: dict[str, str]) -> dict[str, str]:
 
 def folder_tests(policy_dir: Path, region: str) -> dict[str, str]:
     """A region's test files on disk, named as a version holds them (tests/<name>.yaml)."""
-    return {f"{TESTS}{p.name}": p.read_text(encoding="utf-8")
-            for p in sorted((policy_dir / region / "tests").glob("*.yaml"))}
+    found = {f"{TESTS}{p.name}": p for p in sorted((policy_dir / region / "tests").glob("*.yaml"))}
+    for name in [n for n in found if not TEST_FILE_NAME.fullmatch(n)]:
+        # a name a draft could not send back (the editor submits every file): left on disk, reported
+        log.error("policies/%s/%s is not a test file name (letters, digits, '_' or '-', then .yaml): not seeded",
+                  region, name)
+        del found[name]
+    return {name: path.read_text(encoding="utf-8") for name, path in found.items()}
 
 
 @attrs.frozen
@@ -196,7 +201,7 @@ class LivePolicies:
             return cases_from_texts({display_name(region, n): t for n, t in carried.items()}, region)
         return load_cases(self.policy_dir / region, region, self.policy_dir.parent)
 
-    def assess(self, region: str, files: dict[str, str]) -> Assessment:
+    def assess(self, region: str, files: dict[str, str], draft: bool = True) -> Assessment:
         """Check `files` as the region's new text with the other regions as live, and run the tests it affects:
         the draft's own test files for its region, the live versions' for the regions built on it."""
         base = self.current()
@@ -223,7 +228,7 @@ class LivePolicies:
                     # a change nothing tests cannot be reviewed on evidence: no cases, no approval
                     diagnostics.append(diagnostic("no-tests", "no-tests", Span(f"policies/{region}/tests/", 1, 1),
                                                   "no-tests.hint", a=region))
-                elif r == region:
+                elif r == region and draft:  # a rollback returns to a version that was reviewed with its cases
                     self._no_fewer_cases(region, len(cases), diagnostics)
                 for outcome in (run_case(registry.policy(r), case) for case in cases):
                     if outcome.passed:
@@ -250,7 +255,7 @@ class LivePolicies:
         """Re-assess against today's live bases and, if clean, make it live; 409 with the reasons otherwise."""
         with self._publishing:  # one publish at a time per process; the store transaction guards across processes
             version = self.store.version(version_id)
-            assessment = self.assess(version["region"], version["files"])
+            assessment = self.assess(version["region"], version["files"], draft=action != "rollback")
             if not assessment.ok:
                 raise HttpProblem(409, say("http.not-published-unclean"),
                               extra={"diagnostics": assessment.diagnostics, "tests": assessment.tests})

@@ -55,7 +55,11 @@ def revision(engine: sa.Engine) -> str | None:
 
 def upgrade(engine: sa.Engine) -> tuple[str | None, str]:
     """Bring the schema to this release's head; (revision before, revision after)."""
-    with _lock(engine), engine.begin() as conn:
+    with _file_lock(engine), engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            # held by the migration's own transaction until it commits: a second upgrader waits here, then finds
+            # the schema at head
+            conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
         context = MigrationContext.configure(conn)
         before = context.get_current_revision()
         config = alembic_config(conn)
@@ -82,20 +86,10 @@ def ensure_schema(engine: sa.Engine) -> None:
 
 
 @contextlib.contextmanager
-def _lock(engine: sa.Engine):
-    """An exclusive lock beside a SQLite file; PostgreSQL takes a transaction-level advisory lock instead."""
+def _file_lock(engine: sa.Engine):
+    """An exclusive lock beside a SQLite file (gunicorn's workers start together); nothing for other databases."""
     path = engine.url.database if engine.dialect.name == "sqlite" else None
     if not path or path == ":memory:":
-        if engine.dialect.name == "postgresql":
-            with engine.begin() as conn:
-                # a session lock on this connection while the migration runs on another: a second
-                # upgrader waits here until the first has committed
-                conn.execute(sa.text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK})
-                try:
-                    yield
-                finally:
-                    conn.execute(sa.text("SELECT pg_advisory_unlock(:key)"), {"key": MIGRATION_LOCK})
-            return
         yield
         return
     with open(f"{path}.migrate-lock", "a") as handle:

@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import Flask
 
 from engine import evaluate, read_as_of, read_person
+from engine.problem import ENGINE_ERRORS
 from engine.render import decision_json
 from web.schema import DATE, person_schema
 
@@ -152,17 +153,26 @@ def _example_ok(schema: dict, example: dict | None) -> dict:
 
 
 def _contract_answer(registry) -> dict | None:
+    """The example's answer, or none where the deployment lacks the region or its rules no longer take the
+    example person (the document must not fail for an example)."""
     if CONTRACT_EXAMPLE_REGION not in registry.regions:
         return None
-    policy = registry.policy(CONTRACT_EXAMPLE_REGION)
-    day = read_as_of(CONTRACT_EXAMPLE["as_of"])
-    return decision_json(evaluate(policy, read_person(policy, CONTRACT_EXAMPLE["person"], day), day))
+    try:
+        policy = registry.policy(CONTRACT_EXAMPLE_REGION)
+        day = read_as_of(CONTRACT_EXAMPLE["as_of"])
+        return decision_json(evaluate(policy, read_person(policy, CONTRACT_EXAMPLE["person"], day), day))
+    except ENGINE_ERRORS:
+        return None
 
 
 BEARER = [{"bearer": []}]
 # name.policy → its text; the names as web/bodies.py accepts them (ASCII, no folders)
 POLICY_FILES = {"type": "object", "propertyNames": {"pattern": "^[A-Za-z0-9_-]+\\.policy$"},
                 "additionalProperties": {"type": "string"}}
+# drafts and test runs carry the region's test cases too (tests/<name>.yaml)
+POLICY_AND_TEST_FILES = {"type": "object",
+                         "propertyNames": {"pattern": "^([A-Za-z0-9_-]+\\.policy|tests/[A-Za-z0-9_-]+\\.yaml)$"},
+                         "additionalProperties": {"type": "string"}}
 TEST_RUN = {"type": "object", "required": ["ok", "diagnostics", "tests"], "properties": {
     "ok": {"type": "boolean"}, "diagnostics": {"type": "array", "items": {"$ref": "#/components/schemas/Diagnostic"}},
     "tests": {"type": "object", "required": ["passed", "failed", "failures"], "properties": {
@@ -248,7 +258,8 @@ def openapi_document(app: Flask) -> dict:
             "operationId": "createDraft", "summary": "Save a draft (officer of the region); checked and tested at once",
             "security": BEARER, "parameters": REGION,
             "requestBody": _json_body({"type": "object", "additionalProperties": False, "required": ["files"],
-                                       "properties": {"files": POLICY_FILES, "message": {"type": "string"}}}),
+                                       "properties": {"files": POLICY_AND_TEST_FILES,
+                                                      "message": {"type": "string"}}}),
             "responses": {"201": {"description": "saved", "content": {"application/json": {"schema": {
                 "type": "object", "required": ["draft_id", "ok", "diagnostics", "tests"]}}},
                 "links": {"approve": {"operationId": "approveDraft",
@@ -299,7 +310,7 @@ def openapi_document(app: Flask) -> dict:
             "summary": "Check edited sources of a region and run its test cases against them (nothing is saved)",
             "parameters": REGION,
             "requestBody": _json_body({"type": "object", "additionalProperties": False, "required": ["files"],
-                                       "properties": {"files": POLICY_FILES}}),
+                                       "properties": {"files": POLICY_AND_TEST_FILES}}),
             "responses": {**_ok(TEST_RUN), **_problem(400, 404, 413, 422),
                           "503": {"description": "the run took longer than JUBAO_WORK_SECONDS and was stopped",
                                   "content": {"application/problem+json": {"schema": ref("Problem")}}}}}},

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import hmac
 import secrets
 from decimal import Decimal
@@ -10,9 +9,9 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import attrs
-from flask import Blueprint, abort, redirect, render_template, request, send_from_directory, session
+from flask import Blueprint, abort, current_app, redirect, render_template, request, send_from_directory, session
 
-from engine import PolicyError, Problem, keywords, load_cases
+from engine import PolicyError, Problem, keywords
 from engine.coverage import region_coverage
 from engine.render import fold_repeats
 from engine.units import share_text
@@ -206,20 +205,24 @@ class Coverage:
         return 100.0 * sum(len(f.covered) for f in self.files) / total if total else 100.0
 
 
-@functools.lru_cache(maxsize=32)
-def _coverage_of(region: str, digest: str, policy_dir: Path) -> Coverage:
-    policy = registry().policy(region)  # the version whose digest is the key (the cache is per version)
-    try:
-        cases = load_cases(policy_dir / region, region, policy_dir.parent)
-    except PolicyError:
-        cases = []
-    files, failed = region_coverage(policy, cases)
-    return Coverage(tuple(files), len(cases), failed)
+_COVERAGE: dict = {}  # (region, live version id, policy digest) → Coverage; the newest 32 kept
 
 
 def _coverage(region: str, policy) -> Coverage:
-    """Computed once per policy version (the cases run in about a second) and kept."""
-    return _coverage_of(region, policy.digest, registry().policy_dir)
+    """The region's coverage by the cases its live version carries; computed once per version (the cases run in
+    about a second) and kept."""
+    live = current_app.extensions["jubao.live"]
+    key = (region, store().live().get(region), policy.digest)
+    if key not in _COVERAGE:
+        try:
+            cases = live.cases(region)
+        except PolicyError:  # a test file that cannot be read: nothing counts as covered
+            cases = []
+        files, failed = region_coverage(policy, cases)
+        while len(_COVERAGE) >= 32:
+            _COVERAGE.pop(next(iter(_COVERAGE)))
+        _COVERAGE[key] = Coverage(tuple(files), len(cases), failed)
+    return _COVERAGE[key]
 
 
 def _files(region: str) -> dict:
