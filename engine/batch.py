@@ -490,8 +490,11 @@ class _ParquetWriter:
 
         pa = self.pa
         values = pa.array(mechanics.STATUSES, pa.string())
-        codes = pc.index_in(column.combine_chunks().cast(pa.string()), value_set=values).cast(pa.int8())
-        return pa.DictionaryArray.from_arrays(codes, values)
+        text = column.combine_chunks().cast(pa.string())
+        codes = pc.index_in(text, value_set=values)
+        if pc.any(pc.and_(pc.is_null(codes), pc.is_valid(text))).as_py():
+            raise ValueError(f"a status outside {mechanics.STATUSES} in the batch output")  # a programming error
+        return pa.DictionaryArray.from_arrays(codes.cast(pa.int8()), values)
 
     def close(self) -> None:
         self.writer.close()

@@ -743,6 +743,8 @@ TEXTS: dict[str, tuple[str, str]] = {  # key → (Chinese, English); `{a}`… ar
     'http.files-empty': ('至少一个文件：{{"name.policy": "source…"}}', 'at least one file: {{"name.policy": "source…"}}'),
     'http.files-type': ('应为对象：文件名 → 政策原文', 'expected an object mapping file names to source text'),
     'http.file-text-type': ('政策原文应为字符串', 'expected the source text as a string'),
+    'decision.version-missing': ("这一核定所用的政策版本不在政策库中，无法重现其说明",
+                                 "the policy version of this decision is not in the policy store"),
     'http.file-or-test-name': ("'{name}' 不是政策文件名或测试用例文件名：字母、数字、'_' 或 '-'，以 .policy 结尾；"
                                "或 tests/ 加这样的名字，以 .yaml 结尾",
                                "'{name}' is not a policy file name: letters, digits, '_' or '-' followed by .policy "

@@ -487,7 +487,10 @@ def initialize(ls: PolicyServer, params: types.InitializeParams) -> None:
     if isinstance(options, dict):
         ls.lang = "en" if options.get("lang") == "en" else "zh"
         if options.get("asOf"):
-            ls.today = dt.date.fromisoformat(str(options["asOf"]))
+            try:
+                ls.today = dt.date.fromisoformat(str(options["asOf"]))
+            except ValueError:  # a bad option must not fail the editor's start: hover shows today's figures
+                pass
 
 
 @server.feature(types.TEXT_DOCUMENT_DID_OPEN)

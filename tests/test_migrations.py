@@ -163,3 +163,14 @@ def test_a_stored_decision_request_survives_as_json(tmp_path):
         audit = [json.loads(d) for d, in conn.execute("SELECT detail FROM audit_log")]
     assert json.loads(request)["person"]["birth_date"] == "1966-01-15"
     assert {"message": "注释", "files": ["contributions.policy", "pension.policy", "sources.policy"]} in audit
+
+
+def test_a_release_0_1_0_database_with_only_the_decision_log_is_completed(tmp_path):
+    """0.1.0 created tables per use: a database that only ever held the decision log gets the other tables."""
+    from web.decisions import DECISIONS
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'log-only.sqlite3'}")
+    DECISIONS.create(engine)
+    ensure_schema(engine)
+    assert revision(engine) == head()
+    assert {"decisions", "users", "policy_versions", "sessions"} <= set(sa.inspect(engine).get_table_names())

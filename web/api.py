@@ -322,14 +322,16 @@ def stored_decision(decision_id: str, lang: str = "zh") -> dict:
     if then is not None:
         redone = _redo(then, request_body, lang, explain=True)
         result["explanation"] = explanation_json(redone.explanation, _max_nodes())
-        # each unconfirmed figure also in words of the reader's language (`value` stays the canonical English)
         words = {(u.file, u.line, u.value): (u.text_zh or u.value) if lang == "zh" else u.value
                  for u in redone.uses_unconfirmed}
-        result["uses_unconfirmed"] = [{**u, "text": words.get((u["file"], u["line"], u["value"]), u["value"])}
-                                      for u in result.get("uses_unconfirmed", [])]
     else:
+        words = {}
         result["explanation"] = None
-        result["explanation_unavailable"] = "the policy version of this decision is not in the policy store"
+        result["explanation_unavailable"] = say("decision.version-missing").in_lang(lang)
+    # each unconfirmed figure also in words of the reader's language (`value` stays the canonical English)
+    result["uses_unconfirmed"] = [{**u, "text": words.get((u.get("file"), u.get("line"), u.get("value")),
+                                                          u.get("value"))}
+                                  for u in result.get("uses_unconfirmed", [])]
     now = registry().policy(region) if region in registry().sources else None
     if now is not None:
         today = _redo(now, request_body, lang, explain=False)

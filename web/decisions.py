@@ -54,7 +54,8 @@ def make_engine(url: str) -> sa.Engine:
         # a connection opened while the file cannot be written would be read-only for good (SQLite falls back
         # to read-only silently): refuse it, so that the pool holds only connections that can write once the
         # file can be written again
-        sa.event.listen(engine, "connect", lambda connection, record: _writable_or_refuse(engine.url.database))
+        sa.event.listen(engine, "connect", lambda connection, record: _writable_or_refuse(engine.url.database,
+                                                                                        connection))
     return engine
 
 
@@ -65,11 +66,13 @@ def sqlite_files(path: str | None) -> list[str]:
     return [f for f in (path, f"{path}-wal") if os.path.exists(f)]
 
 
-def _writable_or_refuse(path: str | None) -> None:
+def _writable_or_refuse(path: str | None, connection=None) -> None:
     import sqlite3
 
     blocked = [f for f in sqlite_files(path) if not os.access(f, os.W_OK)]
     if blocked:  # raised as the driver's error would be, so that every caller's handling of a fault applies
+        if connection is not None:
+            connection.close()  # never used: it has read nothing, so closing it checkpoints nothing
         raise sa.exc.OperationalError("connect", None, sqlite3.OperationalError(
             f"attempt to write a readonly database ({', '.join(blocked)})"))
 

@@ -160,11 +160,14 @@ class LivePolicies:
         and the folder's problems are logged and shown on /readyz (`folder_problems`)."""
         live = self.store.live()
         for region in disk.regions:
+            current = self.store.version(live[region]) if region in live else None
             try:
                 files = {**own_files(disk, region), **folder_tests(disk.policy_dir, region)}
-            except UnicodeDecodeError:
-                files = own_files(disk, region)  # an unreadable test file: the assessment reports it
-            current = self.store.version(live[region]) if region in live else None
+            except UnicodeDecodeError:  # as a broken policy file: the store's version is served, the folder reported
+                self._folder_problem(region, [diagnostic("bad-test-file", "bad-test-file",
+                                                         Span(f"policies/{region}/tests/", 1, 1),
+                                                         "bad-test-file.hint", a="UTF-8")], current)
+                continue
             unreadable = disk.unreadable(region)
             if unreadable:
                 self._folder_problem(region, unreadable, current)
