@@ -139,7 +139,7 @@ def test_jubao_plan_shows_every_name_resolved():
     assert "component basic_pension while receiving" in run.stdout
     assert "figure:central_basic_pension" in run.stdout and "builtin:balance_at_pension_start" in run.stdout
     missing = jubao("plan", "atlantis")
-    assert missing.returncode == 2 and "404" in missing.stderr and "Traceback" not in missing.stderr
+    assert missing.returncode == 2 and "未知地区" in missing.stderr and "Traceback" not in missing.stderr
 
 
 def test_the_caseworker_text_names_components_and_unconfirmed_figures_in_chinese():
