@@ -1,7 +1,6 @@
 """Reading JSON request bodies and writing JSON and problem+json responses, for every blueprint."""
 from __future__ import annotations
 
-import datetime as dt
 import json
 import re
 from decimal import Decimal
@@ -12,6 +11,7 @@ from engine import Problem
 from engine.catalogue import say
 from engine.errors import FieldError, pointer
 from engine.text import Text
+from web.codec import dumps
 
 NOWHERE = Text("", "")
 POLICY_FILE_NAME = re.compile(r"[A-Za-z0-9_\-]+\.policy")  # ASCII, matched whole (no "a.policy\n")
@@ -30,8 +30,7 @@ class HttpProblem(Problem):
 
 
 def json_response(data, status: int = 200, content_type: str = "application/json") -> Response:
-    body = json.dumps(data, ensure_ascii=False, default=_json_default)
-    return Response(body, status=status, content_type=f"{content_type}; charset=utf-8")
+    return Response(dumps(data), status=status, content_type=f"{content_type}; charset=utf-8")
 
 
 def request_lang() -> str:
@@ -45,14 +44,6 @@ def problem_response(problem: Problem) -> Response:
     if problem.status == 503 and "retry_after" in problem.extra:
         response.headers["Retry-After"] = str(problem.extra["retry_after"])
     return response
-
-
-def _json_default(value):
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, (dt.date, dt.datetime)):
-        return value.isoformat()
-    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
 
 
 def json_body():

@@ -5,7 +5,6 @@ SQLAlchemy Core over SQLite (embedded default) or PostgreSQL (a URL); the same c
 from __future__ import annotations
 
 import datetime as dt
-import json
 import os
 import secrets
 import time
@@ -17,6 +16,8 @@ from sqlalchemy.dialects.postgresql import JSONB
 from engine.decision import Decision
 from engine.render import decision_json
 from web.blocking import off_loop
+from web.codec import dumps_text
+from web.group_commit import GroupCommit
 from web.migrate import ensure_schema
 
 METADATA = sa.MetaData()
@@ -38,8 +39,8 @@ def new_id() -> str:
 
 
 def _dumps(obj) -> str:
-    # Keep Chinese readable in the database (SQLAlchemy's default escapes it to \\uXXXX).
-    return json.dumps(obj, ensure_ascii=False)
+    # Chinese kept readable in the database (SQLAlchemy's default escapes it to \\uXXXX); orjson (web.codec)
+    return dumps_text(obj)
 
 
 def make_engine(url: str) -> sa.Engine:
@@ -95,6 +96,7 @@ class DecisionLog:
     def __init__(self, url_or_engine):
         self.engine = make_engine(url_or_engine) if isinstance(url_or_engine, str) else url_or_engine
         ensure_schema(self.engine)
+        self.group = GroupCommit(lambda rows: off_loop(self._insert, rows))
 
     def record(self, decision: Decision, request: dict, rendered: dict | None = None) -> str:
         """Store a decision: its DETERMINATION without the explanation (re-rendered on demand).
@@ -107,7 +109,7 @@ class DecisionLog:
                    policy_version=decision.policy_version, as_of=decision.as_of.isoformat(), request=request,
                    result=result)
         try:
-            off_loop(self._insert, row)
+            self.group.submit(row)
         except sa.exc.DBAPIError as exc:
             # No answer without its row. The pooled connections are kept: they were opened for writing and write
             # again once the file can be written (a connection opened meanwhile is refused at connect, see
@@ -116,9 +118,10 @@ class DecisionLog:
             raise DecisionLogUnavailable(str(exc.orig)[:200]) from None
         return decision_id
 
-    def _insert(self, row: dict) -> None:
+    def _insert(self, rows: list[dict]) -> None:
+        """The rows of many requests in one transaction (see web.group_commit)."""
         with self.engine.begin() as conn:
-            conn.execute(DECISIONS.insert().values(**row))
+            conn.execute(DECISIONS.insert(), rows)
 
     def get(self, decision_id: str) -> dict | None:
         with self.engine.connect() as conn:
