@@ -16,6 +16,7 @@ from engine.text import Text
 from engine.lookup import Lookup, Uses
 from engine.money import ZERO, Amount, fmt, round_fen
 from engine.person import Record
+from engine.explain import NoTrace
 from engine.trace import Step
 
 
@@ -106,7 +107,35 @@ class Pricing:
         return ((level, paid),) if level else ()
 
     def price(self, record: Record, day: dt.date) -> Priced | None:
-        """The record's figures, or None (with the reason in `errors`)."""
+        """The record's figures, or None (with the reason in `errors`).
+
+        Without an explanation and without caps (whose count depends on the records before) a record's figures
+        are a pure function of the policy version, the day, the record and the facts and groups the policy reads:
+        kept in a bounded memo per policy version, and the unconfirmed figures they used told again on a hit.
+        """
+        if self.caps or type(self.rec) is not NoTrace:
+            return self._price(record, day)
+        memo = _memo_of(self.policy)
+        key = (day, record.year, record.tier, record.kind, record.collective, self.lookup.lang,
+               tuple(self.person.fact(f) for f in _condition_facts(self.policy)),
+               tuple(sorted((m.group, m.position or "") for m in self.person.groups_on(day))))
+        hit = memo.get(key)
+        if hit is not None:
+            priced, used = hit
+            for args in used:
+                self.uses.use(*args)
+            return priced
+        errors, told = len(self.errors), _TellingUses(self.uses)
+        self.uses = told
+        try:
+            priced = self._price(record, day)
+        finally:
+            self.uses = told.uses
+        if priced is not None and len(self.errors) == errors:
+            memo.put(key, (priced, tuple(told.calls)))
+        return priced
+
+    def _price(self, record: Record, day: dt.date) -> Priced | None:
         table = self.tier_table(day, record.index)
         if table is None:
             if not any(e.pointer.startswith("/person/hukou") for e in self.errors):
@@ -253,6 +282,54 @@ class Pricing:
                 self.uses.use(daijiao_version, "tier_options")
             out.append((tier_row.tier, tier_row.tier - gov, gov, (subsidy + reward).total))
         return tuple(out)
+
+
+class _TellingUses:
+    """Passes each use on and keeps its arguments, to be told again when the memo answers."""
+
+    def __init__(self, uses: Uses):
+        self.uses, self.calls = uses, []
+
+    def use(self, *args) -> tuple:
+        self.calls.append(args)
+        return self.uses.use(*args)
+
+
+class _Memo:
+    """A bounded memo (oldest out first); safe under threads: a lost race costs one recomputation."""
+
+    MOST = 4096
+
+    def __init__(self):
+        self.items: dict = {}
+
+    def get(self, key):
+        return self.items.get(key)
+
+    def put(self, key, value) -> None:
+        items = self.items
+        if len(items) >= self.MOST:
+            try:
+                del items[next(iter(items))]
+            except (KeyError, StopIteration, RuntimeError):
+                pass
+        items[key] = value
+
+
+def _memo_of(policy: model.Policy) -> _Memo:
+    memo = policy.__dict__.get("_price_memo")
+    if memo is None:
+        memo = policy.__dict__["_price_memo"] = _Memo()
+    return memo
+
+
+def _condition_facts(policy: model.Policy) -> tuple[str, ...]:
+    """Every fact a `for …` version of the policy depends on, once per policy."""
+    facts = policy.__dict__.get("_condition_facts")
+    if facts is None:
+        facts = policy.__dict__["_condition_facts"] = tuple(sorted({
+            v.condition[0] for name in policy.definitions for v in policy.all_versions(name) if v.condition}))
+    return facts
 
 
 def caps_of(policy: model.Policy) -> dict[str, int]:
