@@ -1,9 +1,16 @@
 """Single-person evaluation latency, in process: median and p90 of many runs, with and without explanation.
 
+After jubao's own rows, the Ningxia case against its peer from the same run: the GoRules ZEN model of the
+Ningxia 2011 rules (benchmarks/peers/zen_ningxia.py, run in the peers' venv) on the same person and as-of date,
+traced and untraced. Printed: jubao with explanation ÷ ZEN traced (goal ≤ 1×), and jubao without explanation
+against the 0.15 ms target (goal ≤ 1×). Without the peers' venv that part is skipped (make it with
+`bash benchmarks/peers/setup.sh`).
+
 Run: .venv/bin/python benchmarks/eval_latency.py [RUNS]
 """
 import json
 import statistics
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -15,6 +22,9 @@ CASES = [
     ("ningxia", "2026-03-01", ROOT / "examples" / "ningxia-tier500-2011-2025.json"),
     ("anhui", "2019-07-15", ROOT / "examples" / "anhui-mingguang.json"),
 ]
+PEERS_PYTHON = ROOT / "benchmarks" / "peers" / ".venv" / "bin" / "python"
+ZEN_PEER = ROOT / "benchmarks" / "peers" / "zen_ningxia.py"
+UNEXPLAINED_TARGET_MS = 0.15  # one person, Ningxia 2011–2025, without the explanation
 
 
 def measure(policy, data, as_of, explain: bool, runs: int) -> list[float]:
@@ -26,8 +36,23 @@ def measure(policy, data, as_of, explain: bool, runs: int) -> list[float]:
     return times
 
 
+def zen_peer(path: Path, as_of_text: str, runs: int) -> dict | None:
+    """The ZEN peer's figures for this person, from its own venv; None (with a note printed) if it cannot run."""
+    if not PEERS_PYTHON.exists():
+        print("ZEN peer skipped: no benchmarks/peers/.venv — make it with: bash benchmarks/peers/setup.sh")
+        return None
+    done = subprocess.run([str(PEERS_PYTHON), str(ZEN_PEER), str(path), "--as-of", as_of_text, "--runs", str(runs)],
+                          capture_output=True, text=True, timeout=900)
+    if done.returncode != 0:
+        last = (done.stderr.strip().splitlines() or ["no output"])[-1]
+        print(f"ZEN peer failed ({last}) — is zen-engine in the peers' venv? bash benchmarks/peers/setup.sh")
+        return None
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
 def main(runs: int = 500) -> None:
     registry = Registry(ROOT / "policies")
+    medians = {}
     print(f"{'case':<40} {'explain':>8} {'median ms':>10} {'p90 ms':>8}")
     for region, as_of_text, path in CASES:
         policy = registry.policy(region)
@@ -36,8 +61,38 @@ def main(runs: int = 500) -> None:
         for explain in (False, True):
             measure(policy, data, as_of, explain, 20)  # warm-up
             times = sorted(measure(policy, data, as_of, explain, runs))
-            print(f"{region + ' ' + path.stem:<40} {str(explain):>8} {statistics.median(times) * 1000:>10.3f} "
+            medians[region, explain] = statistics.median(times) * 1000
+            print(f"{region + ' ' + path.stem:<40} {str(explain):>8} {medians[region, explain]:>10.3f} "
                   f"{times[int(len(times) * 0.9)] * 1000:>8.3f}")
+
+    region, as_of_text, path = CASES[0]  # Ningxia, the case the ZEN peer models
+    peer = zen_peer(path, as_of_text, runs)
+    if peer is None:
+        return
+    policy = registry.policy(region)
+    as_of = read_as_of(as_of_text)
+    decision = evaluate(policy, read_person(policy, json.loads(path.read_text(encoding="utf-8")), as_of), as_of)
+    ours = {c.id: c.amount.total for c in decision.monthly_pension.components}
+    explained, bare = medians[region, True], medians[region, False]
+    print(f"\n{region} {path.stem} as of {as_of_text}, peer: GoRules ZEN {peer['zen_engine']} "
+          f"(benchmarks/peers/zen_ningxia.py, {peer['runs']} runs)")
+    print(f"  {'ZEN traced':<32} {peer['traced_ms']:>10.3f} ms   untraced {peer['untraced_ms']:.3f} ms")
+    print(f"  {'jubao explained ÷ ZEN traced':<32} {explained / peer['traced_ms']:>10.2f}×   "
+          f"({explained:.3f} / {peer['traced_ms']:.3f} ms; goal ≤ 1×)")
+    print(f"  {'jubao unexplained ÷ target':<32} {bare / UNEXPLAINED_TARGET_MS:>10.2f}×   "
+          f"({bare:.3f} / {UNEXPLAINED_TARGET_MS} ms; goal ≤ 1×)")
+    print(f"  {'jubao unexplained ÷ ZEN untraced':<32} {bare / peer['untraced_ms']:>10.2f}×   "
+          f"({bare:.3f} / {peer['untraced_ms']:.3f} ms)")
+    c = peer["components"]
+    print(f"  monthly pension: jubao {decision.monthly_pension.total} (basic {ours['basic_pension']}, "
+          f"account {ours['account_pension']}), ZEN {peer['pension']} (basic {c['basicPension']}, "
+          f"account {c['accountPension']})")
+    if peer["pension"] != str(decision.monthly_pension.total):
+        same = "the same" if peer["pension_later_years"] == str(decision.monthly_pension.total) else "NOT the same"
+        print("  they differ because the ZEN peer is a simpler model: Ningxia's 2011 rules only (basic pension at "
+              "its 2018 level, the 2011 tier table's subsidies every year), where jubao's policy has the later "
+              f"raises and the 2019 tier table; the ZEN graph with jubao's later values gives "
+              f"{peer['pension_later_years']}, {same} as jubao")
 
 
 if __name__ == "__main__":
