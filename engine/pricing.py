@@ -16,7 +16,7 @@ from engine.text import Text
 from engine.lookup import Lookup, Uses
 from engine.money import ZERO, Amount, fmt, round_fen
 from engine.person import Record
-from engine.explain import NoTrace
+from engine.explain import NoTrace, Trace
 from engine.trace import Step
 
 
@@ -109,14 +109,16 @@ class Pricing:
     def price(self, record: Record, day: dt.date) -> Priced | None:
         """The record's figures, or None (with the reason in `errors`).
 
-        Without an explanation and without caps (whose count depends on the records before) a record's figures
-        are a pure function of the policy version, the day, the record and the facts and groups the policy reads:
-        kept in a bounded memo per policy version, and the unconfirmed figures they used told again on a hit.
+        Without caps (whose count depends on the records before) a record's figures, and its explanation steps
+        (built by a Trace, which keeps nothing between calls), are a pure function of the policy version, the
+        day, the record and the facts and groups the policy reads: kept in a bounded memo per policy version,
+        and the unconfirmed figures they used told again on a hit. Other recorders (coverage) hear every call.
         """
-        if self.caps or type(self.rec) is not NoTrace:
+        recorder = type(self.rec)
+        if self.caps or recorder not in _PURE_RECORDERS:
             return self._price(record, day)
         memo = _memo_of(self.policy)
-        key = (day, record.year, record.tier, record.kind, record.collective, self.lookup.lang,
+        key = (recorder, self.rec.lang, day, record.year, record.tier, record.kind, record.collective, self.lookup.lang,
                tuple(self.person.fact(f) for f in _condition_facts(self.policy)),
                tuple(sorted((m.group, m.position or "") for m in self.person.groups_on(day))))
         hit = memo.get(key)
@@ -282,6 +284,9 @@ class Pricing:
                 self.uses.use(daijiao_version, "tier_options")
             out.append((tier_row.tier, tier_row.tier - gov, gov, (subsidy + reward).total))
         return tuple(out)
+
+
+_PURE_RECORDERS = (NoTrace, Trace)
 
 
 class _TellingUses:
