@@ -370,7 +370,7 @@ def why(region, as_of, source, row, lang, fmt, policies) -> None:
 
 @main.command()
 @click.option("--region", required=True, help="region id: the name of its folder under policies/")
-@click.option("--size", type=int, required=True, help="how many persons")
+@click.option("--size", type=click.IntRange(min=0), required=True, help="how many persons")
 @click.option("--seed", type=int, default=1, show_default=True, help="random seed: the same seed gives the same persons")
 @click.option("--as-of", "as_of", default="2020-12-31", show_default=True, help="the date the population is drawn for")
 @click.option("--mean-contribution", type=str, default="338", show_default=True,
@@ -384,7 +384,7 @@ def population(region, size, seed, as_of, mean_contribution, output, policies) -
 
     registry = _registry(policies)
     policy = registry.policy(region)
-    with click.progressbar(length=size, label="persons", file=sys.stderr) as bar:
+    with click.progressbar(length=size, label="persons", show_pos=True, file=sys.stderr) as bar:
         written = write(policy, size, seed, read_as_of(as_of), output, Decimal(mean_contribution), bar.update)
     click.echo(f"wrote {written} persons to {output}")
 
