@@ -239,7 +239,12 @@ def _years(days: np.ndarray) -> np.ndarray:
 
 
 def _iso(days: np.ndarray) -> pa.Array:
-    return pc.cast(pa.array(days.astype(np.int32), pa.date32()), pa.string())
+    """YYYY-MM-DD texts: each day of the span formatted once (a century at most), then taken by index."""
+    if not len(days):
+        return pa.array([], pa.string())
+    first = int(days.min())
+    span = pc.cast(pa.array(np.arange(first, int(days.max()) + 1, dtype=np.int32), pa.date32()), pa.string())
+    return span.take(pa.array(days - first))
 
 
 def _offsets(counts: np.ndarray) -> np.ndarray:
