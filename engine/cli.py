@@ -370,31 +370,23 @@ def why(region, as_of, source, row, lang, fmt, policies) -> None:
 
 @main.command()
 @click.option("--region", required=True, help="region id: the name of its folder under policies/")
-@click.option("--size", type=int, required=True, help="how many persons")
+@click.option("--size", type=click.IntRange(min=0), required=True, help="how many persons")
 @click.option("--seed", type=int, default=1, show_default=True, help="random seed: the same seed gives the same persons")
 @click.option("--as-of", "as_of", default="2020-12-31", show_default=True, help="the date the population is drawn for")
 @click.option("--mean-contribution", type=str, default="338", show_default=True,
               help="target average contribution in yuan/year (seed 000: Anhui 338 at end 2020)")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), required=True,
-              help=".jsonl or .parquet")
+              help=".parquet, .jsonl or .csv (flat columns; groups and contributions as JSON)")
 @click.option("--policies", type=click.Path(exists=True, file_okay=False), help="policy folder (default: policies/)")
 def population(region, size, seed, as_of, mean_contribution, output, policies) -> None:
     """Write a synthetic population of SIZE persons shaped by the region's tiers."""
-    from engine.population import generate
+    from engine.population import write
 
     registry = _registry(policies)
     policy = registry.policy(region)
-    persons = generate(policy, size, seed, read_as_of(as_of), Decimal(mean_contribution))
-    if output.suffix == ".parquet":
-        import pyarrow as pa
-        import pyarrow.parquet as pq
-
-        pq.write_table(pa.Table.from_pylist(list(persons)), str(output))
-    else:
-        with output.open("w", encoding="utf-8") as f:
-            for person in persons:
-                f.write(json.dumps(person, ensure_ascii=False) + "\n")
-    click.echo(f"wrote {size} persons to {output}")
+    with click.progressbar(length=size, label="persons", show_pos=True, file=sys.stderr) as bar:
+        written = write(policy, size, seed, read_as_of(as_of), output, Decimal(mean_contribution), bar.update)
+    click.echo(f"wrote {written} persons to {output}")
 
 
 @main.command()

@@ -2,9 +2,23 @@
 
 Seed 000 (安庆, 2021), end 2020: 3490.09万 insured, 938.66万 receiving (27%),
 average contribution 338 yuan/year, average pension 128 yuan/month (domain.md §3).
+
+Then `engine.population`, the generator behind `jubao population`: every person it makes is valid in every
+region (policies/ and tests/regions/), its tiers are open on their dates, a seed gives the same persons, and
+Parquet, JSON Lines and CSV hold the same persons.
 """
+import datetime as dt
+import json
 import random
+import subprocess
+import sys
 from decimal import Decimal
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+from engine import batch, population, read_as_of
 
 AS_OF = "2020-12-31"
 # Tier mix giving an average contribution near 338 yuan (most residents pay the lowest tiers).
@@ -50,3 +64,90 @@ def test_anhui_population_is_plausible(determine):
     # 2020: central 93 (from July) + Anhui 22 = 115 minimum; add-ons and small accounts on top.
     assert Decimal(115) <= average_pension <= Decimal(160)
     assert 0.20 <= share <= 0.35
+
+
+# ── engine.population: the generator of `jubao population` ────────────────
+ROOT = Path(__file__).resolve().parent.parent
+REGIONS = [("registry", p.name, "2020-12-31") for p in sorted((ROOT / "policies").iterdir()) if p.is_dir()]
+CONSTRUCT_REGIONS = [("construct_registry", p.name, "2026-06-01")
+                     for p in sorted((ROOT / "tests" / "regions").iterdir()) if p.is_dir()]
+
+
+@pytest.mark.parametrize("fixture, region, as_of", REGIONS + CONSTRUCT_REGIONS)
+def test_every_generated_person_is_valid_with_open_tiers_near_the_target(request, tmp_path, fixture, region, as_of):
+    """`jubao batch` answers every person without an error; each tier is open to the person on its date; the
+    mean contribution is what the weights aim at (338 yuan, or as near as each period's tiers allow)."""
+    registry = request.getfixturevalue(fixture)
+    policy = registry.policy(region)
+    source = tmp_path / "people.parquet"
+    assert population.write(policy, 2000, 5, read_as_of(as_of), source) == 2000
+    summary = batch.run(registry, region, as_of, source, tmp_path / "out.parquet", workers=1)
+    assert summary.rows == 2000 and summary.errors == 0
+    paid, aimed = [], []
+    for person in pq.read_table(source).to_pylist():
+        assert person["contributions"] == sorted(person["contributions"], key=lambda c: c["year"])
+        for record in person["contributions"]:
+            open_tiers = population._open_tiers(policy, person, dt.date.fromisoformat(record["date"]))
+            assert Decimal(record["tier"]) in open_tiers, (person["id"], record)
+            assert record["date"].startswith(str(record["year"])) and record["date"] < as_of
+            weights = population._weights(tuple(open_tiers), 338.0)
+            paid.append(float(record["tier"]))
+            aimed.append(sum(w * float(t) for w, t in zip(weights, open_tiers)) / weights.sum())
+    assert len(paid) > 1000
+    mean, target = sum(paid) / len(paid), sum(aimed) / len(aimed)
+    assert abs(mean - target) <= 0.05 * target, (mean, target)
+
+
+def test_the_mean_contribution_approaches_the_target_where_the_tiers_allow_it(registry):
+    persons = list(population.generate(registry.policy("ningxia"), 3000, seed=2, as_of=dt.date(2020, 12, 31)))
+    paid = [Decimal(c["tier"]) for p in persons for c in p["contributions"]]
+    assert Decimal(318) <= sum(paid) / len(paid) <= Decimal(358)
+    high = list(population.generate(registry.policy("ningxia"), 3000, seed=2, as_of=dt.date(2020, 12, 31),
+                                    mean_contribution=Decimal(600)))
+    paid = [Decimal(c["tier"]) for p in high for c in p["contributions"]]
+    assert Decimal(560) <= sum(paid) / len(paid) <= Decimal(640)
+
+
+def test_a_seed_gives_the_same_persons_and_another_seed_others(registry):
+    policy = registry.policy("yuxi")
+    as_of = dt.date(2020, 12, 31)
+    first = list(population.generate(policy, 500, seed=3, as_of=as_of))
+    assert first == list(population.generate(policy, 500, seed=3, as_of=as_of))
+    assert first != list(population.generate(policy, 500, seed=4, as_of=as_of))
+    assert [p["id"] for p in first] == [f"yuxi-{i:08d}" for i in range(500)]
+    shares = sum(p["hukou"]["type"] == "rural" for p in first) / len(first)
+    assert 0.7 <= shares <= 0.9
+    assert {p["hukou"]["county"] for p in first} > {"新平", "华宁"}  # areas drawn from the scheme-start table
+
+
+def test_the_three_formats_hold_the_same_persons(registry, tmp_path, monkeypatch):
+    """Parquet in row groups of CHUNK persons (workers of `jubao batch` read one each); JSON Lines exactly as
+    json.dumps writes each person; flat CSV read back by `jubao batch` into the same rows."""
+    monkeypatch.setattr(population, "CHUNK", 700)
+    policy = registry.policy("yuxi")
+    as_of = dt.date(2020, 12, 31)
+    for suffix in ("parquet", "jsonl", "csv"):
+        assert population.write(policy, 2000, 8, as_of, tmp_path / f"people.{suffix}") == 2000
+    persons = list(population.generate(policy, 2000, seed=8, as_of=as_of))
+    file = pq.ParquetFile(tmp_path / "people.parquet")
+    assert [file.metadata.row_group(i).num_rows for i in range(file.metadata.num_row_groups)] == [700, 700, 600]
+    assert file.read().to_pylist() == persons
+    assert any(p["groups"] for p in persons)
+    lines = (tmp_path / "people.jsonl").read_text(encoding="utf-8").splitlines()
+    assert lines == [json.dumps(p, ensure_ascii=False) for p in persons]
+    outputs = {}
+    for suffix in ("parquet", "jsonl", "csv"):
+        summary = batch.run(registry, "yuxi", str(as_of), tmp_path / f"people.{suffix}", tmp_path / f"{suffix}.jsonl",
+                            workers=1)
+        assert summary.errors == 0
+        outputs[suffix] = (tmp_path / f"{suffix}.jsonl").read_text(encoding="utf-8")
+    assert outputs["csv"] == outputs["jsonl"] == outputs["parquet"]
+
+
+def test_the_command_writes_the_persons_it_was_asked_for(tmp_path):
+    target = tmp_path / "people.csv"
+    run = subprocess.run([sys.executable, "-m", "engine.cli", "population", "--region", "anhui", "--size", "1234",
+                          "--seed", "9", "-o", str(target)], capture_output=True, text=True, cwd=ROOT, timeout=300)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip() == f"wrote 1234 persons to {target}"
+    assert sum(1 for _ in batch.read_rows(target)) == 1234
