@@ -68,8 +68,9 @@ def _write(path: Path, persons: list, broken_line: int | None = None) -> Path:
         import pyarrow.parquet as pq
 
         keys = list(dict.fromkeys(key for p in persons for key in p))  # from_pylist would keep the first row's
+        # row groups of two column chunks: the worker reading one cuts it in column slices
         pq.write_table(pa.table({k: pa.array([p.get(k) for p in persons]) for k in keys}), str(path),
-                       row_group_size=700)
+                       row_group_size=1400)
         return path
     lines = [json.dumps(p, ensure_ascii=False, default=str) for p in persons]
     if broken_line is not None:
@@ -197,3 +198,19 @@ def test_failed_rows_are_listed_with_their_problems(tmp_path, registry, monkeypa
     assert _figures(fast) == _figures(compare_by_person(registry, proposal, "anhui", "2020-12-31", broken))
     assert [(f.row, f.person_id, f.base == f.proposal) for f in fast.failures[:4]] == \
         [(1, persons[0]["id"], False), (2, persons[1]["id"], False), (3, None, True), (42, persons[40]["id"], True)]
+
+
+def test_cli_shows_progress_and_writes_the_report(tmp_path, registry):
+    from click.testing import CliRunner
+
+    from engine.cli import main
+
+    proposal = _proposal(tmp_path, EDITS["ningxia"])
+    persons = _varied(list(generate(registry.policy("ningxia"), 300, seed=5, as_of=read_as_of("2020-12-31"))))
+    source = _write(tmp_path / "people.jsonl", persons)
+    result = CliRunner().invoke(main, ["impact", "--region", "ningxia", "--as-of", "2020-12-31", "--base",
+                                       str(ROOT / "policies"), "--proposal", str(proposal.policy_dir), "--report",
+                                       str(tmp_path / "report"), "--workers", "1", "--lang", "en", str(source)])
+    assert result.exit_code == 0, result.output
+    assert "evaluating" in result.stderr and "persons: 300 (errors: 3)" in result.stdout
+    assert "## Rows that failed" in result.stdout and (tmp_path / "report" / "report.md").exists()
