@@ -419,7 +419,7 @@ def impact(region, as_of, base_dir, proposal_dir, source, report_dir, lang, work
     with click.progressbar(length=count_rows(source), label=label, file=sys.stderr, show_pos=True) as bar:
         try:
             result = compare(Registry(Path(base_dir)), Registry(Path(proposal_dir)), region, as_of, source,
-                             progress=bar.update, workers=workers, lang=lang)
+                             progress=bar.update, workers=workers, lang=lang, charts=True)
         except ENGINE_ERRORS as exc:
             click.echo(f"错误 error: {exc}", err=True)
             sys.exit(2)

@@ -12,10 +12,12 @@ person on the scalar back end: the oracle the fast path is tested against (tests
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 import itertools
 import json
 import os
 import re
+import threading
 from collections import defaultdict, deque
 from concurrent.futures import ProcessPoolExecutor
 from decimal import Decimal
@@ -158,17 +160,19 @@ class _Part:
 
 
 def compare(base: Registry, proposal: Registry, region: str, as_of_text: str, source: Path, top: int = 10,
-            progress=None, workers: int | None = None, lang: str = "zh") -> Impact:
+            progress=None, workers: int | None = None, lang: str = "zh", charts: bool = False) -> Impact:
     """The impact of `proposal` against `base` on the population in `source` (.jsonl, .csv or .parquet).
 
     `progress(n)` is called with the number of rows of each chunk done; `workers` processes (default: one per
-    core); failed rows' problems in `lang`. Figures equal `compare_by_person`'s to the fen."""
+    core); failed rows' problems in `lang`; `charts`: a report will follow, so matplotlib is imported while the
+    workers evaluate. Figures equal `compare_by_person`'s to the fen."""
     as_of, before_policy, after_policy = _check(base, proposal, region, as_of_text)
     impact = Impact(region, as_of_text)
     candidates: list = []
     age_fen: dict = defaultdict(lambda: [0, 0])
     tier_fen: dict = defaultdict(lambda: [0, 0])
-    for part in _parts(base, proposal, region, as_of_text, source, top, workers, lang):
+    warming: list = []
+    for part in _parts(base, proposal, region, as_of_text, source, top, workers, lang, warming if charts else None):
         impact.persons += part.rows
         impact.errors += part.errors
         impact.gain += part.gain
@@ -189,13 +193,16 @@ def compare(base: Registry, proposal: Registry, region: str, as_of_text: str, so
             into[key] = [fen[key][0], Decimal(fen[key][1]).scaleb(-2)]
     impact.largest = [_explained_change(before_policy, after_policy, row, person, as_of)
                       for _, row, person in candidates]
+    for thread in warming:
+        thread.join()
     return impact
 
 
 def _parts(base: Registry, proposal: Registry, region: str, as_of_text: str, source: Path, top: int,
-           workers: int | None, lang: str):
+           workers: int | None, lang: str, warming: list | None = None):
     """Each chunk's _Part in input order: in this process for a single chunk or a single worker, else over a pool
-    with a bounded window of chunks in flight (memory stays flat, as in `jubao batch`)."""
+    with a bounded window of chunks in flight (memory stays flat, as in `jubao batch`). With `warming` (a list),
+    matplotlib is imported on a thread of this process, mostly idle while the workers evaluate."""
     workers = workers or os.cpu_count() or 1
     chunks = column_chunks(source)
     head = list(itertools.islice(chunks, 2))
@@ -208,10 +215,25 @@ def _parts(base: Registry, proposal: Registry, region: str, as_of_text: str, sou
         window: deque = deque()
         for chunk in itertools.chain(head, chunks):
             window.append(pool.submit(_compare_chunk, region, as_of_text, chunk, top, lang))
+            if warming is not None and not warming:  # only now: the workers are started (forked without the thread)
+                warming.append(threading.Thread(target=_import_charts, daemon=True))
+                warming[0].start()
             if len(window) >= workers * 2:
                 yield window.popleft().result()
         while window:
             yield window.popleft().result()
+
+
+def _import_charts() -> None:
+    """matplotlib takes a second or so to import, the charts' fonts some more: done before the report is asked."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        importlib.import_module("matplotlib.pyplot")
+    except ImportError:  # the report says so when it is written
+        return
+    _add_cjk_fonts()
 
 
 _pair: tuple[Registry, Registry] | None = None
