@@ -521,9 +521,10 @@ def count_rows(path: Path) -> int | None:
 
 
 # ── the same chunks for another reader (impact: one chunk evaluated under two policy versions) ─────────
-def column_chunks(source: Path) -> Iterator[Chunk]:
-    """The chunks `run` hands its workers on the column path, in input order."""
-    return _chunks(source, COLUMN_CHUNK)
+def column_chunks(source: Path, size: int | None = None) -> Iterator[Chunk]:
+    """The chunks `run` hands its workers on the column path, in input order; `size` rows each when given (at most
+    COLUMN_CHUNK: a Parquet file is then read here in slices of that size, not row group by row group)."""
+    return _chunks(source, min(size or COLUMN_CHUNK, COLUMN_CHUNK))
 
 
 def column_slices(chunk: Chunk) -> list[Chunk]:

@@ -3,9 +3,9 @@
 Counts of winners and losers, the change in spending by funding level, the distribution of changes
 by age band and by tier, the largest changes with the rules that caused them, and the rows that failed.
 
-`compare` runs on the batch machinery: the chunks `jubao batch` evaluates, each evaluated by the column back end
-under both versions (the interpreter answering the rows the columns leave to it, exactly as in batch), spread over
-processes; the comparison is array arithmetic in integer fen. Only the largest changes are evaluated again, by
+`compare` runs on the batch machinery: chunks read as `jubao batch` reads them (sized so that each worker gets an
+equal share), each evaluated by the column back end under both versions (the interpreter answering the rows the
+columns leave to it, exactly as in batch), spread over processes; the comparison is array arithmetic in integer fen. Only the largest changes are evaluated again, by
 the scalar back end with its explanation, for their causes. `compare_by_person` is the same report person by
 person on the scalar back end: the oracle the fast path is tested against (tests/test_impact.py).
 """
@@ -26,7 +26,8 @@ from pathlib import Path
 import attrs
 
 from engine import dates, model
-from engine.batch import Chunk, chunk_persons, column_chunks, column_slices, evaluate_chunk, read_rows
+from engine import batch
+from engine.batch import Chunk, chunk_persons, column_chunks, column_slices, count_rows, evaluate_chunk, read_rows
 from engine.errors import InvalidInput, UnknownRegion
 from engine.decision import Decision
 from engine.evaluate import evaluate
@@ -204,7 +205,7 @@ def _parts(base: Registry, proposal: Registry, region: str, as_of_text: str, sou
     with a bounded window of chunks in flight (memory stays flat, as in `jubao batch`). With `warming` (a list),
     matplotlib is imported on a thread of this process, mostly idle while the workers evaluate."""
     workers = workers or os.cpu_count() or 1
-    chunks = column_chunks(source)
+    chunks = column_chunks(source, _chunk_size(source, workers))
     head = list(itertools.islice(chunks, 2))
     if workers <= 1 or len(head) < 2:
         for chunk in itertools.chain(head, chunks):
@@ -222,6 +223,16 @@ def _parts(base: Registry, proposal: Registry, region: str, as_of_text: str, sou
                 yield window.popleft().result()
         while window:
             yield window.popleft().result()
+
+
+def _chunk_size(source: Path, workers: int) -> int | None:
+    """Chunks of equal size, a whole number of them for each worker: 100k rows on two are four of 25k (batch's
+    32768 would leave one worker idle for the last chunk's 1,696). None: batch's chunks."""
+    rows = count_rows(source) if workers > 1 else None
+    if not rows or rows <= batch.COLUMN_CHUNK:
+        return None
+    rounds = -(-rows // (workers * batch.COLUMN_CHUNK))
+    return -(-rows // (workers * rounds))
 
 
 def _import_charts() -> None:
