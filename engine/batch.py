@@ -518,3 +518,32 @@ def count_rows(path: Path) -> int | None:
     with path.open("rb") as f:
         n = sum(chunk.count(b"\n") for chunk in iter(lambda: f.read(1 << 20), b""))
     return n - 1 if suffix == ".csv" else n
+
+
+# ── the same chunks for another reader (impact: one chunk evaluated under two policy versions) ─────────
+def column_chunks(source: Path, size: int | None = None) -> Iterator[Chunk]:
+    """The chunks `run` hands its workers on the column path, in input order; `size` rows each when given (at most
+    COLUMN_CHUNK: a Parquet file is then read here in slices of that size, not row group by row group)."""
+    return _chunks(source, min(size or COLUMN_CHUNK, COLUMN_CHUNK))
+
+
+def column_slices(chunk: Chunk) -> list[Chunk]:
+    """A chunk as the slices `evaluate_chunk` evaluates on columns, each with its table made once: a Parquet row
+    group is read and cut in COLUMN_CHUNK slices (as `_row_group`); JSON Lines or CSV rows keep their rows, so
+    that the interpreter's fallback takes them as read (as in `evaluate_chunk`), beside their table (None when
+    the rows have no common shape, and the interpreter answers them all)."""
+    if chunk.path is not None:
+        import pyarrow.parquet as pq
+
+        table = pq.ParquetFile(chunk.path).read_row_group(chunk.row_group)
+        return [Chunk(chunk.first + start, table.slice(start, COLUMN_CHUNK))
+                for start in range(0, table.num_rows, COLUMN_CHUNK)]
+    if chunk.table is not None:
+        return [chunk]
+    return [Chunk(chunk.first, as_table(chunk.items), chunk.items)]
+
+
+def chunk_persons(chunk: Chunk, indices) -> list[tuple[int, object]]:
+    """(row number, PERSON) of the chunk's rows at `indices` (0-based within the chunk), as the interpreter
+    reads them."""
+    return _items(chunk, indices)

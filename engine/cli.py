@@ -400,16 +400,21 @@ def population(region, size, seed, as_of, mean_contribution, output, policies) -
 @click.option("--report", "report_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("impact"),
               show_default=True, help="folder for report.md and its SVG charts")
 @click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True,
-              help="language of the report and its charts")
-def impact(region, as_of, base_dir, proposal_dir, source, report_dir, lang) -> None:
+              help="language of the report, its charts and the failed rows' problems")
+@click.option("--workers", type=int, default=None, help="processes (default: one per core)")
+def impact(region, as_of, base_dir, proposal_dir, source, report_dir, lang, workers) -> None:
     """Evaluate a population under two versions of a region's policy and report the difference."""
+    from engine.batch import count_rows
     from engine.impact import compare, write_report
 
-    try:
-        result = compare(Registry(Path(base_dir)), Registry(Path(proposal_dir)), region, as_of, source)
-    except ENGINE_ERRORS as exc:
-        click.echo(f"错误 error: {exc}", err=True)
-        sys.exit(2)
+    label = "测算中 evaluating" if lang == "zh" else "evaluating"
+    with click.progressbar(length=count_rows(source), label=label, file=sys.stderr, show_pos=True) as bar:
+        try:
+            result = compare(Registry(Path(base_dir)), Registry(Path(proposal_dir)), region, as_of, source,
+                             progress=bar.update, workers=workers, lang=lang, charts=True)
+        except ENGINE_ERRORS as exc:
+            click.echo(f"错误 error: {exc}", err=True)
+            sys.exit(2)
     report = write_report(result, report_dir, lang)
     click.echo(report.read_text(encoding="utf-8"))
     click.echo(f"report: {report}")
