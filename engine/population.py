@@ -21,12 +21,13 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from engine.batch import COLUMN_CHUNK
 from engine.model import AmountRange, KeyedRow, Policy
 
 GROUP_SHARES = {"dibao": 0.04, "severe_disability": 0.02, "poverty_registered": 0.05, "only_child_family": 0.03}
 HUKOU_TYPES = (("rural", 0.8), ("urban", 0.2))
 SKIP_YEAR = 0.15  # share of years a person does not pay
-CHUNK = 32_768  # persons per chunk and per Parquet row group (= engine.batch.COLUMN_CHUNK: workers read a group each)
+CHUNK = COLUMN_CHUNK  # persons per chunk and per Parquet row group: `jubao batch` workers read a group each
 DEFAULT_START = dt.date(2009, 9, 1)
 EPOCH = dt.date(1970, 1, 1)
 
