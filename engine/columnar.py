@@ -337,17 +337,20 @@ class _Batch:
         interval = np.searchsorted(bounds, day, side="right")
         held = np.zeros(len(p), dtype="int64")
         member = np.flatnonzero((self.group_start < FAR).any(axis=1)[p])  # the records of persons in some group
-        for g in range(len(self.group_names)):
-            pm, dm = p[member], day[member]
-            held[member] |= ((self.group_start[pm, g] <= dm) & (dm <= self.group_end[pm, g])).astype("int64") << g
+        if len(member) and self.group_names:
+            pm, dm = p[member], day[member][:, None]
+            inside = (self.group_start[pm] <= dm) & (dm <= self.group_end[pm])
+            held[member] = inside.astype("int64") @ (1 << np.arange(len(self.group_names), dtype="int64"))
         tiers, tier_index = _distinct(self.r_tier, int(self.r_tier.max()) + 1 if len(self.r_tier) else 1)
-        # One integer key per record; each distinct key is priced once (and remembered across batches).
-        key = interval
-        for part, size in ((self.fact_class[p], len(self.classes)), (held, 1 << len(self.group_names)),
-                           (self.r_kind, 2), (tier_index.reshape(-1), len(tiers))):
+        # One integer key per record, of the ranks among the values present (a small range); each distinct key is
+        # priced once (and remembered across batches).
+        parts = [_distinct(interval, len(bounds) + 1), (None, self.fact_class[p]),
+                 _distinct(held, 1 << len(self.group_names)), (None, self.r_kind), (tiers, tier_index)]
+        sizes = [len(parts[0][0]), len(self.classes), len(parts[2][0]), 2, len(tiers)]
+        key = np.zeros(len(p), dtype="int64")
+        for (_, part), size in zip(parts, sizes):
             key = key * size + part
-        unique, inverse = _distinct(key, math.prod((len(bounds) + 1, len(self.classes), 1 << len(self.group_names),
-                                                    2, len(tiers))))
+        unique, inverse = _distinct(key, math.prod(sizes))
         first = _first_of(inverse, len(unique))
         cache = FIGURES.of(self.policy)
         caps = list(caps_of(self.policy).items())
@@ -690,7 +693,7 @@ def _fen(x: Decimal) -> int:
 def _distinct(key: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
     """np.unique(key, return_inverse=True) for non-negative keys below `size`: by counting when the range is small
     (no sort: linear in the rows), else by sorting."""
-    if size > max(4 * len(key), 1 << 16):
+    if size > max(8 * len(key), 1 << 21):  # counting costs a few passes over `size`; a sort, log n over the rows
         unique, inverse = np.unique(key, return_inverse=True)
         return unique, inverse.reshape(-1)
     seen = np.bincount(key, minlength=size) > 0
