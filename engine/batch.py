@@ -521,18 +521,34 @@ class _CsvWriter:
 
 
 class _ParquetWriter:
-    """The chunks' typed columns as they come (`output_schema`)."""
+    """The chunks' typed columns as they come (`output_schema`). Parquet's dictionary encoding only for the columns
+    with few distinct values in the first chunk (a status, a flat-rate component, empty errors): on the others
+    (row numbers, ids, balances) it is work thrown away, and the writer took twice as long."""
+
+    SAMPLE = 10_000
 
     def __init__(self, path: Path, names: list[str]):
+        self.path = path
+        self.schema = output_schema(names)
+        self.writer = None
+
+    def open(self, first) -> None:
+        import pyarrow.compute as pc
         import pyarrow.parquet as pq
 
-        self.schema = output_schema(names)
-        self.writer = pq.ParquetWriter(str(path), self.schema)
+        sample = first.slice(0, self.SAMPLE)
+        few = [f.name for f in self.schema if f.name == "status"
+               or pc.count_distinct(sample.column(f.name)).as_py() * 8 <= max(sample.num_rows, 8)]
+        self.writer = pq.ParquetWriter(str(self.path), self.schema, use_dictionary=few)
 
     def write(self, table) -> None:
+        if self.writer is None:
+            self.open(table)
         self.writer.write_table(table)
 
     def close(self) -> None:
+        if self.writer is None:
+            self.open(self.schema.empty_table())
         self.writer.close()
 
 
