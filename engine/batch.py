@@ -144,9 +144,11 @@ class Chunk:
 _worker_registry: Registry | None = None
 
 
-def _init(policy_dir: str) -> None:
+def _init(registry: Registry | str) -> None:
+    """A worker's start: the parent's registry itself when the worker is a fork of it (its policies are parsed and
+    compiled already), else one built from the policy folder."""
     global _worker_registry
-    _worker_registry = Registry(Path(policy_dir))
+    _worker_registry = registry if isinstance(registry, Registry) else Registry(Path(registry))
 
 
 _shipped: dict[str, Registry] = {}
@@ -459,7 +461,11 @@ def _chunks_evaluated(registry: Registry, region: str, as_of_text: str, source: 
             yield evaluate_chunk(region, as_of_text, chunk, registry, method, lang)
         return
     # A bounded window of chunks in flight keeps memory flat and output in input order.
-    with ProcessPoolExecutor(workers, initializer=_init, initargs=(str(registry.policy_dir),)) as pool:
+    import multiprocessing
+
+    # a forked worker inherits the registry as it is; a spawned one builds its own from the folder
+    shared = registry if multiprocessing.get_start_method() == "fork" else str(registry.policy_dir)
+    with ProcessPoolExecutor(workers, initializer=_init, initargs=(shared,)) as pool:
         window: deque = deque()
         for chunk in _chunks(source, size):
             window.append(pool.submit(evaluate_chunk, region, as_of_text, chunk, None, method, lang))
