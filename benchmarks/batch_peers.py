@@ -7,8 +7,8 @@ same rules (benchmarks/peers/). Peak memory is the summed RSS of the whole proce
 are user + system of the whole tree (what a loaded machine's wall clock hides).
 
 The ceiling row is the limit of the machine for this job: a process that reads the same input (every column)
-and writes the same output (jubao's columns, types and row groups, the values of jubao's own output loaded
-beforehand and not counted) with no evaluation in between.
+and writes the same output (jubao's columns, types, row groups and Parquet writer, the values of jubao's own output
+loaded beforehand and not counted) with no evaluation in between.
 
 Run: .venv/bin/python benchmarks/batch_peers.py [--sizes 1000,100000,1000000] [--memory-rows 10000000]
 """
@@ -122,13 +122,18 @@ def read_and_write(source: Path, values: Path, target: Path) -> None:
     output = pq.read_table(values)
     output = pa.Table.from_arrays([c.combine_chunks() for c in output.columns], schema=output.schema)
     loading = {"seconds": time.perf_counter() - start, "cpu": time.process_time() - cpu}
+    from engine import batch
+
     reader = pq.ParquetFile(source)
-    with pq.ParquetWriter(str(target), output.schema) as writer:
+    writer = batch._writer(target, output.column_names)  # jubao's own Parquet writer and its options
+    try:
         first = 0
         for i in range(reader.metadata.num_row_groups):
             rows = reader.read_row_group(i).num_rows
-            writer.write_table(output.slice(first, rows))
+            writer.write(output.slice(first, rows))
             first += rows
+    finally:
+        writer.close()
     print(json.dumps(loading))
 
 
