@@ -468,11 +468,44 @@ def _chunks_evaluated(registry: Registry, region: str, as_of_text: str, source: 
     with ProcessPoolExecutor(workers, initializer=_init, initargs=(shared,)) as pool:
         window: deque = deque()
         for chunk in _chunks(source, size):
-            window.append(pool.submit(evaluate_chunk, region, as_of_text, chunk, None, method, lang))
+            window.append(pool.submit(_evaluate_packed, region, as_of_text, chunk, None, method, lang))
             if len(window) >= workers * 2:
-                yield window.popleft().result()
+                yield _unpacked(*window.popleft().result())
         while window:
-            yield window.popleft().result()
+            yield _unpacked(*window.popleft().result())
+
+
+def _evaluate_packed(*args) -> tuple:
+    """evaluate_chunk in a worker, its money columns as int64 fen for the trip to the parent: half the bytes of
+    decimal128 to pickle, send and unpickle (the trip was a tenth of the run); `_unpacked` restores them exactly."""
+    import numpy as np
+    import pyarrow as pa
+
+    table, totals = evaluate_chunk(*args)
+    columns = []
+    for field, column in zip(table.schema, table.columns):
+        column = column.combine_chunks()
+        if pa.types.is_decimal(field.type):
+            words = np.frombuffer(column.buffers()[1], dtype="int64")[2 * column.offset:2 * (column.offset + len(column))]
+            nulls = np.asarray(column.is_null().to_numpy(zero_copy_only=False)) if column.null_count else None
+            column = pa.array(words[0::2], pa.int64(), mask=nulls)  # the low word is the fen (|fen| < 10**12)
+        columns.append(column)
+    return pa.Table.from_arrays(columns, names=table.column_names), totals
+
+
+def _unpacked(table, totals) -> tuple:
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    schema = output_schema(table.column_names)
+    columns = []
+    for field, column in zip(schema, table.columns):
+        if pa.types.is_decimal(field.type):
+            column = column.combine_chunks()
+            money = fen_decimal(column.fill_null(0).to_numpy(zero_copy_only=False))
+            column = pc.if_else(column.is_valid(), money, pa.scalar(None, field.type)) if column.null_count else money
+        columns.append(column)
+    return pa.Table.from_arrays(columns, schema=schema), totals
 
 
 def _chunks_on_dask(registry: Registry, region: str, as_of_text: str, source: Path, workers: int,
