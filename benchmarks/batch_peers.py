@@ -3,7 +3,12 @@
 One run, one generated Ningxia population (2011 rules: tiers, subsidies, 2-yuan bonus, account/139),
 Parquet in and Parquet out, end to end (process start, reading, evaluating, writing). Peers, when
 installed (`bash benchmarks/peers/setup.sh`): an OpenFisca model and a plain-Python Decimal loop of the
-same rules (benchmarks/peers/). Peak memory is the summed RSS of the whole process tree, sampled.
+same rules (benchmarks/peers/). Peak memory is the summed RSS of the whole process tree, sampled; CPU seconds
+are user + system of the whole tree (what a loaded machine's wall clock hides).
+
+The ceiling row is the limit of the machine for this job: a process that reads the same input (every column)
+and writes the same output (jubao's columns, types, row groups and Parquet writer, the values of jubao's own output
+loaded beforehand and not counted) with no evaluation in between.
 
 Run: .venv/bin/python benchmarks/batch_peers.py [--sizes 1000,100000,1000000] [--memory-rows 10000000]
 """
@@ -12,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -52,8 +58,14 @@ def population(folder: Path, size: int) -> Path:
     return path
 
 
-def measured(command: list[str]) -> tuple[float, float, str]:
-    """(seconds, peak summed RSS of the process tree in MiB, stdout)."""
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def measured(command: list[str]) -> tuple[float, float, str, float]:
+    """(seconds, peak summed RSS of the process tree in MiB, stdout, CPU seconds of the tree)."""
+    cpu = _children_cpu()
     start = time.perf_counter()
     proc = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     peak = [0]
@@ -78,21 +90,51 @@ def measured(command: list[str]) -> tuple[float, float, str]:
     thread.join()
     if proc.returncode not in (0, 1):
         raise RuntimeError(f"{command} failed with {proc.returncode}")
-    return seconds, peak[0] / 2**20, out
+    return seconds, peak[0] / 2**20, out, _children_cpu() - cpu
 
 
-def jubao_batch(source: Path, target: Path, method: str) -> tuple[float, float]:
-    seconds, peak, _ = measured([*JUBAO, "batch", "--region", "ningxia", "--as-of", AS_OF, str(source), str(target),
-                                 "--method", method])
-    return seconds, peak
+def jubao_batch(source: Path, target: Path, method: str) -> tuple[float, float, float]:
+    seconds, peak, _, cpu = measured([*JUBAO, "batch", "--region", "ningxia", "--as-of", AS_OF, str(source),
+                                      str(target), "--method", method])
+    return seconds, peak, cpu
 
 
-def peer(script: str, source: Path, target: Path) -> tuple[float, float] | None:
+def peer(script: str, source: Path, target: Path) -> tuple[float, float, float] | None:
     if not PEER_PYTHON.exists() or not (PEERS / script).exists():
         return None
-    seconds, peak, _ = measured([str(PEER_PYTHON), str(PEERS / script), str(source), "--as-of", AS_OF,
-                                 "--out", str(target)])
-    return seconds, peak
+    seconds, peak, _, cpu = measured([str(PEER_PYTHON), str(PEERS / script), str(source), "--as-of", AS_OF,
+                                      "--out", str(target)])
+    return seconds, peak, cpu
+
+
+def ceiling(source: Path, values: Path, target: Path) -> tuple[float, float, float]:
+    """Read + write with no evaluation (see the module's text); the loading of the values is taken off."""
+    seconds, peak, out, cpu = measured([sys.executable, str(Path(__file__).resolve()), "--ceiling", str(source),
+                                        str(values), str(target)])
+    loading = json.loads(out)
+    return seconds - loading["seconds"], peak, cpu - loading["cpu"]
+
+
+def read_and_write(source: Path, values: Path, target: Path) -> None:
+    """The ceiling's process: the output values are loaded first (reported, to be taken off), then the input is
+    read (every column, row group by row group as jubao's workers do) and the output written by the same slices."""
+    start, cpu = time.perf_counter(), time.process_time()
+    output = pq.read_table(values)
+    output = pa.Table.from_arrays([c.combine_chunks() for c in output.columns], schema=output.schema)
+    loading = {"seconds": time.perf_counter() - start, "cpu": time.process_time() - cpu}
+    from engine import batch
+
+    reader = pq.ParquetFile(source)
+    writer = batch._writer(target, output.column_names)  # jubao's own Parquet writer and its options
+    try:
+        first = 0
+        for i in range(reader.metadata.num_row_groups):
+            rows = reader.read_row_group(i).num_rows
+            writer.write(output.slice(first, rows))
+            first += rows
+    finally:
+        writer.close()
+    print(json.dumps(loading))
 
 
 def single_person() -> dict:
@@ -108,33 +150,44 @@ def main() -> None:
     parser.add_argument("--sizes", default="1000,100000,1000000")
     parser.add_argument("--interpreter-max", type=int, default=100_000, help="largest size run on the interpreter")
     parser.add_argument("--memory-rows", type=int, default=0, help="also run the column path on this many rows")
+    parser.add_argument("--no-loop", action="store_true", help="leave out the Decimal loop peer (minutes at 1M)")
+    parser.add_argument("--ceiling", nargs=3, metavar=("SOURCE", "VALUES", "TARGET"),
+                        help="(internal) the ceiling's process: read SOURCE, write VALUES' table to TARGET")
     args = parser.parse_args()
+    if args.ceiling:
+        read_and_write(*(Path(a) for a in args.ceiling))
+        return
     folder = Path(os.environ.get("JUBAO_BENCH_DIR", tempfile.gettempdir())) / "jubao-bench"
     folder.mkdir(parents=True, exist_ok=True)
     sizes = [int(s) for s in args.sizes.split(",")]
     print(f"cores: {os.cpu_count()}   population: Ningxia, as of {AS_OF}, Parquet → Parquet, end to end")
-    print(f"{'persons':>10} {'engine':<26} {'seconds':>9} {'persons/s':>11} {'peak MiB':>9} {'vs OpenFisca':>13}"
-          f" {'vs loop':>8}")
+    print(f"{'persons':>10} {'engine':<36} {'seconds':>9} {'persons/s':>11} {'CPU s':>7} {'peak MiB':>9}"
+          f" {'vs OpenFisca':>13} {'vs loop':>8}")
     for size in sizes:
         source = population(folder, size)
         for stale in folder.glob("out-*.parquet"):
             stale.unlink()
         rows = {}
         rows["jubao columns"] = jubao_batch(source, folder / "out-columns.parquet", "columns")
+        rows["ceiling (read+write, no evaluation)"] = ceiling(source, folder / "out-columns.parquet",
+                                                             folder / "out-ceiling.parquet")
         if size <= args.interpreter_max:
             rows["jubao interpreter"] = jubao_batch(source, folder / "out-interpreter.parquet", "interpreter")
         for name, script in (("OpenFisca (peers/)", "openfisca_ningxia.py"), ("Decimal loop (peers/)",
                                                                                 "reference_loop.py")):
+            if args.no_loop and script == "reference_loop.py":
+                continue
             result = peer(script, source, folder / f"out-{script}.parquet")
             if result is not None:
                 rows[name] = result
         openfisca = rows.get("OpenFisca (peers/)")
         loop = rows.get("Decimal loop (peers/)")
-        for name, (seconds, peak) in rows.items():
+        for name, (seconds, peak, cpu) in rows.items():
             rate = size / seconds
-            vs_of = f"{rate / (size / openfisca[0]):.1f}×" if openfisca else "—"
+            vs_of = f"{rate / (size / openfisca[0]):.2f}×" if openfisca else "—"
             vs_loop = f"{rate / (size / loop[0]):.1f}×" if loop else "—"
-            print(f"{size:>10,} {name:<26} {seconds:>9.2f} {rate:>11,.0f} {peak:>9.0f} {vs_of:>13} {vs_loop:>8}")
+            print(f"{size:>10,} {name:<36} {seconds:>9.2f} {rate:>11,.0f} {cpu:>7.2f} {peak:>9.0f} {vs_of:>13}"
+                  f" {vs_loop:>8}")
         if "jubao interpreter" in rows:
             same = pq.read_table(folder / "out-columns.parquet").equals(pq.read_table(folder /
                                                                                       "out-interpreter.parquet"))
@@ -145,13 +198,15 @@ def main() -> None:
             theirs = folder / f"out-{script}.parquet"
             if theirs.exists():
                 other = pq.read_table(theirs).select(["person_id", "monthly_pension_total", "account_balance"])
-                differ = sum(1 for a, b in zip(ours.to_pylist(), other.to_pylist()) if a != b)
+                other = other.cast(ours.schema)  # the peers write money as text: compared as decimals
+                same = [pc.fill_null(pc.equal(ours.column(c), other.column(c)), False) for c in ours.column_names]
+                differ = len(ours) - pc.sum(pc.and_(pc.and_(same[0], same[1]), same[2])).as_py()
                 print(f"{'':>10} {script}: {differ} of {size:,} persons differ from jubao (total and balance)")
     if args.memory_rows:
         source = population(folder, args.memory_rows)
-        seconds, peak = jubao_batch(source, folder / "out-memory.parquet", "columns")
-        print(f"memory: {args.memory_rows:,} persons in {seconds:.1f} s ({args.memory_rows / seconds:,.0f}/s), "
-              f"peak summed RSS {peak:,.0f} MiB")
+        seconds, peak, cpu = jubao_batch(source, folder / "out-memory.parquet", "columns")
+        print(f"memory: {args.memory_rows:,} persons in {seconds:.1f} s ({args.memory_rows / seconds:,.0f}/s, "
+              f"{cpu:.1f} CPU s), peak summed RSS {peak:,.0f} MiB")
     print("single person, jubao in process (median ms):", json.dumps(single_person()))
     if PEER_PYTHON.exists():
         out = subprocess.run([str(PEER_PYTHON), str(PEERS / "openfisca_ningxia.py"), str(population(folder, 1000)),

@@ -144,9 +144,11 @@ class Chunk:
 _worker_registry: Registry | None = None
 
 
-def _init(policy_dir: str) -> None:
+def _init(registry: Registry | str) -> None:
+    """A worker's start: the parent's registry itself when the worker is a fork of it (its policies are parsed and
+    compiled already), else one built from the policy folder."""
     global _worker_registry
-    _worker_registry = Registry(Path(policy_dir))
+    _worker_registry = registry if isinstance(registry, Registry) else Registry(Path(registry))
 
 
 _shipped: dict[str, Registry] = {}
@@ -164,6 +166,7 @@ def evaluate_chunk(region: str, as_of_text: str, chunk: Chunk, registry: Registr
                    method: str = "columns", lang: str = "zh"):
     """(output table, totals by component and level) for one chunk; error rows carry the problem in `lang`.
 
+    The table has the output's typed columns (`output_schema`: money as decimal128(12, 2), the status a dictionary).
     `columns` evaluates the chunk as arrays and hands the rows it does not take to the interpreter;
     `interpreter` evaluates person by person. Both give the same rows (tests/test_columnar.py).
     """
@@ -188,7 +191,7 @@ def evaluate_chunk(region: str, as_of_text: str, chunk: Chunk, registry: Registr
                 return _merged(policy, as_of, chunk, table, result, names, lang)
     items = chunk.items if chunk.items is not None else _items(chunk, range(len(chunk)))
     rows, totals = interpret(policy, as_of, items, lang)
-    return pa.Table.from_pylist(rows, schema=_schema(names)), totals
+    return typed(pa.Table.from_pylist(rows, schema=_schema(names))), totals
 
 
 def _row_group(region: str, as_of_text: str, chunk: Chunk, registry: Registry, method: str, lang: str = "zh"):
@@ -259,21 +262,21 @@ def _items(chunk: Chunk, indices) -> list[tuple[int, object]]:
 
 
 def _merged(policy, as_of, chunk: Chunk, table, result, names: list[str], lang: str = "zh"):
-    """The column results, with the rows the columns left to the interpreter filled in by it."""
+    """The column results as typed output columns, with the rows the columns left to the interpreter filled in by
+    it. Money goes from integer fen to decimal128 without text on the way (`fen_decimal`)."""
     import numpy as np
     import pyarrow as pa
     import pyarrow.compute as pc
 
     n = table.num_rows
-    status = pa.DictionaryArray.from_arrays(pa.array(result.columns["status"], pa.int32()),
-                                            pa.array(list(mechanics.STATUSES))).cast(pa.string())
     ids = table.column("id").combine_chunks().cast(pa.string()) if "id" in table.column_names \
         else pa.nulls(n, pa.string())
     arrays = {"row": pa.array(np.arange(chunk.first, chunk.first + n, dtype="int64")), "person_id": ids,
-              "status": status, "error": pa.array([""] * n, pa.string())}
+              "status": pa.array(np.asarray(result.columns["status"], dtype="int8")),
+              "error": pa.repeat(pa.scalar("", pa.string()), n)}
     for name in names:
         if name not in arrays:
-            arrays[name] = fen_text(result.columns[name])
+            arrays[name] = fen_decimal(result.columns[name])
     totals = result.totals
     fallback = np.flatnonzero(result.fallback)
     if fallback.size:
@@ -281,30 +284,33 @@ def _merged(policy, as_of, chunk: Chunk, table, result, names: list[str], lang: 
         picked = [items[i] for i in fallback] if items is not None else _items(chunk, fallback)
         rows, extra = interpret(policy, as_of, [(chunk.first + int(i), person) for i, (_, person)
                                                 in zip(fallback, picked)], lang)
+        answered = typed(pa.Table.from_pylist(rows, schema=_schema(names)))
         mask = pa.array(result.fallback)
         for name in names:
             if name == "row":
                 continue
-            arrays[name] = pc.replace_with_mask(arrays[name], mask, pa.array([r.get(name) for r in rows],
-                                                                            arrays[name].type))
+            column = answered.column(name).combine_chunks()
+            if name == "status":
+                column = column.indices
+            arrays[name] = pc.replace_with_mask(arrays[name], mask, column)
         totals = merge_totals(totals, extra)
-    return pa.table([arrays[n] for n in names], schema=_schema(names)), totals
+    arrays["status"] = pa.DictionaryArray.from_arrays(arrays["status"], _status_values())
+    return pa.Table.from_arrays([arrays[n] for n in names], schema=output_schema(names)), totals
 
 
-def fen_text(fen) -> object:
-    """Integer fen as the money strings of the API ("123.45"), as an Arrow string array."""
+def fen_decimal(fen) -> object:
+    """Integer fen as an Arrow decimal128(12, 2) array, exactly: a decimal's 16 bytes are its unscaled integer (here
+    the fen, two's complement, little-endian), so the array is built from the fen's own bits, no text, no float."""
     import numpy as np
     import pyarrow as pa
-    import pyarrow.compute as pc
 
     fen = np.asarray(fen, dtype="int64")
-    magnitude = np.abs(fen)
-    whole = pa.array(magnitude // 100).cast(pa.string())
-    cents = pc.utf8_slice_codeunits(pa.array(magnitude % 100 + 100).cast(pa.string()), 1, 3)
-    text = pc.binary_join_element_wise(whole, cents, ".")
-    if (fen < 0).any():
-        text = pc.if_else(pa.array(fen < 0), pc.binary_join_element_wise("-", text, ""), text)
-    return text
+    if fen.size and int(np.abs(fen).max()) >= 10**12:
+        raise ValueError("an amount of 10 000 000 000 yuan or more does not fit decimal128(12, 2)")
+    words = np.empty((len(fen), 2), dtype="int64")
+    words[:, 0] = fen
+    words[:, 1] = fen >> 63  # the sign, extended into the high word
+    return pa.Array.from_buffers(_money_type(), len(fen), [None, pa.py_buffer(words)])
 
 
 def merge_totals(into: dict, more: dict) -> dict:
@@ -317,9 +323,71 @@ def merge_totals(into: dict, more: dict) -> dict:
 
 
 def _schema(names: list[str]):
+    """The interpreter's rows: money and status as text."""
     import pyarrow as pa
 
     return pa.schema([pa.field(n, pa.int64() if n == "row" else pa.string()) for n in names])
+
+
+TEXT = {"person_id", "error"}
+
+
+def _money_type():
+    import pyarrow as pa
+
+    return pa.decimal128(12, 2)
+
+
+def _status_values():
+    """One dictionary for every chunk and file: the statuses in their code order."""
+    import pyarrow as pa
+
+    return pa.array(mechanics.STATUSES, pa.string())
+
+
+def output_schema(names: list[str]):
+    """Typed columns (contract.md: "in Parquet output money columns are decimal128(12, 2)"): analysts' tools
+    (pandas, DuckDB, Polars, Spark) read them as numbers, which strings are not; the status as a dictionary."""
+    import pyarrow as pa
+
+    def type_of(name: str):
+        if name == "row":
+            return pa.int64()
+        if name == "status":
+            return pa.dictionary(pa.int8(), pa.string())
+        return pa.string() if name in TEXT else _money_type()  # every other column is money
+
+    return pa.schema([pa.field(n, type_of(n)) for n in names])
+
+
+def typed(table):
+    """Rows with money and status as text (the interpreter's) as the output's typed columns. Exact: "123.45" →
+    decimal 123.45, no float on the way; an error row's empty money stays null."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    schema = output_schema(table.column_names)
+    columns = []
+    for field in schema:
+        column = table.column(field.name).combine_chunks()
+        if field.name == "status":
+            values = _status_values()
+            codes = pc.index_in(column, value_set=values)
+            if pc.any(pc.and_(pc.is_null(codes), pc.is_valid(column))).as_py():
+                raise ValueError(f"a status outside {mechanics.STATUSES} in the batch output")  # a programming error
+            column = pa.DictionaryArray.from_arrays(codes.cast(pa.int8()), values)
+        else:
+            column = column.cast(field.type)
+        columns.append(column)
+    return pa.Table.from_arrays(columns, schema=schema)
+
+
+def as_text(table):
+    """The typed output as the text rows of JSON Lines and CSV: money "123.45", the status its name."""
+    import pyarrow as pa
+
+    return pa.Table.from_arrays([c if f.name in TEXT or f.name == "row" else c.cast(pa.string())
+                                 for f, c in zip(table.schema, table.columns)], names=table.column_names)
 
 
 # ── the run ───────────────────────────────────────────────────────────────
@@ -393,14 +461,51 @@ def _chunks_evaluated(registry: Registry, region: str, as_of_text: str, source: 
             yield evaluate_chunk(region, as_of_text, chunk, registry, method, lang)
         return
     # A bounded window of chunks in flight keeps memory flat and output in input order.
-    with ProcessPoolExecutor(workers, initializer=_init, initargs=(str(registry.policy_dir),)) as pool:
+    import multiprocessing
+
+    # a forked worker inherits the registry as it is; a spawned one builds its own from the folder
+    shared = registry if multiprocessing.get_start_method() == "fork" else str(registry.policy_dir)
+    with ProcessPoolExecutor(workers, initializer=_init, initargs=(shared,)) as pool:
         window: deque = deque()
         for chunk in _chunks(source, size):
-            window.append(pool.submit(evaluate_chunk, region, as_of_text, chunk, None, method, lang))
+            window.append(pool.submit(_evaluate_packed, region, as_of_text, chunk, None, method, lang))
             if len(window) >= workers * 2:
-                yield window.popleft().result()
+                yield _unpacked(*window.popleft().result())
         while window:
-            yield window.popleft().result()
+            yield _unpacked(*window.popleft().result())
+
+
+def _evaluate_packed(*args) -> tuple:
+    """evaluate_chunk in a worker, its money columns as int64 fen for the trip to the parent: half the bytes of
+    decimal128 to pickle, send and unpickle (the trip was a tenth of the run); `_unpacked` restores them exactly."""
+    import numpy as np
+    import pyarrow as pa
+
+    table, totals = evaluate_chunk(*args)
+    columns = []
+    for field, column in zip(table.schema, table.columns):
+        column = column.combine_chunks()
+        if pa.types.is_decimal(field.type):
+            words = np.frombuffer(column.buffers()[1], dtype="int64")[2 * column.offset:2 * (column.offset + len(column))]
+            nulls = np.asarray(column.is_null().to_numpy(zero_copy_only=False)) if column.null_count else None
+            column = pa.array(words[0::2], pa.int64(), mask=nulls)  # the low word is the fen (|fen| < 10**12)
+        columns.append(column)
+    return pa.Table.from_arrays(columns, names=table.column_names), totals
+
+
+def _unpacked(table, totals) -> tuple:
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    schema = output_schema(table.column_names)
+    columns = []
+    for field, column in zip(schema, table.columns):
+        if pa.types.is_decimal(field.type):
+            column = column.combine_chunks()
+            money = fen_decimal(column.fill_null(0).to_numpy(zero_copy_only=False))
+            column = pc.if_else(column.is_valid(), money, pa.scalar(None, field.type)) if column.null_count else money
+        columns.append(column)
+    return pa.Table.from_arrays(columns, schema=schema), totals
 
 
 def _chunks_on_dask(registry: Registry, region: str, as_of_text: str, source: Path, workers: int,
@@ -434,7 +539,7 @@ class _JsonlWriter:
         self.names = names
 
     def write(self, table) -> None:
-        for row in table.to_pylist():
+        for row in as_text(table).to_pylist():
             self.file.write(json.dumps({n: row.get(n) for n in self.names}, ensure_ascii=False) + "\n")
 
     def close(self) -> None:
@@ -448,55 +553,41 @@ class _CsvWriter:
         self.writer.writeheader()
 
     def write(self, table) -> None:
-        self.writer.writerows(table.to_pylist())
+        self.writer.writerows(as_text(table).to_pylist())
 
     def close(self) -> None:
         self.file.close()
 
 
 class _ParquetWriter:
-    """Typed columns (contract.md: "in Parquet output money columns are decimal128(12, 2)"): analysts' tools
-    (pandas, DuckDB, Polars, Spark) read them as numbers, which strings are not; the status as a dictionary."""
+    """The chunks' typed columns as they come (`output_schema`). Parquet's dictionary encoding only for the columns
+    with few distinct values in the first chunk (a status, a flat-rate component, empty errors): on the others
+    (row numbers, ids, balances) it is work thrown away, and the writer took twice as long."""
 
-    TEXT = {"person_id", "error"}
+    SAMPLE = 10_000
 
     def __init__(self, path: Path, names: list[str]):
-        import pyarrow as pa
+        self.path = path
+        self.schema = output_schema(names)
+        self.writer = None
+
+    def open(self, first) -> None:
+        import pyarrow.compute as pc
         import pyarrow.parquet as pq
 
-        self.pa = pa
-        self.names = names
-        self.schema = pa.schema([pa.field(n, self.type_of(n)) for n in names])
-        self.writer = pq.ParquetWriter(str(path), self.schema)
-
-    def type_of(self, name: str):
-        pa = self.pa
-        if name == "row":
-            return pa.int64()
-        if name == "status":
-            return pa.dictionary(pa.int8(), pa.string())
-        return pa.string() if name in self.TEXT else pa.decimal128(12, 2)  # every other column is money
+        sample = first.slice(0, self.SAMPLE)
+        few = [f.name for f in self.schema if f.name == "status"
+               or pc.count_distinct(sample.column(f.name)).as_py() * 8 <= max(sample.num_rows, 8)]
+        self.writer = pq.ParquetWriter(str(self.path), self.schema, use_dictionary=few)
 
     def write(self, table) -> None:
-        # exact: "123.45" → decimal 123.45, no float on the way; an error row's empty money stays null
-        columns = [self.status(table.column(n)) if n == "status" else table.column(n).cast(self.schema.field(n).type)
-                   for n in self.names]
-        self.writer.write_table(self.pa.Table.from_arrays(columns, schema=self.schema))
-
-    def status(self, column):
-        """One dictionary for the whole file (the statuses in their code order; null for an error row), so that
-        files written by either method or in any chunking are equal."""
-        import pyarrow.compute as pc
-
-        pa = self.pa
-        values = pa.array(mechanics.STATUSES, pa.string())
-        text = column.combine_chunks().cast(pa.string())
-        codes = pc.index_in(text, value_set=values)
-        if pc.any(pc.and_(pc.is_null(codes), pc.is_valid(text))).as_py():
-            raise ValueError(f"a status outside {mechanics.STATUSES} in the batch output")  # a programming error
-        return pa.DictionaryArray.from_arrays(codes.cast(pa.int8()), values)
+        if self.writer is None:
+            self.open(table)
+        self.writer.write_table(table)
 
     def close(self) -> None:
+        if self.writer is None:
+            self.open(self.schema.empty_table())
         self.writer.close()
 
 

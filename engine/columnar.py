@@ -154,8 +154,19 @@ class _Batch:
                 index = np.where(present, index, -1)
                 self.route |= ~allowed[index]
                 codes[:, k] = index
-        if self.n and keys:
+        if self.n and keys and math.prod(len(v) + 1 for v in values) >= 2**62:
             unique, inverse = np.unique(codes, axis=0, return_inverse=True)
+        elif self.n and keys:
+            # the distinct rows of codes in np.unique's (lexicographic) order, by one mixed-radix key per person
+            radix = [len(v) + 1 for v in values]
+            key = np.zeros(self.n, dtype="int64")
+            for k in range(len(keys)):
+                key = key * radix[k] + (codes[:, k] + 1)
+            distinct, inverse = _distinct(key, math.prod(radix))
+            unique = np.zeros((len(distinct), len(keys)), dtype="int64")
+            for k in range(len(keys) - 1, -1, -1):
+                distinct, unique[:, k] = np.divmod(distinct, radix[k])
+            unique -= 1
         else:
             unique, inverse = np.zeros((1, len(keys)), dtype="int64") - 1, np.zeros(self.n, dtype="int64")
         self.fact_class = np.asarray(inverse, dtype="int64").reshape(-1)
@@ -310,7 +321,7 @@ class _Batch:
         day, problem = mechanics.record_problem(DAY_ARRAYS, self.r_kind == 0, self.r_has_date, self.r_date,
                                                 self.r_year, self.scheme_start[p], earliest[p], self.enrolment_day[p])
         bad = problem != mechanics.RECORD_OK
-        order = np.lexsort((self.r_year, p))
+        order = _order(p, self.r_year)
         same = (p[order][1:] == p[order][:-1]) & (self.r_year[order][1:] == self.r_year[order][:-1])
         bad[order[1:][same]] = True  # a second record for a year
         self.route[p[bad]] = True
@@ -325,46 +336,61 @@ class _Batch:
         bounds = np.array([day_number(d) for d in self.plan.change_days], dtype="int64")
         interval = np.searchsorted(bounds, day, side="right")
         held = np.zeros(len(p), dtype="int64")
-        for g in range(len(self.group_names)):
-            held |= ((self.group_start[p, g] <= day) & (day <= self.group_end[p, g])).astype("int64") << g
-        tiers, tier_index = np.unique(self.r_tier, return_inverse=True)
-        # One integer key per record; each distinct key is priced once (and remembered across batches).
-        key = interval
-        for part, size in ((self.fact_class[p], len(self.classes)), (held, 1 << len(self.group_names)),
-                           (self.r_kind, 2), (tier_index.reshape(-1), len(tiers))):
+        member = np.flatnonzero((self.group_start < FAR).any(axis=1)[p])  # the records of persons in some group
+        if len(member) and self.group_names:
+            pm, dm = p[member], day[member][:, None]
+            inside = (self.group_start[pm] <= dm) & (dm <= self.group_end[pm])
+            held[member] = inside.astype("int64") @ (1 << np.arange(len(self.group_names), dtype="int64"))
+        tiers, tier_index = _distinct(self.r_tier, int(self.r_tier.max()) + 1 if len(self.r_tier) else 1)
+        # One integer key per record, of the ranks among the values present (a small range); each distinct key is
+        # priced once (and remembered across batches).
+        parts = [_distinct(interval, len(bounds) + 1), (None, self.fact_class[p]),
+                 _distinct(held, 1 << len(self.group_names)), (None, self.r_kind), (tiers, tier_index)]
+        sizes = [len(parts[0][0]), len(self.classes), len(parts[2][0]), 2, len(tiers)]
+        key = np.zeros(len(p), dtype="int64")
+        for (_, part), size in zip(parts, sizes):
             key = key * size + part
-        unique, first, inverse = np.unique(key, return_index=True, return_inverse=True)
-        inverse = inverse.reshape(-1)
+        unique, inverse = _distinct(key, math.prod(sizes))
+        first = _first_of(inverse, len(unique))
         cache = FIGURES.of(self.policy)
         caps = list(caps_of(self.policy).items())
         # ok, personal, gov, levels…, then each capped item's levels (priced as if no year were used yet)
-        figures = np.zeros((len(unique), 3 + len(LEVELS) * (1 + len(caps))), dtype="int64")
-        for u, r in enumerate(first):
-            c, mask, kind, tier = int(self.fact_class[p[r]]), int(held[r]), int(self.r_kind[r]), int(self.r_tier[r])
-            facts = tuple(sorted(self.classes[c].items()))
-            lookup = (int(interval[r]), facts, mask, kind, tier)
-            if lookup not in cache:
-                cache[lookup] = self._price(self.classes[c], mask, kind, Decimal(tier) / 100, from_day_number(day[r]))
-            figures[u] = cache[lookup]
-        rows = figures[inverse]
-        ok = rows[:, 0].astype(bool)
+        width = 3 + len(LEVELS) * (1 + len(caps))
+        facts_of = [tuple(sorted(facts.items())) for facts in self.classes]
+        priced = []
+        for c, mask, kind, tier, at, d in zip(*(a.tolist() for a in (self.fact_class[p[first]], held[first],
+                                                                     self.r_kind[first], self.r_tier[first],
+                                                                     interval[first], day[first]))):
+            lookup = (at, facts_of[c], mask, kind, tier)
+            figures = cache.get(lookup)
+            if figures is None:
+                figures = cache[lookup] = self._price(self.classes[c], mask, kind, Decimal(tier) / 100,
+                                                      from_day_number(d))
+            priced.append(figures)
+        figures = np.array(priced, dtype="int64").reshape(len(unique), width)
+        ok = figures[:, 0].astype(bool)[inverse]
         self.route[p[~ok]] = True
-        self.r_personal, self.r_gov = rows[:, 1], rows[:, 2]
-        self.r_levels = rows[:, 3:3 + len(LEVELS)]
+        # Only what a record puts in the account is needed on: sums over the levels per distinct key, then one
+        # gather per record (a capped item past its cap comes off the subsidy).
+        levels = figures[:, 3:3 + len(LEVELS)].sum(axis=1)
+        subsidy = levels[inverse]
         for i, (_, cap) in enumerate(caps):
-            self.r_levels = self.r_levels - self._beyond_cap(rows[:, 3 + len(LEVELS) * (i + 1):][:, :len(LEVELS)], cap)
-        self.r_credited = mechanics.credited(self.r_personal, self.r_gov, self.r_levels.sum(axis=1), self.r_collective)
+            item = figures[:, 3 + len(LEVELS) * (i + 1):][:, :len(LEVELS)].sum(axis=1)
+            if item.any():
+                subsidy = subsidy - self._beyond_cap(item[inverse], cap)
+        self.r_credited = mechanics.credited(figures[:, 1][inverse], figures[:, 2][inverse], subsidy,
+                                             self.r_collective)
 
     def _beyond_cap(self, item: np.ndarray, cap: int) -> np.ndarray:
-        """The item's levels on the records past the first `cap` (in year order) of each person that earn it."""
-        earns = item.sum(axis=1) != 0
-        order = np.lexsort((self.r_year, self.r_person))
+        """The item on the records past the first `cap` (in year order) of each person that earn it (else 0)."""
+        earns = item != 0
+        order = _order(self.r_person, self.r_year)
         p, e = self.r_person[order], earns[order].astype("int64")
         before = np.cumsum(e) - e  # records that earned it before this one, over everyone …
         first = np.searchsorted(p, p, side="left")  # … less those of the persons before this one
         rank = np.empty(len(order), dtype="int64")
         rank[order] = before - before[first]
-        return np.where((earns & (rank >= cap))[:, None], item, 0)
+        return np.where(earns & (rank >= cap), item, 0)
 
     def _price(self, facts: dict, mask: int, kind: int, tier: Decimal, day: dt.date) -> list[int]:
         groups = tuple(g for i, g in enumerate(self.group_names) if mask >> i & 1)
@@ -402,7 +428,7 @@ class _Batch:
         candidates.append(np.where(aged, mechanics.start_by_age(cal, self.scheme_start, self.pension_month), FAR))
         # payment route: the day the required-th record (in date order, paid by as_of) was paid
         paid = self.r_day <= self.as_of_day
-        order = np.lexsort((self.r_day, p))
+        order = _order(p, self.r_day)
         order = order[paid[order]]
         counts = np.bincount(p[order], minlength=n)
         offsets = np.concatenate([[0], np.cumsum(counts)[:-1]])
@@ -438,7 +464,7 @@ class _Batch:
         n_counted = np.bincount(p[self.counted], minlength=self.n)
         self.counted_years = mechanics.counted_years(DAY_ARRAYS, n_counted, self.required, self.full_years)
         sel = self.counted & (self.r_kind == 0)
-        order = np.lexsort((self.r_year[sel], p[sel]))
+        order = _order(p[sel], self.r_year[sel])
         pp, yy = p[sel][order], self.r_year[sel][order]
         breaks = np.ones(len(pp), dtype=bool)
         breaks[1:] = (pp[1:] != pp[:-1]) | (yy[1:] != yy[:-1] + 1)
@@ -457,11 +483,11 @@ class _Batch:
 
     def account(self) -> None:
         p = self.r_person[self.counted]
-        credit_year = ymd(self.r_day[self.counted])[0]
+        credit_year = mechanics.years_of(self.r_day[self.counted])
         credited = self.r_credited[self.counted]
         self.started = self.eligible & (self.start <= self.as_of_day)
         day = np.where(self.started, self.start, self.as_of_day)
-        until = ymd(day)[0]
+        until = mechanics.years_of(day)
         balance = np.zeros(self.n, dtype="int64")
         if len(p):
             first, last = int(credit_year.min()), int(until.max())
@@ -664,6 +690,37 @@ def _fen(x: Decimal) -> int:
     return int(scaled)
 
 
+def _distinct(key: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """np.unique(key, return_inverse=True) for non-negative keys below `size`: by counting when the range is small
+    (no sort: linear in the rows), else by sorting."""
+    if size > max(8 * len(key), 1 << 21):  # counting costs a few passes over `size`; a sort, log n over the rows
+        unique, inverse = np.unique(key, return_inverse=True)
+        return unique, inverse.reshape(-1)
+    seen = np.bincount(key, minlength=size) > 0
+    unique = np.flatnonzero(seen)
+    rank = np.cumsum(seen) - 1
+    return unique, rank[key]
+
+
+def _first_of(inverse: np.ndarray, size: int) -> np.ndarray:
+    """For each of `size` values, the index of its first row in `inverse` (np.unique's return_index)."""
+    first = np.zeros(size, dtype="int64")
+    first[inverse[::-1]] = np.arange(len(inverse) - 1, -1, -1)  # the last write, the lowest index, holds
+    return first
+
+
+def _order(major: np.ndarray, minor: np.ndarray) -> np.ndarray:
+    """np.lexsort((minor, major)): stable, by major then minor; linear when the rows are already in that order (a
+    person's records are by year, mostly), else one sort of a combined key."""
+    n = len(major)
+    if n < 2 or np.all((major[1:] > major[:-1]) | ((major[1:] == major[:-1]) & (minor[1:] >= minor[:-1]))):
+        return np.arange(n)
+    low, span = int(minor.min()), int(minor.max()) - int(minor.min()) + 1
+    if int(major.min()) >= 0 and (int(major.max()) + 1) * span < 2**62:
+        return np.argsort(major * span + (minor - low), kind="stable")
+    return np.lexsort((minor, major))
+
+
 def _owners(column: pa.ListArray) -> np.ndarray:
     """For each flattened list item, the row it belongs to."""
     offsets = np.asarray(column.offsets.to_numpy(zero_copy_only=False), dtype="int64")
@@ -685,6 +742,16 @@ def _dates(values) -> tuple[np.ndarray, np.ndarray]:
         return np.zeros(n, "int64"), np.zeros(n, bool)
     if not pa.types.is_string(values.type):
         raise Unsupported("a date column that is not text")
+    try:
+        # Arrow's own reading takes exactly YYYY-MM-DD of ASCII digits and a real calendar date, as the pattern and
+        # the round trip below do; a column with any other text fails as a whole and takes the long way.
+        days = values.cast(pa.date32()).view(pa.int32())
+    except pa.ArrowInvalid:
+        pass
+    else:
+        numbers = np.asarray(days.fill_null(0).to_numpy(zero_copy_only=False), dtype="int64")
+        ok = _valid(days) & (numbers >= day_number(EARLIEST)) & (numbers <= day_number(LATEST))
+        return np.where(ok, numbers, 0), ok
     shaped = np.asarray(pc.match_substring_regex(values, DATE_PATTERN).fill_null(False).to_numpy(zero_copy_only=False),
                         dtype=bool)
     text = pc.if_else(pa.array(shaped), values, "1970-01-01")

@@ -8,6 +8,7 @@ Money in the account is integer fen in both back ends (exact; rounded half-up wh
 from __future__ import annotations
 
 import datetime as dt
+from typing import NamedTuple
 
 import numpy as np
 
@@ -63,26 +64,69 @@ def from_day_number(n: int) -> dt.date:
 
 
 def ymd(days) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Year, month, day of day numbers (proleptic Gregorian, integer arithmetic: H. Hinnant's civil_from_days)."""
-    z = np.asarray(days, dtype="int64") + 719468
-    era = z // 146097
-    doe = z - era * 146097
-    yoe = (doe - doe // 1460 + doe // 36524 - doe // 146096) // 365
-    doy = doe - (365 * yoe + yoe // 4 - yoe // 100)
-    mp = (5 * doy + 2) // 153
-    d = doy - (153 * mp + 2) // 5 + 1
-    m = np.where(mp < 10, mp + 3, mp - 9)
-    return yoe + era * 400 + (m <= 2), m, d
+    """Year, month, day of day numbers (proleptic Gregorian): looked up in a table for the years the rules live in,
+    else by numpy's datetime64 calendar (the same figures as H. Hinnant's civil_from_days)."""
+    d = np.asarray(days, dtype="int64")
+    if _in_table(d):
+        table = _table()
+        i = d - _TABLE_FIRST
+        return table.year[i], table.month[i], table.day[i]
+    return _ymd_by_datetime(d)
+
+
+def years_of(days) -> np.ndarray:
+    """Year of day numbers (ymd's first figure, without the month and day)."""
+    d = np.asarray(days, dtype="int64")
+    if _in_table(d):
+        return _table().year[d - _TABLE_FIRST]
+    return d.astype("M8[D]").astype("M8[Y]").astype("int64") + 1970
 
 
 def from_ymd(y, m, d) -> np.ndarray:
-    """Day numbers of (year, month, day) arrays (days_from_civil)."""
+    """Day numbers of (year, month, day) arrays (days_from_civil; a day past the month's end runs on into the next)."""
     y, m, d = (np.asarray(v, dtype="int64") for v in (y, m, d))
+    if y.size and m.size and _TABLE_YEARS[0] <= y.min() and y.max() <= _TABLE_YEARS[1] and 1 <= m.min() \
+            and m.max() <= 12:
+        return _table().month_start[(y - _TABLE_YEARS[0]) * 12 + (m - 1)] + (d - 1)
     y = y - (m <= 2)
     era = y // 400
     yoe = y - era * 400
     doy = (153 * np.where(m > 2, m - 3, m + 9) + 2) // 5 + d - 1
     return era * 146097 + yoe * 365 + yoe // 4 - yoe // 100 + doy - 719468
+
+
+def _ymd_by_datetime(d: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    dates = d.astype("M8[D]")
+    month = dates.astype("M8[M]")
+    months = month.astype("int64")  # months since 1970-01
+    years = months // 12
+    return years + 1970, months - years * 12 + 1, (dates - month.astype("M8[D]")).astype("int64") + 1
+
+
+class _Calendar(NamedTuple):
+    year: np.ndarray  # by day number from _TABLE_FIRST
+    month: np.ndarray
+    day: np.ndarray
+    month_start: np.ndarray  # day number of the first of each month from January of _TABLE_YEARS[0]
+
+
+_TABLE_YEARS = (1800, 2299)  # births from 1900, anniversaries a century on, dates to 2100, with room
+_TABLE_FIRST = int((np.datetime64(f"{_TABLE_YEARS[0]}-01-01") - np.datetime64("1970-01-01")).astype("int64"))
+_TABLE_LAST = int((np.datetime64(f"{_TABLE_YEARS[1]}-12-31") - np.datetime64("1970-01-01")).astype("int64"))
+_CALENDAR: list = []
+
+
+def _table() -> _Calendar:
+    if not _CALENDAR:
+        year, month, day = _ymd_by_datetime(np.arange(_TABLE_FIRST, _TABLE_LAST + 1, dtype="int64"))
+        starts = np.arange(np.datetime64(f"{_TABLE_YEARS[0]}-01"), np.datetime64(f"{_TABLE_YEARS[1] + 1}-01"),
+                           dtype="M8[M]").astype("M8[D]").astype("int64")
+        _CALENDAR.append(_Calendar(year, month, day, starts))
+    return _CALENDAR[0]
+
+
+def _in_table(d: np.ndarray) -> bool:
+    return bool(d.size) and _TABLE_FIRST <= d.min() and d.max() <= _TABLE_LAST
 
 
 def _leap(y) -> np.ndarray:
@@ -107,7 +151,7 @@ class _DayArrays:
 
     @staticmethod
     def year_of(days):
-        return ymd(days)[0]
+        return years_of(days)
 
     @staticmethod
     def year_end(years):

@@ -229,7 +229,39 @@ def test_calendar_arithmetic_agrees_with_datetime(day):
 
     number = np.array([mechanics.day_number(day)])
     assert tuple(int(v[0]) for v in mechanics.ymd(number)) == (day.year, day.month, day.day)
+    assert int(mechanics.years_of(number)[0]) == day.year
     assert mechanics.from_ymd(day.year, day.month, day.day) == number[0]
+
+
+@given(st.lists(st.one_of(st.none(), st.dates(dt.date(1850, 1, 1), dt.date(2150, 12, 31)).map(dt.date.isoformat),
+                          st.text("0123456789-+ ", min_size=8, max_size=11),
+                          st.sampled_from(["2011-02-29", "2012-02-29", "2011-2-01", "1899-12-31", "2101-01-01",
+                                           "0000-01-01", "２０１１-01-01", "2011-01-01\n"])), max_size=12))
+def test_the_date_columns_read_as_one_person_is_read(texts):
+    """Arrow's date reading (the quick way) and the pattern with the calendar round trip (the long way) take and
+    refuse the same texts as the person reader."""
+    import numpy as np
+    import pyarrow as pa
+
+    from engine.person import DATE, EARLIEST, LATEST
+
+    days, ok = columnar._dates(pa.array(texts, pa.string()))
+    for text, day, good in zip(texts, days, ok):
+        try:
+            expected = DATE.fullmatch(text) and EARLIEST <= dt.date.fromisoformat(text) <= LATEST and \
+                dt.date.fromisoformat(text)
+        except (TypeError, ValueError):
+            expected = None
+        assert bool(good) == bool(expected), text
+        if expected:
+            assert day == mechanics.day_number(expected)
+    slow = columnar._dates(pa.array(texts + ["not a date"], pa.string()))  # one bad text: the long way for all
+    assert np.array_equal(slow[0][:-1], days) and np.array_equal(slow[1][:-1], ok)
+
+
+@given(st.lists(st.integers(-10**12 + 1, 10**12 - 1), max_size=20))
+def test_fen_become_exact_decimals(fen):
+    assert batch.fen_decimal(fen).to_pylist() == [Decimal(f).scaleb(-2) for f in fen]
 
 
 @given(st.dates(dt.date(1900, 1, 1), dt.date(2060, 12, 31)), st.dates(dt.date(1900, 1, 1), dt.date(2100, 12, 31)),
