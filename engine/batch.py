@@ -313,6 +313,21 @@ def fen_decimal(fen) -> object:
     return pa.Array.from_buffers(_money_type(), len(fen), [None, pa.py_buffer(words)])
 
 
+def decimal_fen(column) -> object:
+    """The inverse of `fen_decimal`: a decimal128(…, 2) column (nulls as 0) as integer fen, from its own bits."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    from decimal import Decimal as D
+
+    array = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+    if not pa.types.is_decimal(array.type) or array.type.scale != 2:
+        raise TypeError(f"money column of type {array.type}: decimal128(12, 2) expected")
+    array = pc.fill_null(array, pa.scalar(D("0.00"), array.type))
+    words = np.frombuffer(array.buffers()[1], dtype="int64").reshape(-1, 2)
+    return words[array.offset:array.offset + len(array), 0].copy()
+
+
 def merge_totals(into: dict, more: dict) -> dict:
     out = {k: dict(v) for k, v in into.items()}
     for component, parts in more.items():

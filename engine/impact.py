@@ -330,12 +330,8 @@ def _error_text(table, i: int, lang: str) -> str | None:
 
 
 def _fen(table):
-    """The monthly pension of each row in integer fen (0 for a failed row): "123.45" → 12345."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    text = pc.replace_substring(table.column("monthly_pension_total").combine_chunks(), ".", "")
-    return pc.fill_null(pc.cast(text, pa.int64()), 0).to_numpy(zero_copy_only=False)
+    """The monthly pension of each row in integer fen (0 for a failed row): 123.45 → 12345."""
+    return batch.decimal_fen(table.column("monthly_pension_total"))
 
 
 def _totals_by_level(totals: dict) -> dict:

@@ -118,3 +118,18 @@ def test_dask_local_cluster_gives_the_same_rows(tmp_path, registry, people):
     assert (tmp_path / "local.jsonl").read_text(encoding="utf-8") == \
         (tmp_path / "dask.jsonl").read_text(encoding="utf-8")
     assert local == dask
+
+
+def test_money_columns_go_to_fen_and_back_exactly():
+    """engine.batch.decimal_fen (impact reads pensions in fen) is the inverse of fen_decimal, sliced or with nulls."""
+    import pyarrow as pa
+
+    from engine.batch import decimal_fen, fen_decimal
+
+    fen = [0, 1, 12345, -250, 10 ** 12 - 1, 99]
+    array = fen_decimal(fen)
+    assert [str(v) for v in array.to_pylist()] == ["0.00", "0.01", "123.45", "-2.50", "9999999999.99", "0.99"]
+    assert decimal_fen(array).tolist() == fen
+    assert decimal_fen(array.slice(2, 3)).tolist() == [12345, -250, 10 ** 12 - 1]
+    with_null = pa.array([Decimal("1.10"), None, Decimal("2.00")], pa.decimal128(12, 2))
+    assert decimal_fen(pa.chunked_array([with_null])).tolist() == [110, 0, 200]
