@@ -222,7 +222,7 @@ def interpret(policy, as_of: dt.date, items: list[tuple[int, object]], lang: str
             pid = person.get("id") if isinstance(person, dict) else None
             rows.append({"row": number, "person_id": pid if isinstance(pid, str) else None, "status": None,
                          "monthly_pension_total": None, "account_balance": None,
-                         "error": json.dumps(problem_of(error).as_dict(lang), ensure_ascii=False)})
+                         "error": json.dumps(problem_dict(error, lang), ensure_ascii=False)})
             continue
         row = {"row": number, "person_id": decision.person_id, "status": decision.status,
                "monthly_pension_total": fmt(decision.monthly_pension.total),
@@ -311,6 +311,11 @@ def fen_decimal(fen) -> object:
     words[:, 0] = fen
     words[:, 1] = fen >> 63  # the sign, extended into the high word
     return pa.Array.from_buffers(_money_type(), len(fen), [None, pa.py_buffer(words)])
+
+
+def problem_dict(error: InvalidInput, lang: str = "zh") -> dict:
+    """A row's problem as batch's `error` column and the impact report show it (the API's problem+json)."""
+    return problem_of(error).as_dict(lang)
 
 
 def decimal_fen(column) -> object:

@@ -32,7 +32,6 @@ from engine.errors import InvalidInput, UnknownRegion
 from engine.decision import Decision
 from engine.evaluate import evaluate
 from engine.person import DATE_PATTERN, read_as_of, read_person
-from engine.problem import problem_of
 from engine.registry import Registry
 from engine.render import component_json
 from engine.trace import Step
@@ -124,7 +123,7 @@ def _tier_label(tier) -> str:
 
 def _problem_text(error: InvalidInput | dict, lang: str) -> str:
     """A problem in one line: its detail, then the fields it names (at most three)."""
-    problem = problem_of(error).as_dict(lang) if isinstance(error, InvalidInput) else error
+    problem = batch.problem_dict(error, lang) if isinstance(error, InvalidInput) else error
     fields = [f"{e['pointer']}: {e['detail']}" for e in problem.get("errors") or []]
     more = len(fields) - 3
     text = " ".join(str(problem.get("detail") or problem.get("title") or "").split())
