@@ -124,7 +124,7 @@ class _Batch:
             raise Unsupported("id is not a string column")
 
     def read_birth(self) -> None:
-        days, ok = _dates(self.table.column("birth_date"))
+        days, ok = day_numbers(self.table.column("birth_date"))
         self.route |= ~ok | (days > self.as_of_day)
         self.birth = np.where(ok, days, 0)
         self.by, self.bm, self.bd = ymd(self.birth)
@@ -208,11 +208,11 @@ class _Batch:
                   else -1 for g in encoded.dictionary.to_pylist()]
         lookup = np.array(usable + [-1], dtype="int64")
         group = lookup[np.asarray(encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False), dtype="int64")]
-        start, ok = _dates(fields["from"])
+        start, ok = day_numbers(fields["from"])
         end = np.full(len(items), FAR, dtype="int64")
         if "to" in fields and not pa.types.is_null(fields["to"].type):
             given = _valid(fields["to"])
-            end_days, end_ok = _dates(fields["to"])
+            end_days, end_ok = day_numbers(fields["to"])
             ok &= ~given | (end_ok & (end_days >= start))
             end = np.where(given, end_days, FAR)
         good = (group >= 0) & ok
@@ -272,7 +272,7 @@ class _Batch:
         if "date" in fields:
             date_values = fields["date"]
             has_date = np.asarray(date_values.is_valid().to_numpy(zero_copy_only=False))
-            days, ok = _dates(date_values)
+            days, ok = day_numbers(date_values)
             bad |= has_date & ~ok
         else:
             has_date = np.zeros(len(items), dtype=bool)
@@ -301,7 +301,7 @@ class _Batch:
         if "scheme_start_date" in self.table.column_names:
             column = self.table.column("scheme_start_date").combine_chunks()
             given = _valid(column)
-            days, ok = _dates(column)
+            days, ok = day_numbers(column)
             self.route |= given & ~ok
         self.route |= failed[self.fact_class] & ~given
         self.scheme_start = np.where(given, days, starts[self.fact_class])
@@ -734,7 +734,7 @@ def _valid(values) -> np.ndarray:
     return np.asarray(values.is_valid().to_numpy(zero_copy_only=False), dtype=bool)
 
 
-def _dates(values) -> tuple[np.ndarray, np.ndarray]:
+def day_numbers(values) -> tuple[np.ndarray, np.ndarray]:
     """Day numbers of YYYY-MM-DD strings and whether each is a valid date in range (null → not valid)."""
     values = values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
     n = len(values)

@@ -31,7 +31,7 @@ from engine.batch import Chunk, chunk_persons, column_chunks, column_slices, cou
 from engine.errors import InvalidInput, UnknownRegion
 from engine.decision import Decision
 from engine.evaluate import evaluate
-from engine.person import DATE_PATTERN, read_as_of, read_person
+from engine.person import read_as_of, read_person
 from engine.registry import Registry
 from engine.render import component_json
 from engine.trace import Step
@@ -352,11 +352,14 @@ def _totals_by_level(totals: dict) -> dict:
 
 
 def _age_codes(piece: Chunk, ok, as_of: dt.date):
-    """(code per row, labels): each row's age band on `as_of`, from the birth dates as arrays; rows whose dates are
-    not plain YYYY-MM-DD text or dates are read person by person."""
+    """(code per row, labels): each row's age band on `as_of`, from the birth dates as arrays (the column back end's
+    reading and age rule); rows whose dates it cannot read are read person by person."""
     import numpy as np
     import pyarrow as pa
-    import pyarrow.compute as pc
+
+    from engine.algebra import Unsupported
+    from engine.columnar import day_numbers
+    from engine.mechanics import DAY_ARRAYS, ymd
 
     labels = [label for _, _, label in AGE_BANDS] + ["?"]
     n = len(ok)
@@ -366,27 +369,18 @@ def _age_codes(piece: Chunk, ok, as_of: dt.date):
         table.column_names else None
     if column is not None and pa.types.is_date(column.type):
         column = column.cast(pa.string())
-    if column is None or not pa.types.is_string(column.type):
-        plain = np.zeros(n, dtype=bool)
-    else:
-        plain = pc.fill_null(pc.match_substring_regex(column, DATE_PATTERN), False).to_numpy(zero_copy_only=False)
-        text = pc.if_else(pa.array(plain), column, "0000-01-01")
-        year, month, day = (pc.cast(pc.utf8_slice_codeunits(text, a, b), pa.int64()).to_numpy()
-                            for a, b in ((0, 4), (5, 7), (8, 10)))
-        birthday = month * 100 + day
-        if not _leap(as_of.year):
-            birthday = np.where(birthday == 229, 301, birthday)  # 29 February falls on 1 March (dates.anniversary)
-        age = as_of.year - year - (birthday > as_of.month * 100 + as_of.day)
+    try:
+        days, plain = day_numbers(column) if column is not None else (None, np.zeros(n, dtype=bool))
+    except Unsupported:
+        days, plain = None, np.zeros(n, dtype=bool)
+    if days is not None:
+        age = DAY_ARRAYS.age_on(*ymd(days), as_of.year, as_of.month, as_of.day)
         for code, (lo, hi, _) in enumerate(AGE_BANDS):
             codes[plain & (age >= lo) & (age <= hi)] = code
     odd = np.flatnonzero(ok & ~plain)
     for i, (_, person) in zip(odd, _persons(piece, odd)):
         codes[i] = labels.index(_age_band(person, as_of))
     return codes, labels
-
-
-def _leap(year: int) -> bool:
-    return year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
 
 
 def _tier_codes(piece: Chunk, ok):

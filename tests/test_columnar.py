@@ -245,7 +245,7 @@ def test_the_date_columns_read_as_one_person_is_read(texts):
 
     from engine.person import DATE, EARLIEST, LATEST
 
-    days, ok = columnar._dates(pa.array(texts, pa.string()))
+    days, ok = columnar.day_numbers(pa.array(texts, pa.string()))
     for text, day, good in zip(texts, days, ok):
         try:
             expected = DATE.fullmatch(text) and EARLIEST <= dt.date.fromisoformat(text) <= LATEST and \
@@ -255,7 +255,7 @@ def test_the_date_columns_read_as_one_person_is_read(texts):
         assert bool(good) == bool(expected), text
         if expected:
             assert day == mechanics.day_number(expected)
-    slow = columnar._dates(pa.array(texts + ["not a date"], pa.string()))  # one bad text: the long way for all
+    slow = columnar.day_numbers(pa.array(texts + ["not a date"], pa.string()))  # one bad text: the long way for all
     assert np.array_equal(slow[0][:-1], days) and np.array_equal(slow[1][:-1], ok)
 
 
