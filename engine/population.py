@@ -22,6 +22,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from engine.batch import COLUMN_CHUNK
+from engine.mechanics import day_number, from_day_number, from_ymd, years_of
 from engine.model import AmountRange, KeyedRow, Policy
 
 GROUP_SHARES = {"dibao": 0.04, "severe_disability": 0.02, "poverty_registered": 0.05, "only_child_family": 0.03}
@@ -29,7 +30,6 @@ HUKOU_TYPES = (("rural", 0.8), ("urban", 0.2))
 SKIP_YEAR = 0.15  # share of years a person does not pay
 CHUNK = COLUMN_CHUNK  # persons per chunk and per Parquet row group: `jubao batch` workers read a group each
 DEFAULT_START = dt.date(2009, 9, 1)
-EPOCH = dt.date(1970, 1, 1)
 
 CONTRIBUTION = pa.struct([("year", pa.int64()), ("tier", pa.string()), ("kind", pa.string()), ("date", pa.string())])
 GROUP = pa.struct([("id", pa.string()), ("from", pa.string())])
@@ -78,21 +78,21 @@ class _Plan:
         self.policy, self.as_of, self.receiving_share = policy, as_of, receiving_share
         self.area_key, self.areas, starts = _scheme_starts(policy)
         # starts[area, type]: the scheme start (day number) of a person of that area and hukou type
-        self.starts = np.array([[_day(d) for d in row] for row in starts], dtype=np.int64)
+        self.starts = np.array([[day_number(d) for d in row] for row in starts], dtype=np.int64)
         self.combos = [self.hukou(a, t) for a in range(len(starts)) for t in range(len(HUKOU_TYPES))]
         self.groups = [(g, share) for g, share in GROUP_SHARES.items() if g in policy.groups]
         # The periods in which the tiers open cannot change: every start and every day after an end.
-        edges = sorted({_day(d) for v in policy.all_versions("contribution_tiers")
+        edges = sorted({day_number(d) for v in policy.all_versions("contribution_tiers")
                         for d in (v.start, v.end and v.end + dt.timedelta(days=1)) if d is not None})
         self.edges = np.array(edges, dtype=np.int64)
-        firsts = [edges[0] - 1] + edges if edges else [_day(as_of)]
+        firsts = [edges[0] - 1] + edges if edges else [day_number(as_of)]
         texts: dict[Decimal, int] = {}
         sets: dict[tuple, int] = {}
         self.sets: list[tuple[np.ndarray, np.ndarray]] = []  # (cumulative weights, indices into self.texts)
         self.set_of = np.full((len(firsts), len(self.combos)), -1, dtype=np.int64)  # [period, combo] → set or −1
         for period, first in enumerate(firsts):
             for combo, hukou in enumerate(self.combos):
-                tiers = tuple(_open_tiers(policy, {"hukou": hukou}, EPOCH + dt.timedelta(days=first)))
+                tiers = tuple(_open_tiers(policy, {"hukou": hukou}, from_day_number(first)))
                 if not tiers:
                     continue
                 if tiers not in sets:
@@ -122,7 +122,7 @@ class _Plan:
         receiving = rng.random(n) < self.receiving_share
         age = np.where(receiving, rng.integers(60, 93, n), rng.integers(17, 60, n))
         birth_year = as_of_year - age - 1
-        birth = _days(birth_year, rng.integers(1, 13, n), rng.integers(1, 29, n))
+        birth = from_ymd(birth_year, rng.integers(1, 13, n), rng.integers(1, 29, n))
         kind = (rng.random(n) >= HUKOU_TYPES[0][1]).astype(np.int64)
         area = rng.integers(0, len(self.starts), n)
         start = self.starts[area, kind]
@@ -132,14 +132,14 @@ class _Plan:
 
         # One record a year from the scheme start (and the year after the 16th birthday) to the year before
         # the 60th birthday or the as-of year, some years skipped; paid on a spring day (not before the start).
-        years_from = np.maximum(_years(start), birth_year + 17)
+        years_from = np.maximum(years_of(start), birth_year + 17)
         years_to = np.minimum(as_of_year - 1, birth_year + 59)
         count = np.clip(years_to - years_from + 1, 0, None)
         person = np.repeat(np.arange(n), count)
         offsets = np.concatenate([[0], np.cumsum(count)])
         year = years_from[person] + np.arange(len(person)) - offsets[:-1][person]
         paid = rng.random(len(person)) >= SKIP_YEAR
-        day = np.maximum(_days(year, rng.integers(3, 7, len(person)), rng.integers(1, 29, len(person))),
+        day = np.maximum(from_ymd(year, rng.integers(3, 7, len(person)), rng.integers(1, 29, len(person))),
                          start[person])
         tier_set = self.set_of[np.searchsorted(self.edges, day, side="right"), combo[person]]
         pick = rng.random(len(person))
@@ -225,20 +225,7 @@ def _weights(tiers: tuple[Decimal, ...], mean: float) -> np.ndarray:
     return np.array([math.exp(-(v - values[0]) / hi) for v in values])
 
 
-# ── dates as day numbers (days since 1970-01-01) ──────────────────────────
-def _day(day: dt.date) -> int:
-    return (day - EPOCH).days
-
-
-def _days(year: np.ndarray, month: np.ndarray, day: np.ndarray) -> np.ndarray:
-    months = (np.asarray(year, dtype=np.int64) - 1970) * 12 + (np.asarray(month, dtype=np.int64) - 1)
-    return months.astype("datetime64[M]").astype("datetime64[D]").astype(np.int64) + day - 1
-
-
-def _years(days: np.ndarray) -> np.ndarray:
-    return days.astype("datetime64[D]").astype("datetime64[Y]").astype(np.int64) + 1970
-
-
+# ── dates as day numbers (engine.mechanics': days since 1970-01-01) ──────
 def _iso(days: np.ndarray) -> pa.Array:
     """YYYY-MM-DD texts: each day of the span formatted once (a century at most), then taken by index."""
     if not len(days):
