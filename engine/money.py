@@ -1,6 +1,7 @@
 """Exact money: Decimal yuan, split by funding level, rounded half-up only when asked."""
 from __future__ import annotations
 
+import functools
 from decimal import ROUND_HALF_UP, Decimal
 
 import attrs
@@ -16,6 +17,16 @@ def round_fen(x: Decimal) -> Decimal:
 
 def fmt(x: Decimal) -> str:
     """Money as the API carries it: a string with two decimals (exact values only)."""
+    if not x:  # the one value whose equal keys print apart (0 and −0): never through the memo
+        return "-0.00" if x.is_signed() else "0.00"
+    return _fmt_nonzero(x)
+
+
+@functools.lru_cache(maxsize=8192, typed=True)
+def _fmt_nonzero(x: Decimal) -> str:
+    # An answer prints the same few hundred amounts again and again (tiers, subsidies, credits): the memo
+    # (190 ns) saves the quantize (750 ns) about 140 times per answer. Equal Decimals (570.0, 570.00) print
+    # alike after the quantize, so the memo may answer one for the other.
     # A Decimal quantized to 0.01 prints as plain digits with two decimals, in a third of format()'s time.
     return str(x.quantize(FEN, rounding=ROUND_HALF_UP))
 

@@ -41,3 +41,51 @@ def test_two_token_apps_in_one_process(tmp_path):
     first = _app(tmp_path, "a", query_auth="token")
     second = _app(tmp_path, "b", query_auth="token")
     assert _ask(first) == 401 and _ask(second) == 401
+
+
+def test_the_access_line_is_one_json_object_per_request(tmp_path):
+    """Operators read one JSON line per request: local time to the second, method, path, status, duration,
+    remote address, body bytes, and the decision ids of a determination (to find its decision-log row)."""
+    import logging
+    import re
+
+    records = []
+    handler = logging.Handler()
+    handler.emit = records.append
+    logging.getLogger("jubao.access").addHandler(handler)
+    try:
+        app = _app(tmp_path, "log")
+        answer = app.test_client().post("/v1/regions/anhui/entitlements", data=json.dumps(PERSON),
+                                        content_type="application/json")
+        page = app.test_client().get("/")
+    finally:
+        logging.getLogger("jubao.access").removeHandler(handler)
+    first, second = (json.loads(r.getMessage()) for r in records)
+    assert set(first) == {"time", "method", "path", "status", "duration_ms", "remote", "bytes", "decision_ids"}
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d{4}", first["time"])
+    assert (first["method"], first["path"], first["status"]) == ("POST", "/v1/regions/anhui/entitlements", 200)
+    assert first["bytes"] == len(answer.data) and first["duration_ms"] >= 0
+    assert first["decision_ids"] == [answer.get_json()["decision_id"]]
+    assert (second["path"], second["status"]) == ("/", 200) and "decision_ids" not in second
+    # the pages' security headers, and the policy of what they may load on HTML only
+    assert "Content-Security-Policy" in page.headers and "Content-Security-Policy" not in answer.headers
+    assert answer.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_a_signed_session_cookie_still_reads_when_api_calls_skip_the_serializer(tmp_path):
+    """Calls without a cookie get an empty session without building the signer (web.auth.CookieSessions);
+    a browser's signed cookie is still read and a forged one still ignored."""
+    app = _app(tmp_path, "cookie")
+
+    @app.get("/_probe")
+    def probe():
+        from flask import session
+        session["n"] = session.get("n", 0) + 1
+        return str(session["n"])
+
+    client = app.test_client()
+    assert client.get("/_probe").text == "1"
+    assert client.get("/_probe").text == "2"  # the cookie set by the first answer is read back
+    stranger = app.test_client()
+    stranger.set_cookie("session", "forged.value.sig")
+    assert stranger.get("/_probe").text == "1"

@@ -1,7 +1,6 @@
 """The Flask application factory: settings, registry, decision log, error handlers, access log."""
 from __future__ import annotations
 
-import json
 import logging
 import sys
 import time
@@ -13,8 +12,10 @@ from werkzeug.exceptions import HTTPException
 from engine import InvalidInput, PolicyError, Problem, Registry, UnknownRegion, problem_of
 from engine.catalogue import say
 from web.access import enforce
+from web.auth import CookieSessions
 from web.api import api
 from web.bodies import HttpProblem, json_response, problem_response
+from web.codec import dumps_text
 from web.pages import pages, render_page_error
 from web.decisions import DecisionLog, DecisionLogUnavailable, make_engine
 from web.lifecycle import lifecycle
@@ -37,6 +38,7 @@ def create_app(overrides: dict | None = None, registry: Registry | None = None) 
     app.config["JUBAO_MAX_BATCH"] = settings.max_batch
     app.config["JUBAO_SETTINGS"] = settings
     app.secret_key = settings.secret_key()
+    app.session_interface = CookieSessions()
     if settings.database_url.startswith("sqlite"):
         settings.data_dir.mkdir(parents=True, exist_ok=True)
     engine = make_engine(settings.database_url)
@@ -110,21 +112,36 @@ def _access_log(app: Flask) -> None:
 
     @app.after_request
     def security_headers(response):
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        if response.mimetype == "text/html":
+        headers = response.headers
+        headers.setdefault("X-Content-Type-Options", "nosniff")
+        headers.setdefault("X-Frame-Options", "DENY")
+        headers.setdefault("Referrer-Policy", "same-origin")
+        if (response.content_type or "").startswith("text/html"):
             # Everything the pages use is served from here (no CDN); inline scripts and styles are the pages' own.
-            response.headers.setdefault("Content-Security-Policy", CSP)
+            headers.setdefault("Content-Security-Policy", CSP)
         return response
 
     @app.after_request
     def log_request(response):
-        entry = {"time": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "method": request.method, "path": request.path,
+        if not access_log.isEnabledFor(logging.INFO):
+            return response
+        entry = {"time": _clock_text(), "method": request.method, "path": request.path,
                  "status": response.status_code, "duration_ms": round((time.perf_counter() - g.get("started",
                  time.perf_counter())) * 1000, 2), "remote": request.remote_addr,
                  "bytes": response.calculate_content_length()}
         if g.get("decision_ids"):
             entry["decision_ids"] = g.decision_ids[:10]
-        access_log.info(json.dumps(entry, ensure_ascii=False))
+        access_log.info(dumps_text(entry))  # orjson: a sixth of json.dumps's time, the same line
         return response
+
+
+_clock = (0, "")
+
+
+def _clock_text() -> str:
+    """The access line's local time to the second, formatted once a second rather than once a request."""
+    global _clock
+    now = int(time.time())
+    if _clock[0] != now:
+        _clock = (now, time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(now)))
+    return _clock[1]

@@ -5,10 +5,21 @@ import hmac
 import secrets
 
 from flask import current_app, g, request, session
+from flask.sessions import SecureCookieSessionInterface
 
 from engine.catalogue import say
 from web.bodies import HttpProblem
 from web.store import Store, User
+
+
+class CookieSessions(SecureCookieSessionInterface):
+    """Flask's signed-cookie sessions, minus the signing serializer built for a request that sends no cookie
+    (every API call from another system): 2 % of a worker's CPU under load, for an empty session either way."""
+
+    def open_session(self, app, request):
+        if app.secret_key and not request.cookies.get(self.get_cookie_name(app)):
+            return self.session_class()
+        return super().open_session(app, request)
 
 
 def store() -> Store:
