@@ -126,3 +126,24 @@ def test_health_answers_while_a_check_runs_in_the_same_process(server):
     finally:
         check.wait(timeout=60)
     assert answered >= 1, "the check ended before the server was asked: make it larger"
+
+
+def test_the_served_app_is_frozen_for_the_collector_before_the_workers_fork(tmp_path, monkeypatch):
+    """`jubao serve` builds the app in the master and freezes what it made (web.cli.prepared_app): the workers'
+    garbage collections then skip the checked policies, which are ~100k objects."""
+    import gc
+
+    from web import create_app
+    from web.cli import prepared_app
+
+    monkeypatch.setenv("JUBAO_DATA_DIR", str(tmp_path))
+    before = gc.get_freeze_count()
+    try:
+        app = prepared_app(create_app)
+        assert gc.get_freeze_count() - before > 50_000
+        answer = app.test_client().post("/v1/regions/ningxia/entitlements", json={
+            "as_of": "2026-03-01", "person": json.loads(
+                (Path(__file__).parent.parent / "examples" / "ningxia-tier500-2011-2025.json").read_text("utf-8"))})
+        assert answer.get_json()["monthly_pension"]["total"] == "322.35"
+    finally:
+        gc.unfreeze()
