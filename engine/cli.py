@@ -319,18 +319,17 @@ def _fail(problem: Problem, fmt: str, lang: str = "zh") -> None:
 @click.option("--policies", type=click.Path(exists=True, file_okay=False), help="policy folder (default: policies/)")
 def batch(region, as_of, source, target, workers, engine, scheduler, method, lang, policies) -> None:
     """Evaluate a population file (.jsonl, .csv or .parquet) into TARGET, one row per person."""
-    from tqdm import tqdm
-
     from engine import batch as batch_run
 
     registry = _registry(policies)
     total = batch_run.count_rows(source)
-    with tqdm(total=total, unit=" persons", unit_scale=True, disable=None, file=sys.stderr) as bar:
+    # the same bar as `jubao population` and `jubao impact` (click's: shown on a terminal, quiet in a pipe)
+    with click.progressbar(length=total, label="persons", show_pos=True, file=sys.stderr) as bar:
         try:
             summary = batch_run.run(registry, region, as_of, source, target, workers, bar.update, engine, scheduler,
                                     method, lang)
         except ENGINE_ERRORS as error:
-            bar.close()
+            bar.render_finish()
             _fail(problem_of(error), "text", lang)
             return
     for line in summary.lines():
