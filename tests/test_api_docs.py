@@ -88,3 +88,18 @@ def test_format_endpoint_gives_the_canonical_layout_or_the_diagnostics(app):
     assert answer["ok"] is False and answer["files"]["pension.policy"] == broken and answer["changed"] == []
     assert answer["diagnostics"][0]["file"] == "pension.policy" and answer["diagnostics"][0]["line"] > 1
     assert client.post("/v1/format", json={"files": "x"}).status_code == 400
+
+
+def test_every_v1_operation_documents_the_lang_parameter_it_honours(app):
+    """Every /v1 route answers problems in Chinese by default and in English with ?lang=en
+    (web.bodies.request_lang); the document says so on each operation."""
+    doc = app.test_client().get("/openapi.json").get_json()
+    for path, operations in doc["paths"].items():
+        for method, operation in operations.items():
+            names = [p["name"] for p in operation.get("parameters", [])]
+            assert ("lang" in names) == path.startswith("/v1/"), f"{method} {path}"
+    lang = next(p for p in doc["paths"]["/v1/check"]["post"]["parameters"] if p["name"] == "lang")
+    assert lang["schema"] == {"enum": ["zh", "en"], "default": "zh"}
+    chinese = app.test_client().post("/v1/regions/nowhere/entitlements", json={}).get_json()["detail"]
+    english = app.test_client().post("/v1/regions/nowhere/entitlements?lang=en", json={}).get_json()["detail"]
+    assert re.search(r"[\u4e00-\u9fff]", chinese) and not re.search(r"[\u4e00-\u9fff]", english)

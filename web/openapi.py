@@ -166,6 +166,9 @@ def _contract_answer(registry) -> dict | None:
 
 
 BEARER = [{"bearer": []}]
+# web.bodies.request_lang: every /v1 route answers its problems (and a check its diagnostics) in this language
+LANG = {"name": "lang", "in": "query", "required": False, "schema": {"enum": ["zh", "en"], "default": "zh"},
+        "description": "language of problem details and diagnostics: Chinese (zh) by default, English with en"}
 # name.policy → its text; the names as web/bodies.py accepts them (ASCII, no folders)
 POLICY_FILES = {"type": "object", "propertyNames": {"pattern": "^[A-Za-z0-9_-]+\\.policy$"},
                 "additionalProperties": {"type": "string"}}
@@ -323,6 +326,10 @@ def openapi_document(app: Flask) -> dict:
                                           "503": {"description": "not ready", "content": {
                                               "application/json": {"schema": {"type": "object"}}}}}}},
     }
+    for path, operations in paths.items():
+        if path.startswith("/v1/"):
+            for operation in operations.values():
+                operation["parameters"] = [*operation.get("parameters", []), LANG]
     return {"openapi": "3.1.0",
             "info": {"title": "jubao 居保 API", "version": "1.0.0",
                      "description": "Entitlements of the urban-rural residents' basic pension, with explanations."},
