@@ -147,3 +147,14 @@ def test_the_served_app_is_frozen_for_the_collector_before_the_workers_fork(tmp_
         assert answer.get_json()["monthly_pension"]["total"] == "322.35"
     finally:
         gc.unfreeze()
+
+
+def test_threads_without_the_gthread_worker_is_refused_not_ignored():
+    """`--threads` sizes gthread's pool; the default gevent worker has none. Said, with the fix, before starting."""
+    from click.testing import CliRunner
+
+    from web.cli import serve
+
+    result = CliRunner().invoke(serve, ["--threads", "8"])
+    assert result.exit_code == 2
+    assert "--worker-class gthread" in result.output and "--threads" in result.output

@@ -15,8 +15,8 @@ import click
 @click.option("--host", default="127.0.0.1", show_default=True, help="address to listen on")
 @click.option("--port", default=8000, type=int, show_default=True, help="port to listen on")
 @click.option("--workers", default=None, type=int, help="processes (default: one per core)")
-@click.option("--threads", default=4, type=int, show_default=True,
-              help="threads per process (gthread worker only)")
+@click.option("--threads", default=None, type=click.IntRange(min=1),
+              help="threads per process (gthread worker only; default 4)")
 @click.option("--worker-class", "worker_class", default="gevent", show_default=True,
               type=click.Choice(["gevent", "gthread"]),
               help="gevent: one greenlet per connection, slow clients hold no thread; gthread: a thread pool")
@@ -24,6 +24,10 @@ import click
               help="open connections per process (gevent worker only)")
 def serve(host: str, port: int, workers: int | None, threads: int, worker_class: str, connections: int) -> None:
     """Run the API with embedded defaults (policies/, SQLite in ./data; JUBAO_DATA_DIR moves it)."""
+    if threads is not None and worker_class != "gthread":
+        raise click.UsageError("--threads 只用于 --worker-class gthread (gevent 每个连接一个 greenlet，没有线程池)；"
+                               "去掉 --threads，或加上 --worker-class gthread. "
+                               "--threads applies to --worker-class gthread only.")
     if worker_class == "gevent":
         # Before the app exists: its pools and locks must be the cooperative ones, or a greenlet waiting on
         # a lock another greenlet holds would block the whole process.
@@ -38,7 +42,7 @@ def serve(host: str, port: int, workers: int | None, threads: int, worker_class:
             self.cfg.set("bind", f"{host}:{port}")
             self.cfg.set("workers", workers or multiprocessing.cpu_count())
             self.cfg.set("worker_class", worker_class)
-            self.cfg.set("threads", threads)
+            self.cfg.set("threads", threads or 4)
             self.cfg.set("worker_connections", connections)
             self.cfg.set("preload_app", True)  # check the policies and create the database once
             self.cfg.set("accesslog", None)    # the app writes structured access logs itself
