@@ -19,12 +19,12 @@ from engine.catalogue import say
 from engine.errors import FieldError, InvalidInput, InvalidPerson, InvalidRecord, pointer
 from engine.text import Text
 from engine.explain import NoTrace, Trace
-from engine.lookup import Lookup, Uses, show
+from engine.lookup import Lookup, Uses, layer_of, show
 from engine.mechanics import DATES
 from engine.money import ZERO, Amount
 from engine.person import Person, Record
 from engine.plan import Compiled, compile_plan, component, trace_component
-from engine.pricing import Priced, Pricing
+from engine.pricing import Priced, Pricing, _Memo
 
 NO_TRACE = NoTrace()
 
@@ -40,6 +40,16 @@ def evaluate(policy: model.Policy, person: Person, as_of: dt.date, explain: bool
     return _OnePerson(policy, person, as_of, recorder, lang).decide()
 
 NOTHING = Text("", "")
+_BALANCE_FIELDS = frozenset({"account.balance"})  # what a counted record reaches (before, after a pension start)
+_STARTED_FIELDS = frozenset({"account.balance", "account.balance_at_pension_start", "monthly_pension.account_pension"})
+
+
+def _memo(policy: model.Policy, name: str) -> _Memo:
+    """A bounded memo kept on the policy version (a pure function of it and a day or year)."""
+    memo = policy.__dict__.get(name)
+    if memo is None:
+        memo = policy.__dict__[name] = _Memo()
+    return memo
 
 
 class _Row:
@@ -55,6 +65,7 @@ class _Row:
 class _OnePerson:
     def __init__(self, policy: model.Policy, person: Person, as_of: dt.date, recorder, lang: str):
         self.policy, self.person, self.as_of, self.rec, self.lang = policy, person, as_of, recorder, lang
+        self.quiet = type(recorder) is NoTrace  # nobody listens: the steps' own figures need not be made
         self.lookup = Lookup(policy, person, lang)
         self.uses = Uses(policy)
         self.errors: list[FieldError] = []
@@ -267,17 +278,31 @@ class _OnePerson:
                     balance += r.credited_fen
                     steps.append(r.priced.step)
             if year < day.year:
-                version = self.lookup.value("interest_rate", dates.year_end(year))
+                version, ratio = self.interest_rate(year)
                 if version is None:
                     continue
-                interest = mechanics.yearly_interest(start_balance, Decimal(version.figure).as_integer_ratio())
+                interest = mechanics.yearly_interest(start_balance, ratio)
                 balance += interest
                 if start_balance:
                     self.uses.use(version, fields)
-                    steps.append(self.rec.interest(year, version, Decimal(start_balance) / 100,
-                                                   Decimal(interest) / 100))
+                    if not self.quiet:
+                        steps.append(self.rec.interest(year, version, Decimal(start_balance) / 100,
+                                                       Decimal(interest) / 100))
         amount = Decimal(balance) / 100
         return amount, self.rec.balance(id, amount, day, self.lookup.rule("interest_rate", day), steps)
+
+    def interest_rate(self, year: int) -> tuple[model.Version | None, tuple[int, int] | None]:
+        """(version, rate as a ratio) of the interest credited at the end of `year`; where no version in force
+        then depends on the person's facts, a pure function of the policy version and the year, kept on it."""
+        memo = _memo(self.policy, "_interest_rates")
+        found = memo.get(year)
+        if found is None:
+            day = dates.year_end(year)
+            version = self.lookup.value("interest_rate", day)
+            found = (version, Decimal(version.figure).as_integer_ratio() if version is not None else None)
+            if all(v.condition is None for v in self.policy.versions_at("interest_rate", day)):
+                memo.put(year, found)
+        return found
 
     # ── the monthly pension ────────────────────────────────────────────────
     def monthly_pension(self, account: dict) -> dict:
@@ -336,13 +361,9 @@ class _OnePerson:
         return (found.low, found.high) if found else None
 
     def decision(self, rows: list[_Row], account: dict, pension: dict, death: dict) -> Decision:
+        counted_fields = _STARTED_FIELDS if account["started"] else _BALANCE_FIELDS
         for row in rows:
-            fields = set()
-            if row.counted:
-                fields.add("account.balance")
-                if account["started"]:
-                    fields |= {"account.balance_at_pension_start", "monthly_pension.account_pension"}
-            self.uses.attach(row.priced.uses, fields)
+            self.uses.attach(row.priced.uses, counted_fields if row.counted else ())
         if self.route in ("payment", "pension_age_at_start"):
             self.uses.attach(self.scheme_keys, "eligibility.pension_start_date")
         if self.route and self.route.startswith("early_start"):
@@ -513,7 +534,7 @@ class _Formulas:
         if version is None:
             return Amount(), None, None, None, None
         # The layer the version comes from decides its basis (a region may change `per` into `by`).
-        layer = self.run.policy.layer_of(version) or definition
+        layer = layer_of(self.run.policy, version) or definition
         level = layer.paid_by or "province"
         basis = self.builtin(layer.basis)
         if layer.beyond is not None:
@@ -542,7 +563,7 @@ class _Formulas:
         for version in run.policy.events(definition.name):
             if not run.start < version.start <= self.as_of:
                 continue
-            layer = run.policy.layer_of(version) or definition
+            layer = layer_of(run.policy, version) or definition
             age = Decimal(dates.age_on(run.person.birth_date, version.start))
             if version.rows:
                 index = band_index(SCALAR, age, version.rows)

@@ -48,6 +48,7 @@ class Pricing:
         self.caps = caps_of(self.policy)
         self.earned: dict[str, int] = {}  # records (in year order) that earned each capped item so far
         self.capped_now: list = []  # (name, amount) of the capped items the record being priced earns
+        self.person_key = None  # the part of the memo's key that is the person's (recorder, languages, facts)
 
     def fail(self, record: Record, field: str, detail: Text) -> None:
         self.errors.append(FieldError(pointer("person", "contributions", record.index, field), detail))
@@ -118,9 +119,13 @@ class Pricing:
         if self.caps or recorder not in _PURE_RECORDERS:
             return self._price(record, day)
         memo = _memo_of(self.policy)
-        key = (recorder, self.rec.lang, day, record.year, record.tier, record.kind, record.collective, self.lookup.lang,
-               tuple(self.person.fact(f) for f in _condition_facts(self.policy)),
-               tuple(sorted((m.group, m.position or "") for m in self.person.groups_on(day))))
+        person_key = self.person_key
+        if person_key is None:  # the same for each of the person's records: made once
+            person_key = self.person_key = (recorder, self.rec.lang, self.lookup.lang,
+                                            tuple(self.person.fact(f) for f in _condition_facts(self.policy)))
+        key = (person_key, day, record.year, record.tier, record.kind, record.collective,
+               tuple(sorted((m.group, m.position or "") for m in self.person.groups_on(day)))
+               if self.person.groups else ())
         hit = memo.get(key)
         if hit is not None:
             priced, used = hit
@@ -296,7 +301,8 @@ class _TellingUses:
         self.uses, self.calls = uses, []
 
     def use(self, *args) -> tuple:
-        self.calls.append(args)
+        if args[0].cite.status in model.UNCONFIRMED:  # a use of a confirmed figure leaves nothing to tell again
+            self.calls.append(args)
         return self.uses.use(*args)
 
 
