@@ -271,6 +271,7 @@ class _OnePerson:
         by_year: dict[int, list[_Row]] = {}
         for r in credits:
             by_year.setdefault(r.day.year, []).append(r)
+        told = None  # the rate last told to the ledger of uses (years in a row share one; telling it again adds nothing)
         for year in range(first, day.year + 1):
             start_balance = balance
             for r in by_year.get(year, ()):
@@ -284,7 +285,9 @@ class _OnePerson:
                 interest = mechanics.yearly_interest(start_balance, ratio)
                 balance += interest
                 if start_balance:
-                    self.uses.use(version, fields)
+                    if version is not told:
+                        self.uses.use(version, fields)
+                        told = version
                     if not self.quiet:
                         steps.append(self.rec.interest(year, version, Decimal(start_balance) / 100,
                                                        Decimal(interest) / 100))
@@ -541,7 +544,7 @@ class _Formulas:
             amount = Amount.at(level, version.figure * max(basis - layer.beyond, ZERO))
             row = None
         else:
-            index = band_index(SCALAR, basis, version.rows)
+            index = _band(self.run.policy, version, basis)
             row = version.rows[index] if index >= 0 else None
             amount = Amount.at(level, row.amount if row else ZERO)
         if amount.total:
@@ -592,6 +595,20 @@ class _Formulas:
     def unconfirmed_rule(self, c: Compiled, value: Amount) -> None:
         if value.total:
             self.uses.use_formula(c.formula, self.field)
+
+
+def _band(policy: model.Policy, version: model.Version, basis: Decimal) -> int:
+    """`band_index` of `basis` in a bonus schedule's bands: a pure function of the policy version, the schedule's
+    version and the basis (an age or a number of years), kept in a bounded memo on the policy. Each entry holds
+    its version, so an id is never another's."""
+    memo = _memo(policy, "_bands")
+    key = (id(version), basis)
+    hit = memo.get(key)
+    if hit is not None and hit[0] is version:
+        return hit[1]
+    index = band_index(SCALAR, basis, version.rows)
+    memo.put(key, (version, index))
+    return index
 
 
 def _fen(amount: Decimal) -> int:

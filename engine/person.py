@@ -50,7 +50,7 @@ class Membership:
         return self.start <= day and (self.end is None or day <= self.end)
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)  # made for every record read: an instance dict is filled faster than slots
 class Record:
     """One contribution record as submitted; `index` is its place in the request list."""
 
