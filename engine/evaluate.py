@@ -57,9 +57,9 @@ class _Row:
 
     __slots__ = ("record", "day", "priced", "counted", "credited_fen")
 
-    def __init__(self, record: Record, day: dt.date, priced: Priced):
+    def __init__(self, record: Record, day: dt.date, priced: Priced, credited_fen: int):
         self.record, self.day, self.priced, self.counted = record, day, priced, True
-        self.credited_fen = _fen(priced.credited(record.collective))
+        self.credited_fen = credited_fen
 
 
 class _OnePerson:
@@ -141,7 +141,7 @@ class _OnePerson:
         for record, day in sorted(valid, key=lambda v: v[0].year):
             priced = self.pricing.price(record, day)
             if priced is not None:
-                rows.append(_Row(record, day, priced))
+                rows.append(_Row(record, day, priced, _credited_fen(self.policy, priced, record.collective)))
         return rows
 
     def record_problem(self, record: Record, day: dt.date, problem: int) -> None:
@@ -609,6 +609,20 @@ def _band(policy: model.Policy, version: model.Version, basis: Decimal) -> int:
     index = band_index(SCALAR, basis, version.rows)
     memo.put(key, (version, index))
     return index
+
+
+def _credited_fen(policy: model.Policy, priced: Priced, collective: Decimal) -> int:
+    """What a priced record puts in the account, in fen: a pure function of its figures (the pricing memo hands
+    the same `Priced` to everyone who pays the same on the same day) and the collective aid, kept in a bounded
+    memo on the policy version. Each entry holds its `Priced`, so an id is never another's."""
+    memo = _memo(policy, "_credited")
+    key = (id(priced), collective)
+    hit = memo.get(key)
+    if hit is not None and hit[0] is priced:
+        return hit[1]
+    fen = _fen(priced.credited(collective))
+    memo.put(key, (priced, fen))
+    return fen
 
 
 def _fen(amount: Decimal) -> int:

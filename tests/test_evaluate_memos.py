@@ -1,7 +1,7 @@
 """The scalar back end's shortcuts without an explanation (engine.evaluate, engine.lookup, engine.person).
 
-What is kept per policy version (interest rates by year, bonus bands, layers, the texts of unconfirmed
-figures) must not change a figure: every person of a mixed population is decided with the memos warm from
+What is kept per policy version (interest rates by year, bonus bands, credited amounts, layers, the texts of
+unconfirmed figures) must not change a figure: every person of a mixed population is decided with the memos warm from
 everyone before and again with them emptied, and without the explanation as with it. `read_person`'s one-pass
 reading of a plain record must give what the field-by-field reading gives, problems included.
 """
@@ -21,7 +21,7 @@ from engine.lookup import layer_of
 from engine.population import generate
 
 AS_OF = dt.date(2026, 3, 1)
-MEMOS = ("_interest_rates", "_bands", "_layer_memo", "_use_texts", "_price_memo")
+MEMOS = ("_interest_rates", "_bands", "_credited", "_layer_memo", "_use_texts", "_price_memo")
 
 
 def _decide(policy, data, explain=False):
@@ -36,7 +36,7 @@ def test_memos_and_quiet_evaluation_change_no_figure(registry, region):
     policy = registry.policy(region)
     people = list(generate(policy, 150, seed=11, as_of=AS_OF))
     warm = [_decide(policy, p) for p in people]
-    assert all(name in policy.__dict__ for name in ("_interest_rates", "_layer_memo")), "no memo was used"
+    assert all(name in policy.__dict__ for name in ("_interest_rates", "_credited", "_layer_memo")), "no memo was used"
     cold = []
     for p in people:
         for name in MEMOS:
