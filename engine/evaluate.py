@@ -24,7 +24,7 @@ from engine.mechanics import DATES
 from engine.money import ZERO, Amount
 from engine.person import Person, Record
 from engine.plan import Compiled, compile_plan, component, trace_component
-from engine.pricing import Priced, Pricing, _Memo
+from engine.pricing import Priced, Pricing, memo_on
 
 NO_TRACE = NoTrace()
 
@@ -42,14 +42,6 @@ def evaluate(policy: model.Policy, person: Person, as_of: dt.date, explain: bool
 NOTHING = Text("", "")
 _BALANCE_FIELDS = frozenset({"account.balance"})  # what a counted record reaches (before, after a pension start)
 _STARTED_FIELDS = frozenset({"account.balance", "account.balance_at_pension_start", "monthly_pension.account_pension"})
-
-
-def _memo(policy: model.Policy, name: str) -> _Memo:
-    """A bounded memo kept on the policy version (a pure function of it and a day or year)."""
-    memo = policy.__dict__.get(name)
-    if memo is None:
-        memo = policy.__dict__[name] = _Memo()
-    return memo
 
 
 class _Row:
@@ -297,7 +289,7 @@ class _OnePerson:
     def interest_rate(self, year: int) -> tuple[model.Version | None, tuple[int, int] | None]:
         """(version, rate as a ratio) of the interest credited at the end of `year`; where no version in force
         then depends on the person's facts, a pure function of the policy version and the year, kept on it."""
-        memo = _memo(self.policy, "_interest_rates")
+        memo = memo_on(self.policy, "_interest_rates")
         found = memo.get(year)
         if found is None:
             day = dates.year_end(year)
@@ -601,7 +593,7 @@ def _band(policy: model.Policy, version: model.Version, basis: Decimal) -> int:
     """`band_index` of `basis` in a bonus schedule's bands: a pure function of the policy version, the schedule's
     version and the basis (an age or a number of years), kept in a bounded memo on the policy. Each entry holds
     its version, so an id is never another's."""
-    memo = _memo(policy, "_bands")
+    memo = memo_on(policy, "_bands")
     key = (id(version), basis)
     hit = memo.get(key)
     if hit is not None and hit[0] is version:
@@ -615,7 +607,7 @@ def _credited_fen(policy: model.Policy, priced: Priced, collective: Decimal) -> 
     """What a priced record puts in the account, in fen: a pure function of its figures (the pricing memo hands
     the same `Priced` to everyone who pays the same on the same day) and the collective aid, kept in a bounded
     memo on the policy version. Each entry holds its `Priced`, so an id is never another's."""
-    memo = _memo(policy, "_credited")
+    memo = memo_on(policy, "_credited")
     key = (id(priced), collective)
     hit = memo.get(key)
     if hit is not None and hit[0] is priced:

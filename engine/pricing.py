@@ -306,7 +306,7 @@ class _TellingUses:
         return self.uses.use(*args)
 
 
-class _Memo:
+class Memo:
     """A bounded memo (oldest out first); safe under threads: a lost race costs one recomputation."""
 
     MOST = 4096
@@ -327,11 +327,16 @@ class _Memo:
         items[key] = value
 
 
-def _memo_of(policy: model.Policy) -> _Memo:
-    memo = policy.__dict__.get("_price_memo")
+def memo_on(policy: model.Policy, name: str) -> Memo:
+    """The bounded memo `name` kept on the policy version (for what is a pure function of it and a few keys)."""
+    memo = policy.__dict__.get(name)
     if memo is None:
-        memo = policy.__dict__["_price_memo"] = _Memo()
+        memo = policy.__dict__[name] = Memo()
     return memo
+
+
+def _memo_of(policy: model.Policy) -> Memo:
+    return memo_on(policy, "_price_memo")
 
 
 def _condition_facts(policy: model.Policy) -> tuple[str, ...]:
