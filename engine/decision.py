@@ -1,5 +1,9 @@
 """The typed result of an evaluation: a `Decision` and its parts (frozen values).
 
+Each evaluation builds a dozen or more of these (a row per contribution record): they are frozen attrs classes
+without slots, whose generated `__init__` fills the instance dict directly, about twice as fast as the
+per-attribute `object.__setattr__` of a frozen slotted class.
+
 `engine.evaluate` builds it; `engine.render` turns it into contract.md's JSON and the text a
 caseworker reads; the API, the CLI, the case runner, batch and impact read its fields.
 """
@@ -15,7 +19,7 @@ from engine.money import Amount
 from engine.trace import Step
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)
 class Eligibility:
     eligible: bool
     required_years: int
@@ -25,7 +29,7 @@ class Eligibility:
     reasons: tuple[str, ...]  # canonical English (machine-facing); the explanation carries the Chinese
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)
 class Component:
     """One part of the monthly pension, as named by the policy's `component`."""
 
@@ -34,7 +38,7 @@ class Component:
     label_zh: str = ""  # the policy's name for it, for the text a caseworker reads (JSON carries the id)
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)
 class MonthlyPension:
     total: Decimal
     components: tuple[Component, ...]
@@ -43,7 +47,7 @@ class MonthlyPension:
         return next((c for c in self.components if c.id == id), None)
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)
 class ContributionRow:
     """A valid contribution record with its figures: what the person paid, what was paid for them."""
 
@@ -64,19 +68,19 @@ class ContributionRow:
         return mechanics.credited(self.personal, self.government_paid, self.subsidy.total, self.collective)
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)
 class Account:
     balance: Decimal
     balance_at_pension_start: Decimal
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)
 class Death:
     funeral_grant: Decimal
     inheritable_balance: Decimal
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)
 class TierOption:
     """What a tier would cost and earn this year (选档参考)."""
 
@@ -86,7 +90,7 @@ class TierOption:
     subsidy: Decimal
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)
 class UnconfirmedUse:
     """A proposal or provisional figure (or rule) the decision used, and the fields it reached."""
 
@@ -98,7 +102,7 @@ class UnconfirmedUse:
     text_zh: str = ""  # the same in Chinese, for the text and pages
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)
 class Decision:
     region: str
     policy_version: str

@@ -19,12 +19,12 @@ from engine.catalogue import say
 from engine.errors import FieldError, InvalidInput, InvalidPerson, InvalidRecord, pointer
 from engine.text import Text
 from engine.explain import NoTrace, Trace
-from engine.lookup import Lookup, Uses, show
+from engine.lookup import Lookup, Uses, layer_of, show
 from engine.mechanics import DATES
 from engine.money import ZERO, Amount
 from engine.person import Person, Record
 from engine.plan import Compiled, compile_plan, component, trace_component
-from engine.pricing import Priced, Pricing
+from engine.pricing import Priced, Pricing, memo_on
 
 NO_TRACE = NoTrace()
 
@@ -40,6 +40,8 @@ def evaluate(policy: model.Policy, person: Person, as_of: dt.date, explain: bool
     return _OnePerson(policy, person, as_of, recorder, lang).decide()
 
 NOTHING = Text("", "")
+_BALANCE_FIELDS = frozenset({"account.balance"})  # what a counted record reaches (before, after a pension start)
+_STARTED_FIELDS = frozenset({"account.balance", "account.balance_at_pension_start", "monthly_pension.account_pension"})
 
 
 class _Row:
@@ -47,14 +49,15 @@ class _Row:
 
     __slots__ = ("record", "day", "priced", "counted", "credited_fen")
 
-    def __init__(self, record: Record, day: dt.date, priced: Priced):
+    def __init__(self, record: Record, day: dt.date, priced: Priced, credited_fen: int):
         self.record, self.day, self.priced, self.counted = record, day, priced, True
-        self.credited_fen = _fen(priced.credited(record.collective))
+        self.credited_fen = credited_fen
 
 
 class _OnePerson:
     def __init__(self, policy: model.Policy, person: Person, as_of: dt.date, recorder, lang: str):
         self.policy, self.person, self.as_of, self.rec, self.lang = policy, person, as_of, recorder, lang
+        self.quiet = type(recorder) is NoTrace  # nobody listens: the steps' own figures need not be made
         self.lookup = Lookup(policy, person, lang)
         self.uses = Uses(policy)
         self.errors: list[FieldError] = []
@@ -130,7 +133,7 @@ class _OnePerson:
         for record, day in sorted(valid, key=lambda v: v[0].year):
             priced = self.pricing.price(record, day)
             if priced is not None:
-                rows.append(_Row(record, day, priced))
+                rows.append(_Row(record, day, priced, _credited_fen(self.policy, priced, record.collective)))
         return rows
 
     def record_problem(self, record: Record, day: dt.date, problem: int) -> None:
@@ -260,6 +263,7 @@ class _OnePerson:
         by_year: dict[int, list[_Row]] = {}
         for r in credits:
             by_year.setdefault(r.day.year, []).append(r)
+        told = None  # the rate last told to the ledger of uses (years in a row share one; telling it again adds nothing)
         for year in range(first, day.year + 1):
             start_balance = balance
             for r in by_year.get(year, ()):
@@ -267,17 +271,33 @@ class _OnePerson:
                     balance += r.credited_fen
                     steps.append(r.priced.step)
             if year < day.year:
-                version = self.lookup.value("interest_rate", dates.year_end(year))
+                version, ratio = self.interest_rate(year)
                 if version is None:
                     continue
-                interest = mechanics.yearly_interest(start_balance, Decimal(version.figure).as_integer_ratio())
+                interest = mechanics.yearly_interest(start_balance, ratio)
                 balance += interest
                 if start_balance:
-                    self.uses.use(version, fields)
-                    steps.append(self.rec.interest(year, version, Decimal(start_balance) / 100,
-                                                   Decimal(interest) / 100))
+                    if version is not told:
+                        self.uses.use(version, fields)
+                        told = version
+                    if not self.quiet:
+                        steps.append(self.rec.interest(year, version, Decimal(start_balance) / 100,
+                                                       Decimal(interest) / 100))
         amount = Decimal(balance) / 100
         return amount, self.rec.balance(id, amount, day, self.lookup.rule("interest_rate", day), steps)
+
+    def interest_rate(self, year: int) -> tuple[model.Version | None, tuple[int, int] | None]:
+        """(version, rate as a ratio) of the interest credited at the end of `year`; where no version in force
+        then depends on the person's facts, a pure function of the policy version and the year, kept on it."""
+        memo = memo_on(self.policy, "_interest_rates")
+        found = memo.get(year)
+        if found is None:
+            day = dates.year_end(year)
+            version = self.lookup.value("interest_rate", day)
+            found = (version, Decimal(version.figure).as_integer_ratio() if version is not None else None)
+            if all(v.condition is None for v in self.policy.versions_at("interest_rate", day)):
+                memo.put(year, found)
+        return found
 
     # ── the monthly pension ────────────────────────────────────────────────
     def monthly_pension(self, account: dict) -> dict:
@@ -336,13 +356,9 @@ class _OnePerson:
         return (found.low, found.high) if found else None
 
     def decision(self, rows: list[_Row], account: dict, pension: dict, death: dict) -> Decision:
+        counted_fields = _STARTED_FIELDS if account["started"] else _BALANCE_FIELDS
         for row in rows:
-            fields = set()
-            if row.counted:
-                fields.add("account.balance")
-                if account["started"]:
-                    fields |= {"account.balance_at_pension_start", "monthly_pension.account_pension"}
-            self.uses.attach(row.priced.uses, fields)
+            self.uses.attach(row.priced.uses, counted_fields if row.counted else ())
         if self.route in ("payment", "pension_age_at_start"):
             self.uses.attach(self.scheme_keys, "eligibility.pension_start_date")
         if self.route and self.route.startswith("early_start"):
@@ -513,14 +529,14 @@ class _Formulas:
         if version is None:
             return Amount(), None, None, None, None
         # The layer the version comes from decides its basis (a region may change `per` into `by`).
-        layer = self.run.policy.layer_of(version) or definition
+        layer = layer_of(self.run.policy, version) or definition
         level = layer.paid_by or "province"
         basis = self.builtin(layer.basis)
         if layer.beyond is not None:
             amount = Amount.at(level, version.figure * max(basis - layer.beyond, ZERO))
             row = None
         else:
-            index = band_index(SCALAR, basis, version.rows)
+            index = _band(self.run.policy, version, basis)
             row = version.rows[index] if index >= 0 else None
             amount = Amount.at(level, row.amount if row else ZERO)
         if amount.total:
@@ -542,7 +558,7 @@ class _Formulas:
         for version in run.policy.events(definition.name):
             if not run.start < version.start <= self.as_of:
                 continue
-            layer = run.policy.layer_of(version) or definition
+            layer = layer_of(run.policy, version) or definition
             age = Decimal(dates.age_on(run.person.birth_date, version.start))
             if version.rows:
                 index = band_index(SCALAR, age, version.rows)
@@ -571,6 +587,34 @@ class _Formulas:
     def unconfirmed_rule(self, c: Compiled, value: Amount) -> None:
         if value.total:
             self.uses.use_formula(c.formula, self.field)
+
+
+def _band(policy: model.Policy, version: model.Version, basis: Decimal) -> int:
+    """`band_index` of `basis` in a bonus schedule's bands: a pure function of the policy version, the schedule's
+    version and the basis (an age or a number of years), kept in a bounded memo on the policy. Each entry holds
+    its version, so an id is never another's."""
+    memo = memo_on(policy, "_bands")
+    key = (id(version), basis)
+    hit = memo.get(key)
+    if hit is not None and hit[0] is version:
+        return hit[1]
+    index = band_index(SCALAR, basis, version.rows)
+    memo.put(key, (version, index))
+    return index
+
+
+def _credited_fen(policy: model.Policy, priced: Priced, collective: Decimal) -> int:
+    """What a priced record puts in the account, in fen: a pure function of its figures (the pricing memo hands
+    the same `Priced` to everyone who pays the same on the same day) and the collective aid, kept in a bounded
+    memo on the policy version. Each entry holds its `Priced`, so an id is never another's."""
+    memo = memo_on(policy, "_credited")
+    key = (id(priced), collective)
+    hit = memo.get(key)
+    if hit is not None and hit[0] is priced:
+        return hit[1]
+    fen = _fen(priced.credited(collective))
+    memo.put(key, (priced, fen))
+    return fen
 
 
 def _fen(amount: Decimal) -> int:

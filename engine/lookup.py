@@ -28,21 +28,19 @@ class Uses:
         self.entries: dict[tuple, dict] = {}
 
     def use(self, version: model.Version, fields: str | set, figure: str | None = None) -> tuple:
-        key = (version.span.file, version.span.line)
+        span = version.span
+        key = (span.file, span.line)
         if version.cite.status in model.UNCONFIRMED:
             entry = self.entries.get(key)
-            if entry is None:  # the first use of a line names it (the text is built once per line)
-                definition = self.policy.definition(version.name)
-                label = definition.label("en") if definition else version.name
-                region = definition.region if definition else self.policy.region
-                shown = figure if figure is not None else figure_text(version)
+            if entry is None:  # the first use of a line names it (the text, a pure function of the policy
+                value, text_zh = _use_texts(self.policy, version, key, figure)  # version, is built once)
                 entry = self.entries[key] = {
-                    "value": f"{region} {label} {shown}".strip(),
-                    "text_zh": f"{definition.label('zh') if definition else version.name} "
-                               f"{figure if figure is not None else figure_text(version, 'zh')}".strip(),
-                    "status": version.cite.status, "used_by": set(), "file": version.span.file,
-                    "line": version.span.line}
-            entry["used_by"].update({fields} if isinstance(fields, str) else fields)
+                    "value": value, "text_zh": text_zh, "status": version.cite.status, "used_by": set(),
+                    "file": span.file, "line": span.line}
+            if isinstance(fields, str):
+                entry["used_by"].add(fields)
+            else:
+                entry["used_by"].update(fields)
         return key
 
     def use_formula(self, formula: model.Formula, field: str) -> None:
@@ -55,12 +53,57 @@ class Uses:
         entry["used_by"].add(field)
 
     def attach(self, keys, fields: str | set) -> None:
+        entries = self.entries
+        if not entries or not fields:  # nothing unconfirmed used yet, or no field to add
+            return
         for key in keys:
-            if key in self.entries:
-                self.entries[key]["used_by"].update({fields} if isinstance(fields, str) else fields)
+            entry = entries.get(key)
+            if entry is not None:
+                if isinstance(fields, str):
+                    entry["used_by"].add(fields)
+                else:
+                    entry["used_by"].update(fields)
 
     def listed(self) -> list[dict]:
         return [u for u in sorted(self.entries.values(), key=lambda u: (u["file"], u["line"])) if u["used_by"]]
+
+
+_USE_TEXTS_MOST = 4096
+
+
+def _use_texts(policy: model.Policy, version: model.Version, key: tuple, figure: str | None) -> tuple[str, str]:
+    """(machine-facing text, Chinese text) of an unconfirmed line used with `figure` (its own figure when None):
+    a pure function of the policy version, kept in a bounded memo on it."""
+    memo = policy.__dict__.get("_use_texts")
+    if memo is None:
+        memo = policy.__dict__["_use_texts"] = {}
+    found = memo.get((key, version.name, figure))
+    if found is None:
+        definition = policy.definition(version.name)
+        label = definition.label("en") if definition else version.name
+        region = definition.region if definition else policy.region
+        shown = figure if figure is not None else figure_text(version)
+        found = (f"{region} {label} {shown}".strip(),
+                 f"{definition.label('zh') if definition else version.name} "
+                 f"{figure if figure is not None else figure_text(version, 'zh')}".strip())
+        if len(memo) >= _USE_TEXTS_MOST:
+            memo.clear()
+        memo[(key, version.name, figure)] = found
+    return found
+
+
+def layer_of(policy: model.Policy, version: model.Version) -> model.Definition | None:
+    """`policy.layer_of(version)`, worked out once per version of the policy (a memo on it, as many entries as
+    the policy has versions; each entry holds its version, so an id is never another's)."""
+    memo = policy.__dict__.get("_layer_memo")
+    if memo is None:
+        memo = policy.__dict__["_layer_memo"] = {}
+    hit = memo.get(id(version))
+    if hit is not None and hit[0] is version:
+        return hit[1]
+    layer = policy.layer_of(version)
+    memo[id(version)] = (version, layer)
+    return layer
 
 
 class Lookup:
@@ -106,7 +149,7 @@ class Lookup:
 
     def figure(self, version: model.Version):
         """A version's figure; for a table, the cell for this person's facts (InvalidPerson when one is missing)."""
-        layer = self.policy.layer_of(version)
+        layer = layer_of(self.policy, version)
         if not layer or not layer.keys:
             return version.figure
         key_fact = layer.keys[0]

@@ -50,7 +50,7 @@ class Membership:
         return self.start <= day and (self.end is None or day <= self.end)
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)  # made for every record read: an instance dict is filled faster than slots
 class Record:
     """One contribution record as submitted; `index` is its place in the request list."""
 
@@ -285,6 +285,10 @@ class _Reader:
             return []
         out = []
         for i, item in enumerate(value):
+            record = _plain_record(i, item)
+            if record is not None:  # well formed and valid: what the checks below would make of it
+                out.append(record)
+                continue
             where = ("contributions", i)
             if item is None or not self.typed(item, dict, self.ptr(*where), "expect.record"):
                 if item is None:
@@ -371,6 +375,42 @@ class _Reader:
             self.errors.append(FieldError(where, say("person.money-invalid", text=text[:40])))
             return None
         return Decimal(text)
+
+
+def _plain_record(i: int, item) -> Record | None:
+    """The record `item` is when every field is present or absent as allowed and of the plain JSON type, with a
+    valid value (a string tier and collective, an integer year in range, a known kind, a valid date string);
+    None otherwise, for `_Reader.contributions` to read it field by field and name every problem."""
+    if type(item) is not dict or not item.keys() <= CONTRIBUTION_KEYS:
+        return None
+    year, tier, kind = item.get("year"), item.get("tier"), item.get("kind")
+    if type(year) is not int or not FIRST_YEAR <= year <= LAST_YEAR or type(tier) is not str \
+            or not MONEY.fullmatch(tier) or (kind != "regular" and kind != "back_payment"):
+        return None
+    date = item.get("date")
+    if date is not None:
+        date = _plain_date(date)
+        if date is None:
+            return None
+    collective = item.get("collective")
+    if collective is None:
+        collective = Decimal(0)
+    elif type(collective) is str and MONEY.fullmatch(collective):
+        collective = Decimal(collective)
+    else:
+        return None
+    return Record(i, year, Decimal(tier), kind, date, collective)
+
+
+def _plain_date(text) -> dt.date | None:
+    """The day a valid date string names (as `_date` reads it); None for anything `_date` would refuse."""
+    if type(text) is not str or not DATE.fullmatch(text):
+        return None
+    try:
+        day = dt.date.fromisoformat(text)
+    except ValueError:
+        return None
+    return day if EARLIEST <= day <= LATEST else None
 
 
 def _date(text: str, where: str, errors: list[FieldError]) -> dt.date | None:

@@ -48,6 +48,7 @@ class Pricing:
         self.caps = caps_of(self.policy)
         self.earned: dict[str, int] = {}  # records (in year order) that earned each capped item so far
         self.capped_now: list = []  # (name, amount) of the capped items the record being priced earns
+        self.person_key = None  # the part of the memo's key that is the person's (recorder, languages, facts)
 
     def fail(self, record: Record, field: str, detail: Text) -> None:
         self.errors.append(FieldError(pointer("person", "contributions", record.index, field), detail))
@@ -118,9 +119,13 @@ class Pricing:
         if self.caps or recorder not in _PURE_RECORDERS:
             return self._price(record, day)
         memo = _memo_of(self.policy)
-        key = (recorder, self.rec.lang, day, record.year, record.tier, record.kind, record.collective, self.lookup.lang,
-               tuple(self.person.fact(f) for f in _condition_facts(self.policy)),
-               tuple(sorted((m.group, m.position or "") for m in self.person.groups_on(day))))
+        person_key = self.person_key
+        if person_key is None:  # the same for each of the person's records: made once
+            person_key = self.person_key = (recorder, self.rec.lang, self.lookup.lang,
+                                            tuple(self.person.fact(f) for f in _condition_facts(self.policy)))
+        key = (person_key, day, record.year, record.tier, record.kind, record.collective,
+               tuple(sorted((m.group, m.position or "") for m in self.person.groups_on(day)))
+               if self.person.groups else ())
         hit = memo.get(key)
         if hit is not None:
             priced, used = hit
@@ -296,11 +301,12 @@ class _TellingUses:
         self.uses, self.calls = uses, []
 
     def use(self, *args) -> tuple:
-        self.calls.append(args)
+        if args[0].cite.status in model.UNCONFIRMED:  # a use of a confirmed figure leaves nothing to tell again
+            self.calls.append(args)
         return self.uses.use(*args)
 
 
-class _Memo:
+class Memo:
     """A bounded memo (oldest out first); safe under threads: a lost race costs one recomputation."""
 
     MOST = 4096
@@ -321,11 +327,16 @@ class _Memo:
         items[key] = value
 
 
-def _memo_of(policy: model.Policy) -> _Memo:
-    memo = policy.__dict__.get("_price_memo")
+def memo_on(policy: model.Policy, name: str) -> Memo:
+    """The bounded memo `name` kept on the policy version (for what is a pure function of it and a few keys)."""
+    memo = policy.__dict__.get(name)
     if memo is None:
-        memo = policy.__dict__["_price_memo"] = _Memo()
+        memo = policy.__dict__[name] = Memo()
     return memo
+
+
+def _memo_of(policy: model.Policy) -> Memo:
+    return memo_on(policy, "_price_memo")
 
 
 def _condition_facts(policy: model.Policy) -> tuple[str, ...]:

@@ -14,7 +14,7 @@ import pytest
 from engine import evaluate, read_person
 from engine.errors import InvalidInput
 from engine.population import generate
-from engine.pricing import _Memo
+from engine.pricing import Memo
 from engine.render import decision_json
 
 AS_OF = dt.date(2026, 3, 1)
@@ -32,7 +32,7 @@ def _decide(policy, data, explain=False):
 def test_memo_gives_every_person_their_own_figures(registry, region, explain, monkeypatch):
     policy = registry.policy(region)
     people = list(generate(policy, 300 if not explain else 120, seed=7, as_of=AS_OF))
-    hits, get = [], _Memo.get
+    hits, get = [], Memo.get
 
     def counting_get(self, key):
         found = get(self, key)
@@ -40,10 +40,10 @@ def test_memo_gives_every_person_their_own_figures(registry, region, explain, mo
             hits.append(key)
         return found
 
-    monkeypatch.setattr(_Memo, "get", counting_get)
+    monkeypatch.setattr(Memo, "get", counting_get)
     warm = [_decide(policy, p, explain) for p in people]
     assert len(hits) > 20, "the memo answered too rarely: the test would prove nothing"
-    monkeypatch.setattr(_Memo, "get", lambda self, key: None)
+    monkeypatch.setattr(Memo, "get", lambda self, key: None)
     cold = [_decide(policy, p, explain) for p in people]
     assert sum("error" not in w for w in warm) > len(people) * 0.8
     for person, a, b in zip(people, warm, cold):
@@ -51,7 +51,7 @@ def test_memo_gives_every_person_their_own_figures(registry, region, explain, mo
 
 
 def test_memo_is_bounded():
-    memo = _Memo()
-    for i in range(_Memo.MOST * 2):
+    memo = Memo()
+    for i in range(Memo.MOST * 2):
         memo.put(i, i)
-    assert len(memo.items) == _Memo.MOST and memo.get(_Memo.MOST * 2 - 1) == _Memo.MOST * 2 - 1
+    assert len(memo.items) == Memo.MOST and memo.get(Memo.MOST * 2 - 1) == Memo.MOST * 2 - 1

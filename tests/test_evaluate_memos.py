@@ -1,0 +1,122 @@
+"""The scalar back end's shortcuts without an explanation (engine.evaluate, engine.lookup, engine.person).
+
+What is kept per policy version (interest rates by year, bonus bands, credited amounts, layers, the texts of
+unconfirmed figures) must not change a figure: every person of a mixed population is decided with the memos warm from
+everyone before and again with them emptied, and without the explanation as with it. `read_person`'s one-pass
+reading of a plain record must give what the field-by-field reading gives, problems included.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import attrs
+import pytest
+
+from engine import evaluate, person as person_module, read_person
+from engine.algebra import SCALAR, band_index
+from engine.errors import InvalidInput
+from engine.evaluate import _band
+from engine.lookup import layer_of
+from engine.population import generate
+
+AS_OF = dt.date(2026, 3, 1)
+MEMOS = ("_interest_rates", "_bands", "_credited", "_layer_memo", "_use_texts", "_price_memo")
+
+
+def _decide(policy, data, explain=False):
+    try:
+        return evaluate(policy, read_person(policy, data, AS_OF), AS_OF, explain=explain)
+    except InvalidInput as error:
+        return str(error)
+
+
+@pytest.mark.parametrize("region", ["anhui", "ningxia", "yuxi", "nanjing", "chongqing"])
+def test_memos_and_quiet_evaluation_change_no_figure(registry, region):
+    policy = registry.policy(region)
+    people = list(generate(policy, 150, seed=11, as_of=AS_OF))
+    warm = [_decide(policy, p) for p in people]
+    assert all(name in policy.__dict__ for name in ("_interest_rates", "_credited", "_layer_memo")), "no memo was used"
+    cold = []
+    for p in people:
+        for name in MEMOS:
+            policy.__dict__.pop(name, None)
+        cold.append(_decide(policy, p))
+    explained = [_decide(policy, p, explain=True) for p in people]
+    decided = [d for d in warm if not isinstance(d, str)]
+    assert len(decided) > len(people) * 0.8
+    assert any(d.uses_unconfirmed for d in decided) or region == "nanjing"
+    for p, a, b, c in zip(people, warm, cold, explained):
+        assert a == b, p["id"]
+        if isinstance(c, str):
+            assert a == c, p["id"]
+        else:
+            assert c.explanation is not None
+            assert a == attrs.evolve(c, explanation=None), p["id"]
+
+
+@pytest.mark.parametrize("region", ["anhui", "ningxia", "yuxi", "nanjing", "chongqing"])
+def test_bands_and_layers_as_worked_out(registry, region):
+    policy = registry.policy(region)
+    bands = 0
+    for name, layers in policy.definitions.items():
+        for version in policy.all_versions(name):
+            assert layer_of(policy, version) is policy.layer_of(version)
+            assert layer_of(policy, version) is policy.layer_of(version)  # from the memo now
+            if layers[0].kind == "bonus" and version.rows:
+                for basis in [Decimal(n) for n in range(0, 111)] + [Decimal("64.5"), Decimal("15.0")]:
+                    assert _band(policy, version, basis) == band_index(SCALAR, basis, version.rows)
+                    assert _band(policy, version, basis) == band_index(SCALAR, basis, version.rows)
+                bands += 1
+    if region == "ningxia":
+        assert bands, "no banded bonus: the test would prove nothing"
+
+
+RECORDS = [
+    {"year": 2015, "tier": "500.00", "kind": "regular", "date": "2015-03-01"},
+    {"year": 2015, "tier": "500", "kind": "regular"},
+    {"year": 2014, "tier": "300.5", "kind": "back_payment", "date": "2016-01-02", "collective": "20.00"},
+    {"year": 2014, "tier": 500, "kind": "regular"},
+    {"year": 2014, "tier": 500.0, "kind": "regular"},
+    {"year": 2014, "tier": "500.00", "kind": "regular", "collective": 0},
+    {"year": 2014, "tier": "500.00", "kind": "regular", "collective": "-1"},
+    {"year": 2014.0, "tier": "500.00", "kind": "regular"},
+    {"year": True, "tier": "500.00", "kind": "regular"},
+    {"year": 1899, "tier": "500.00", "kind": "regular"},
+    {"year": 2101, "tier": "500.00", "kind": "regular"},
+    {"year": "2014", "tier": "500.00", "kind": "regular"},
+    {"year": 2014, "tier": "5e2", "kind": "regular"},
+    {"year": 2014, "tier": "-500", "kind": "regular"},
+    {"year": 2014, "tier": "500.001", "kind": "regular"},
+    {"year": 2014, "tier": "500.00\n", "kind": "regular"},
+    {"year": 2014, "tier": None, "kind": "regular"},
+    {"year": 2014, "tier": "500.00", "kind": "Regular"},
+    {"year": 2014, "tier": "500.00", "kind": 1},
+    {"year": 2014, "tier": "500.00"},
+    {"year": 2014, "tier": "500.00", "kind": "regular", "date": "2014-02-30"},
+    {"year": 2014, "tier": "500.00", "kind": "regular", "date": "2014-2-3"},
+    {"year": 2014, "tier": "500.00", "kind": "regular", "date": "1899-12-31"},
+    {"year": 2014, "tier": "500.00", "kind": "regular", "date": 20140203},
+    {"year": 2014, "tier": "500.00", "kind": "regular", "date": None},
+    {"year": 2014, "tier": "500.00", "kind": "regular", "note": "x"},
+    None,
+    [],
+    "2014",
+]
+
+
+@pytest.mark.parametrize("item", RECORDS, ids=range(len(RECORDS)))
+def test_plain_record_read_as_field_by_field(registry, item, monkeypatch):
+    policy = registry.policy("ningxia")
+    data = {"birth_date": "1966-01-15", "hukou": {"type": "rural"},
+            "contributions": [{"year": 2013, "tier": "500.00", "kind": "regular", "date": "2013-03-01"}, item]}
+
+    def read():
+        try:
+            return read_person(policy, data, AS_OF)
+        except InvalidInput as error:
+            return type(error), str(error), [(str(e.pointer), str(e.detail)) for e in error.errors], error.malformed
+
+    fast = read()
+    monkeypatch.setattr(person_module, "_plain_record", lambda i, item: None)
+    assert read() == fast
