@@ -119,7 +119,7 @@ class _Batch:
             raise Unsupported(str(exc)) from None
 
     def read_ids(self) -> None:
-        if "id" in self.table.column_names and not (pa.types.is_string(self.table.column("id").type)
+        if "id" in self.table.column_names and not (_is_text(self.table.column("id").type)
                                                     or pa.types.is_null(self.table.column("id").type)):
             raise Unsupported("id is not a string column")
 
@@ -142,15 +142,14 @@ class _Batch:
             for i in range(column.type.num_fields):
                 field = column.type.field(i)
                 present = _valid(column.field(i)) & valid
-                if field.name not in declared or not pa.types.is_string(field.type):
+                if field.name not in declared or not _is_text(field.type):
                     self.route |= present
                     continue
                 k = keys.index(field.name)
-                encoded = pc.dictionary_encode(column.field(i))
-                values[k] = encoded.dictionary.to_pylist()
+                dictionary, index = _encoded(column.field(i))
+                values[k] = dictionary.to_pylist()
                 choices = {c for c, _ in declared[field.name].choices}
                 allowed = np.array([not choices or v in choices for v in values[k]] + [True], dtype=bool)
-                index = np.asarray(encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False), dtype="int64")
                 index = np.where(present, index, -1)
                 self.route |= ~allowed[index]
                 codes[:, k] = index
@@ -201,13 +200,12 @@ class _Batch:
         if "id" not in fields or "from" not in fields:
             self.route[owner] = True
             return
-        if not pa.types.is_string(fields["id"].type):
+        if not _is_text(fields["id"].type):
             raise Unsupported("group ids are not text")
-        encoded = pc.dictionary_encode(fields["id"])
+        dictionary, index = _encoded(fields["id"])
         usable = [self.group_names.index(g) if g in self.policy.groups and not self.policy.groups[g].required_key
-                  else -1 for g in encoded.dictionary.to_pylist()]
-        lookup = np.array(usable + [-1], dtype="int64")
-        group = lookup[np.asarray(encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False), dtype="int64")]
+                  else -1 for g in dictionary.to_pylist()]
+        group = np.array(usable + [-1], dtype="int64")[index]
         start, ok = day_numbers(fields["from"])
         end = np.full(len(items), FAR, dtype="int64")
         if "to" in fields and not pa.types.is_null(fields["to"].type):
@@ -263,11 +261,11 @@ class _Batch:
         tier_fen, tier_ok = _money_fen(fields["tier"])
         bad |= ~tier_ok
         kind = fields["kind"]
-        if not (pa.types.is_string(kind.type)):
+        if not _is_text(kind.type):
             raise Unsupported("kind is not a string column")
-        kind_code = np.where(pc.equal(kind, "regular").fill_null(False).to_numpy(zero_copy_only=False), 0,
-                             np.where(pc.equal(kind, "back_payment").fill_null(False).to_numpy(zero_copy_only=False),
-                                      1, -1))
+        dictionary, index = _encoded(kind)
+        kinds = {"regular": 0, "back_payment": 1}
+        kind_code = np.array([kinds.get(k, -1) for k in dictionary.to_pylist()] + [-1], dtype="int64")[index]
         bad |= kind_code < 0
         if "date" in fields:
             date_values = fields["date"]
@@ -740,6 +738,11 @@ def day_numbers(values) -> tuple[np.ndarray, np.ndarray]:
     n = len(values)
     if pa.types.is_null(values.type) or n == 0:
         return np.zeros(n, "int64"), np.zeros(n, bool)
+    if pa.types.is_dictionary(values.type) and _is_text(values.type):
+        # each distinct text read once (a Parquet column read as a dictionary: a few thousand dates), then gathered
+        days, ok = day_numbers(values.dictionary)
+        index = _indices(values)
+        return np.append(days, 0)[index], np.append(ok, False)[index]
     if not pa.types.is_string(values.type):
         raise Unsupported("a date column that is not text")
     try:
@@ -767,16 +770,35 @@ def day_numbers(values) -> tuple[np.ndarray, np.ndarray]:
 
 def _money_fen(values) -> tuple[np.ndarray, np.ndarray]:
     """Fen of money strings like "300.00" (at most two decimals, no sign)."""
-    if not pa.types.is_string(values.type):
+    if not _is_text(values.type):
         raise Unsupported("tier is not a text column")
-    encoded = pc.dictionary_encode(values)
+    dictionary, indices = _encoded(values)
     fen_of = []
-    for text in encoded.dictionary.to_pylist():
-        fen_of.append(_fen(Decimal(text)) if _is_money(text) else -1)
-    lookup = np.array(fen_of or [-1], dtype="int64")
-    indices = np.asarray(encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False), dtype="int64")
-    fen = np.where(indices >= 0, lookup[np.maximum(indices, 0)], -1)
+    for text in dictionary.to_pylist():
+        fen_of.append(_fen(Decimal(text)) if text is not None and _is_money(text) else -1)
+    fen = np.array(fen_of + [-1], dtype="int64")[indices]
     return np.maximum(fen, 0), fen >= 0
+
+
+def _is_text(type_) -> bool:
+    """A text column: strings, or strings by dictionary (a Parquet column read as its dictionary)."""
+    return pa.types.is_string(type_) or (pa.types.is_dictionary(type_) and pa.types.is_string(type_.value_type))
+
+
+def _indices(values) -> np.ndarray:
+    """A dictionary array's indices as int64, -1 for a null."""
+    return np.asarray(values.indices.fill_null(-1).to_numpy(zero_copy_only=False), dtype="int64") \
+        if values.null_count else np.asarray(values.indices.to_numpy(zero_copy_only=False), dtype="int64")
+
+
+def _encoded(values) -> tuple[pa.Array, np.ndarray]:
+    """(distinct texts, index into them per row with -1 for a null) of a text column, plain or by dictionary."""
+    if not pa.types.is_dictionary(values.type):
+        values = pc.dictionary_encode(values)
+    index = _indices(values)
+    if values.dictionary.null_count:  # a null among the texts is a null
+        index = np.append(_valid(values.dictionary), False)[index] * (index + 1) - 1
+    return values.dictionary, index
 
 
 def _is_money(text: str) -> bool:
