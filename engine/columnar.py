@@ -328,8 +328,10 @@ class _Batch:
     def record_figures(self) -> None:
         """Personal, 代缴, subsidy by level per record: engine.pricing's figures for each distinct key."""
         keep = ~self.route[self.r_person]
-        self.r_person, self.r_year, self.r_tier, self.r_kind, self.r_day, self.r_collective = (
-            a[keep] for a in (self.r_person, self.r_year, self.r_tier, self.r_kind, self.r_day, self.r_collective))
+        if not keep.all():
+            self.r_person, self.r_year, self.r_tier, self.r_kind, self.r_day, self.r_collective = (
+                a[keep] for a in (self.r_person, self.r_year, self.r_tier, self.r_kind, self.r_day,
+                                  self.r_collective))
         p, day = self.r_person, self.r_day
         bounds = np.array([day_number(d) for d in self.plan.change_days], dtype="int64")
         interval = np.searchsorted(bounds, day, side="right")
@@ -503,10 +505,18 @@ class _Batch:
                     balance = balance + add
         self.at_start = np.where(self.started, balance, 0)
         monthly = np.zeros(self.n, dtype="int64")
-        for s in np.unique(self.start[self.started]):
-            divisor = self.lookup.rule("account_divisor", from_day_number(s))
-            who = self.started & (self.start == s)
-            monthly[who] = mechanics.account_pension(self.at_start[who], Decimal(divisor.figure).as_integer_ratio())
+        # the divisor in force on each distinct start day, then the persons of each distinct divisor at once
+        starts, start_index = np.unique(self.start[self.started], return_inverse=True)
+        ratios = [Decimal(self.lookup.rule("account_divisor", from_day_number(s)).figure).as_integer_ratio()
+                  for s in starts.tolist()]
+        divisors = list(dict.fromkeys(ratios))
+        by_divisor = np.array([divisors.index(r) for r in ratios] or [0], dtype="int64")[start_index.reshape(-1)]
+        at_start = self.at_start[self.started]
+        paid = np.zeros(len(at_start), dtype="int64")
+        for i, ratio in enumerate(divisors):
+            who = by_divisor == i if len(divisors) > 1 else slice(None)
+            paid[who] = mechanics.account_pension(at_start[who], ratio)
+        monthly[self.started] = paid
         months = DAY_ARRAYS.months_inclusive(np.where(self.started, self.start, 0), np.full(self.n, self.as_of_day))
         self.balance = np.where(self.started, mechanics.balance_after_start(DAY_ARRAYS, self.at_start, monthly, months),
                                 balance)

@@ -72,6 +72,9 @@ def test_parquet_round_trip_matches_the_interpreter(tmp_path, registry, people):
     assert schema.field("monthly_pension_total").type == pa.decimal128(12, 2)
     assert schema.field("status").type == pa.dictionary(pa.int8(), pa.string())
     assert schema.field("row").type == pa.int64() and schema.field("person_id").type == pa.string()
+    stored = pq.ParquetFile(tmp_path / "out.parquet").schema  # money kept as Parquet DECIMAL(12, 2) over INT64
+    money = [stored.column(i) for i in range(len(stored)) if stored.column(i).name == "monthly_pension_total"][0]
+    assert money.physical_type == "INT64" and (money.precision, money.scale) == (12, 2)
     total = sum(Decimal(r["basic_pension"]) for r in out)
     assert summary.totals["basic_pension"]["total"] == total
     assert summary.totals["basic_pension"]["central"] + summary.totals["basic_pension"].get("province", 0) == total
