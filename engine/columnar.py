@@ -229,6 +229,7 @@ class _Batch:
     def read_contributions(self) -> None:
         empty = np.zeros(0, dtype="int64")
         self.r_person = self.r_year = self.r_tier = self.r_kind = self.r_date = self.r_collective = empty
+        self.r_tier_code, self.tier_codes = empty, 1
         self.r_has_date = np.zeros(0, dtype=bool)
         if "contributions" not in self.table.column_names:
             return
@@ -258,7 +259,7 @@ class _Batch:
             raise Unsupported("year is not an integer column")
         year_values = np.asarray(year.fill_null(0).to_numpy(zero_copy_only=False), dtype="int64")
         bad |= (year_values < FIRST_YEAR) | (year_values > LAST_YEAR)
-        tier_fen, tier_ok = _money_fen(fields["tier"])
+        tier_fen, tier_ok, tier_code, self.tier_codes = _money_codes(fields["tier"])
         bad |= ~tier_ok
         kind = fields["kind"]
         if not _is_text(kind.type):
@@ -283,6 +284,7 @@ class _Batch:
             collective = np.where(given, collective, 0)
         self.route[owner[bad]] = True
         self.r_person, self.r_year, self.r_tier, self.r_kind = owner, year_values, tier_fen, kind_code
+        self.r_tier_code = tier_code  # the tier's text among the column's distinct texts
         self.r_collective = collective
         self.r_date, self.r_has_date = np.where(has_date, days, 0), has_date
 
@@ -329,9 +331,9 @@ class _Batch:
         """Personal, 代缴, subsidy by level per record: engine.pricing's figures for each distinct key."""
         keep = ~self.route[self.r_person]
         if not keep.all():
-            self.r_person, self.r_year, self.r_tier, self.r_kind, self.r_day, self.r_collective = (
+            self.r_person, self.r_year, self.r_tier, self.r_kind, self.r_day, self.r_collective, self.r_tier_code = (
                 a[keep] for a in (self.r_person, self.r_year, self.r_tier, self.r_kind, self.r_day,
-                                  self.r_collective))
+                                  self.r_collective, self.r_tier_code))
         p, day = self.r_person, self.r_day
         bounds = np.array([day_number(d) for d in self.plan.change_days], dtype="int64")
         interval = np.searchsorted(bounds, day, side="right")
@@ -341,7 +343,8 @@ class _Batch:
             pm, dm = p[member], day[member][:, None]
             inside = (self.group_start[pm] <= dm) & (dm <= self.group_end[pm])
             held[member] = inside.astype("int64") @ (1 << np.arange(len(self.group_names), dtype="int64"))
-        tiers, tier_index = _distinct(self.r_tier, int(self.r_tier.max()) + 1 if len(self.r_tier) else 1)
+        # by the tier's text (a record kept has a valid one): a few codes, where the fen span thousands of yuan
+        tiers, tier_index = _distinct(self.r_tier_code, self.tier_codes)
         # One integer key per record, of the ranks among the values present (a small range); each distinct key is
         # priced once (and remembered across batches).
         parts = [_distinct(interval, len(bounds) + 1), (None, self.fact_class[p]),
@@ -349,7 +352,8 @@ class _Batch:
         sizes = [len(parts[0][0]), len(self.classes), len(parts[2][0]), 2, len(tiers)]
         key = np.zeros(len(p), dtype="int64")
         for (_, part), size in zip(parts, sizes):
-            key = key * size + part
+            if size > 1:  # a part with one value adds nothing to the key
+                key = key * size + part
         unique, inverse = _distinct(key, math.prod(sizes))
         first = _first_of(inverse, len(unique))
         cache = FIGURES.of(self.policy)
@@ -368,18 +372,19 @@ class _Batch:
                                                       from_day_number(d))
             priced.append(figures)
         figures = np.array(priced, dtype="int64").reshape(len(unique), width)
-        ok = figures[:, 0].astype(bool)[inverse]
-        self.route[p[~ok]] = True
+        if not figures[:, 0].all():
+            ok = figures[:, 0].astype(bool)[inverse]
+            self.route[p[~ok]] = True
         # Only what a record puts in the account is needed on: sums over the levels per distinct key, then one
         # gather per record (a capped item past its cap comes off the subsidy).
+        # (what a key credits but the collective aid, gathered once; the aid and the capped items per record)
         levels = figures[:, 3:3 + len(LEVELS)].sum(axis=1)
-        subsidy = levels[inverse]
+        credited = mechanics.credited(figures[:, 1], figures[:, 2], levels, 0)[inverse] + self.r_collective
         for i, (_, cap) in enumerate(caps):
             item = figures[:, 3 + len(LEVELS) * (i + 1):][:, :len(LEVELS)].sum(axis=1)
             if item.any():
-                subsidy = subsidy - self._beyond_cap(item[inverse], cap)
-        self.r_credited = mechanics.credited(figures[:, 1][inverse], figures[:, 2][inverse], subsidy,
-                                             self.r_collective)
+                credited = credited - self._beyond_cap(item[inverse], cap)
+        self.r_credited = credited
 
     def _beyond_cap(self, item: np.ndarray, cap: int) -> np.ndarray:
         """The item on the records past the first `cap` (in year order) of each person that earn it (else 0)."""
@@ -780,6 +785,13 @@ def day_numbers(values) -> tuple[np.ndarray, np.ndarray]:
 
 def _money_fen(values) -> tuple[np.ndarray, np.ndarray]:
     """Fen of money strings like "300.00" (at most two decimals, no sign)."""
+    fen, ok, _, _ = _money_codes(values)
+    return fen, ok
+
+
+def _money_codes(values) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+    """(fen, valid, code of the text among the distinct texts (-1 for a null), number of distinct texts) of money
+    strings like "300.00" (at most two decimals, no sign)."""
     if not _is_text(values.type):
         raise Unsupported("tier is not a text column")
     dictionary, indices = _encoded(values)
@@ -787,7 +799,7 @@ def _money_fen(values) -> tuple[np.ndarray, np.ndarray]:
     for text in dictionary.to_pylist():
         fen_of.append(_fen(Decimal(text)) if text is not None and _is_money(text) else -1)
     fen = np.array(fen_of + [-1], dtype="int64")[indices]
-    return np.maximum(fen, 0), fen >= 0
+    return np.maximum(fen, 0), fen >= 0, indices, max(len(fen_of), 1)
 
 
 def _is_text(type_) -> bool:
