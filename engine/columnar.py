@@ -11,6 +11,7 @@ to the fen (tests/test_columnar.py compares both on random persons).
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 from decimal import Decimal
 
@@ -218,13 +219,16 @@ class _Batch:
         owner, group, start, end = owner[good], group[good], start[good], end[good]
         # One membership per group is a period; several open-ended ones hold from the earliest; several
         # with end dates are left to the interpreter.
-        count = np.zeros_like(self.group_start)
-        np.add.at(count, (owner, group), 1)
-        ended = np.zeros_like(self.group_start)
-        np.add.at(ended, (owner, group), (end < FAR).astype("int64"))
+        cell, cells = owner * len(self.group_names) + group, self.group_start.size
+        count = np.bincount(cell, minlength=cells).reshape(self.group_start.shape)
+        ended = np.bincount(cell[end < FAR], minlength=cells).reshape(self.group_start.shape)
         self.route |= ((count > 1) & (ended > 0)).any(axis=1)
-        np.minimum.at(self.group_start, (owner, group), start)
-        np.minimum.at(self.group_end, (owner, group), end)
+        if count.size and count.max() > 1:
+            np.minimum.at(self.group_start, (owner, group), start)
+            np.minimum.at(self.group_end, (owner, group), end)
+        else:  # each membership in a cell of its own: the minimum with "never" is the membership's own dates
+            self.group_start[owner, group] = start
+            self.group_end[owner, group] = end
 
     def read_contributions(self) -> None:
         empty = np.zeros(0, dtype="int64")
@@ -322,8 +326,9 @@ class _Batch:
                                                 self.r_year, self.scheme_start[p], earliest[p], self.enrolment_day[p])
         bad = problem != mechanics.RECORD_OK
         order = _order(p, self.r_year)
-        same = (p[order][1:] == p[order][:-1]) & (self.r_year[order][1:] == self.r_year[order][:-1])
-        bad[order[1:][same]] = True  # a second record for a year
+        po, yo = _taken(p, order), _taken(self.r_year, order)
+        second = np.flatnonzero((po[1:] == po[:-1]) & (yo[1:] == yo[:-1])) + 1
+        bad[second if order is None else order[second]] = True  # a second record for a year
         self.route[p[bad]] = True
         self.r_day = day
 
@@ -390,11 +395,14 @@ class _Batch:
         """The item on the records past the first `cap` (in year order) of each person that earn it (else 0)."""
         earns = item != 0
         order = _order(self.r_person, self.r_year)
-        p, e = self.r_person[order], earns[order].astype("int64")
+        p, e = _taken(self.r_person, order), _taken(earns, order).astype("int64")
         before = np.cumsum(e) - e  # records that earned it before this one, over everyone …
         first = np.searchsorted(p, p, side="left")  # … less those of the persons before this one
-        rank = np.empty(len(order), dtype="int64")
-        rank[order] = before - before[first]
+        if order is None:
+            rank = before - before[first]
+        else:
+            rank = np.empty(len(order), dtype="int64")
+            rank[order] = before - before[first]
         return np.where(earns & (rank >= cap), item, 0)
 
     def _price(self, facts: dict, mask: int, kind: int, tier: Decimal, day: dt.date) -> list[int]:
@@ -434,7 +442,7 @@ class _Batch:
         # payment route: the day the required-th record (in date order, paid by as_of) was paid
         paid = self.r_day <= self.as_of_day
         order = _order(p, self.r_day)
-        order = order[paid[order]]
+        order = np.flatnonzero(paid) if order is None else order[paid[order]]
         counts = np.bincount(p[order], minlength=n)
         offsets = np.concatenate([[0], np.cumsum(counts)[:-1]])
         need = self.required
@@ -458,7 +466,7 @@ class _Batch:
                     day = mechanics.early_start_day(cal, v_start, self.pension_month, np.where(member, g_start, 0))
                     good = member & (day <= g_end) & (v_start <= day) & (day <= v_end) & (day <= self.as_of_day)
                     candidates.append(np.where(good, day, FAR))
-        self.start = np.min(np.stack(candidates), axis=0)
+        self.start = functools.reduce(np.minimum, candidates)
         self.eligible = self.start < FAR
         late = self.eligible[p] & (self.r_day > self.start[p])
         self.route[p[late]] = True
@@ -469,8 +477,9 @@ class _Batch:
         n_counted = np.bincount(p[self.counted], minlength=self.n)
         self.counted_years = mechanics.counted_years(DAY_ARRAYS, n_counted, self.required, self.full_years)
         sel = self.counted & (self.r_kind == 0)
-        order = _order(p[sel], self.r_year[sel])
-        pp, yy = p[sel][order], self.r_year[sel][order]
+        ps, ys = p[sel], self.r_year[sel]
+        order = _order(ps, ys)
+        pp, yy = _taken(ps, order), _taken(ys, order)
         breaks = np.ones(len(pp), dtype=bool)
         breaks[1:] = (pp[1:] != pp[:-1]) | (yy[1:] != yy[:-1] + 1)
         run_id = np.cumsum(breaks) - 1
@@ -480,7 +489,7 @@ class _Batch:
             np.maximum.at(best, pp[breaks], run_len)
         self.continuous_years = best
         self.regular_years = np.bincount(p[sel], minlength=self.n)
-        ay, am, ad = ymd(np.full(self.n, self.as_of_day))
+        ay, am, ad = (np.array([part], dtype="int64") for part in (self.as_of.year, self.as_of.month, self.as_of.day))
         self.age = DAY_ARRAYS.age_on(self.by, self.bm, self.bd, ay, am, ad)
         # deaths are answered by the scalar back end: here nobody is deceased
         self.status = mechanics.status(DAY_ARRAYS, False, self.eligible & (self.start <= self.as_of_day),
@@ -715,6 +724,11 @@ def _distinct(key: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
     return unique, rank[key]
 
 
+def _taken(values: np.ndarray, order: np.ndarray | None) -> np.ndarray:
+    """`values` in `_order`'s order."""
+    return values if order is None else values[order]
+
+
 def _first_of(inverse: np.ndarray, size: int) -> np.ndarray:
     """For each of `size` values, the index of its first row in `inverse` (np.unique's return_index)."""
     first = np.zeros(size, dtype="int64")
@@ -722,12 +736,13 @@ def _first_of(inverse: np.ndarray, size: int) -> np.ndarray:
     return first
 
 
-def _order(major: np.ndarray, minor: np.ndarray) -> np.ndarray:
-    """np.lexsort((minor, major)): stable, by major then minor; linear when the rows are already in that order (a
-    person's records are by year, mostly), else one sort of a combined key."""
+def _order(major: np.ndarray, minor: np.ndarray) -> np.ndarray | None:
+    """np.lexsort((minor, major)): stable, by major then minor; None when the rows are already in that order (a
+    person's records are by year, mostly: the callers then use the rows as they are), else one sort of a combined
+    key."""
     n = len(major)
     if n < 2 or np.all((major[1:] > major[:-1]) | ((major[1:] == major[:-1]) & (minor[1:] >= minor[:-1]))):
-        return np.arange(n)
+        return None
     low, span = int(minor.min()), int(minor.max()) - int(minor.min()) + 1
     if int(major.min()) >= 0 and (int(major.max()) + 1) * span < 2**62:
         return np.argsort(major * span + (minor - low), kind="stable")
