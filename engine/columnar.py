@@ -358,7 +358,8 @@ class _Batch:
         key = np.zeros(len(p), dtype="int64")
         for (_, part), size in zip(parts, sizes):
             if size > 1:  # a part with one value adds nothing to the key
-                key = key * size + part
+                key *= size
+                key += part
         unique, inverse = _distinct(key, math.prod(sizes))
         first = _first_of(inverse, len(unique))
         cache = FIGURES.of(self.policy)
@@ -482,13 +483,15 @@ class _Batch:
         pp, yy = _taken(ps, order), _taken(ys, order)
         breaks = np.ones(len(pp), dtype=bool)
         breaks[1:] = (pp[1:] != pp[:-1]) | (yy[1:] != yy[:-1] + 1)
-        run_id = np.cumsum(breaks) - 1
-        run_len = np.bincount(run_id)
+        runs = np.flatnonzero(breaks)  # where each run of consecutive years starts, in person order
+        run_len = np.diff(np.append(runs, len(pp)))
         best = np.zeros(self.n, dtype="int64")
         if len(pp):
-            np.maximum.at(best, pp[breaks], run_len)
+            owner = pp[runs]
+            first = np.flatnonzero(np.append(True, owner[1:] != owner[:-1]))  # each person's first run
+            best[owner[first]] = np.maximum.reduceat(run_len, first)
         self.continuous_years = best
-        self.regular_years = np.bincount(p[sel], minlength=self.n)
+        self.regular_years = np.bincount(ps, minlength=self.n)
         ay, am, ad = (np.array([part], dtype="int64") for part in (self.as_of.year, self.as_of.month, self.as_of.day))
         self.age = DAY_ARRAYS.age_on(self.by, self.bm, self.bd, ay, am, ad)
         # deaths are answered by the scalar back end: here nobody is deceased
