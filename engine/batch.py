@@ -497,6 +497,10 @@ def _chunks_evaluated(registry: Registry, region: str, as_of_text: str, source: 
 
     # a forked worker inherits the registry as it is; a spawned one builds its own from the folder
     shared = registry if multiprocessing.get_start_method() == "fork" else str(registry.policy_dir)
+    if method == "columns" and shared is registry:
+        from engine import columnar  # noqa: F401  (loaded once here, inherited by every forked worker)
+
+        mechanics.ymd(mechanics.day_number(dt.date(2000, 1, 1)))  # the calendar table, likewise
     with ProcessPoolExecutor(workers, initializer=_init, initargs=(shared,)) as pool:
         window: deque = deque()
         for chunk in _chunks(source, size):

@@ -499,9 +499,10 @@ class _Batch:
                                        self.age < self.pension_age, self.eligible & (self.start > self.as_of_day))
 
     def account(self) -> None:
-        p = self.r_person[self.counted]
-        credit_year = mechanics.years_of(self.r_day[self.counted])
-        credited = self.r_credited[self.counted]
+        counted = slice(None) if self.counted.all() else self.counted  # (records after the as-of day: rare)
+        p = self.r_person[counted]
+        credit_year = mechanics.years_of(self.r_day[counted])
+        credited = self.r_credited[counted]
         self.started = self.eligible & (self.start <= self.as_of_day)
         day = np.where(self.started, self.start, self.as_of_day)
         until = mechanics.years_of(day)
@@ -560,11 +561,13 @@ class _Batch:
         total = Q(np.zeros(self.n, "int64"), 1)
         columns, totals = {}, {}
         keep = ~self.route
+        anyone = bool(keep.any())
+        keep = slice(None) if keep.all() else keep  # every row (the common case): no selection to copy
         for name, money in components:
             total = total + money.total
             fen = money.total.fen_values()
             columns[name] = fen
-            if not keep.any():
+            if not anyone:
                 continue
             parts = totals.setdefault(name, {"total": Decimal(int(fen[keep].sum())) / 100})
             if name == "account_pension":
