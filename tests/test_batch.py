@@ -136,3 +136,15 @@ def test_money_columns_go_to_fen_and_back_exactly():
     assert decimal_fen(array.slice(2, 3)).tolist() == [12345, -250, 10 ** 12 - 1]
     with_null = pa.array([Decimal("1.10"), None, Decimal("2.00")], pa.decimal128(12, 2))
     assert decimal_fen(pa.chunked_array([with_null])).tolist() == [110, 0, 200]
+
+
+@pytest.mark.parametrize("rows", [1, 100, batch.COLUMN_CHUNK - 1, batch.COLUMN_CHUNK, batch.COLUMN_CHUNK + 1,
+                                  3 * batch.COLUMN_CHUNK // 2, 2 * batch.COLUMN_CHUNK, 100_000, 1_000_000])
+def test_a_row_group_is_cut_in_slices_of_about_the_column_chunk(rows):
+    """Every row once, in order, in slices of near-equal size no larger than 1.5 COLUMN_CHUNK (no remnant slice)."""
+    slices = batch.slice_starts(rows)
+    covered = [i for start, size in slices for i in range(start, min(start + size, rows))]
+    assert covered == list(range(rows))
+    sizes = [min(size, rows - start) for start, size in slices]
+    assert max(sizes) <= 1.5 * batch.COLUMN_CHUNK and max(sizes) - min(sizes) <= 1
+    assert len(slices) == max(1, round(rows / batch.COLUMN_CHUNK))
