@@ -341,9 +341,12 @@ class _Batch:
                                   self.r_collective, self.r_tier_code))
         p, day = self.r_person, self.r_day
         bounds = np.array([day_number(d) for d in self.plan.change_days], dtype="int64")
-        interval = np.searchsorted(bounds, day, side="right")
+        interval = _intervals(bounds, day)
         held = np.zeros(len(p), dtype="int64")
-        member = np.flatnonzero((self.group_start < FAR).any(axis=1)[p])  # the records of persons in some group
+        in_group = np.zeros(self.n, dtype=bool)
+        for g in range(len(self.group_names)):
+            in_group |= self.group_start[:, g] < FAR
+        member = np.flatnonzero(in_group[p])  # the records of persons in some group
         if len(member) and self.group_names:
             pm, dm = p[member], day[member][:, None]
             inside = (self.group_start[pm] <= dm) & (dm <= self.group_end[pm])
@@ -728,6 +731,16 @@ def _distinct(key: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
     unique = np.flatnonzero(seen)
     rank = np.cumsum(seen) - 1
     return unique, rank[key]
+
+
+def _intervals(bounds: np.ndarray, days: np.ndarray) -> np.ndarray:
+    """np.searchsorted(bounds, days, side="right"): looked up in a table of the days' span when it is short (the
+    records of a batch fall within a few years), else searched."""
+    if len(days) and int(days.max()) - int(days.min()) < len(days):
+        low = int(days.min())
+        table = np.searchsorted(bounds, np.arange(low, int(days.max()) + 1, dtype="int64"), side="right")
+        return table[days - low]
+    return np.searchsorted(bounds, days, side="right")
 
 
 def _taken(values: np.ndarray, order: np.ndarray | None) -> np.ndarray:

@@ -334,3 +334,14 @@ def test_both_calendars_of_the_mechanics_agree(birth, day, years):
             assert mechanics.from_day_number(getattr(cal, name)(n)[0]) == getattr(mechanics.DATES, name)(day), name
     start = mechanics.day_number(birth)
     assert int(cal.months_inclusive(np.array([start]), n)[0]) == dates.months_inclusive(birth, day)
+
+
+@given(st.lists(st.integers(-5000, 60000), max_size=25), st.lists(st.integers(-5000, 60000), max_size=200),
+       st.integers(0, 3))
+def test_record_intervals_by_table_are_those_by_search(bounds, days, spread):
+    """The interval of each record's day among the plan's change days: the table of a short span of days gives
+    np.searchsorted's answer, as the search does for a long span."""
+    import numpy as np
+
+    bounds, days = np.array(sorted(bounds), dtype="int64"), np.array(days, dtype="int64") // (1 + 100 * spread)
+    assert np.array_equal(columnar._intervals(bounds, days), np.searchsorted(bounds, days, side="right"))
