@@ -18,6 +18,7 @@ import argparse
 import json
 import os
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -141,8 +142,9 @@ def single_person() -> dict:
     """Median single-person latency in process (jubao), with and without the explanation."""
     out = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "eval_latency.py"), "300"], cwd=ROOT,
                          capture_output=True, text=True, check=True).stdout
+    table = out.split("\n\n")[0]  # the table of cases; the peer's lines follow a blank line
     return {line.split()[1] + " explain=" + line.split()[2]: float(line.split()[3])
-            for line in out.splitlines()[1:] if line.strip()}
+            for line in table.splitlines()[1:] if line.strip()}
 
 
 def main() -> None:
@@ -151,6 +153,8 @@ def main() -> None:
     parser.add_argument("--interpreter-max", type=int, default=100_000, help="largest size run on the interpreter")
     parser.add_argument("--memory-rows", type=int, default=0, help="also run the column path on this many rows")
     parser.add_argument("--no-loop", action="store_true", help="leave out the Decimal loop peer (minutes at 1M)")
+    parser.add_argument("--repeat", type=int, default=1,
+                        help="run each engine this many times, in turns (a shared machine's load changes); medians")
     parser.add_argument("--ceiling", nargs=3, metavar=("SOURCE", "VALUES", "TARGET"),
                         help="(internal) the ceiling's process: read SOURCE, write VALUES' table to TARGET")
     args = parser.parse_args()
@@ -167,19 +171,23 @@ def main() -> None:
         source = population(folder, size)
         for stale in folder.glob("out-*.parquet"):
             stale.unlink()
-        rows = {}
-        rows["jubao columns"] = jubao_batch(source, folder / "out-columns.parquet", "columns")
-        rows["ceiling (read+write, no evaluation)"] = ceiling(source, folder / "out-columns.parquet",
-                                                             folder / "out-ceiling.parquet")
-        if size <= args.interpreter_max:
-            rows["jubao interpreter"] = jubao_batch(source, folder / "out-interpreter.parquet", "interpreter")
-        for name, script in (("OpenFisca (peers/)", "openfisca_ningxia.py"), ("Decimal loop (peers/)",
-                                                                                "reference_loop.py")):
-            if args.no_loop and script == "reference_loop.py":
-                continue
-            result = peer(script, source, folder / f"out-{script}.parquet")
-            if result is not None:
-                rows[name] = result
+        runs: dict = {}
+        for _ in range(args.repeat):
+            runs.setdefault("jubao columns", []).append(jubao_batch(source, folder / "out-columns.parquet", "columns"))
+            runs.setdefault("ceiling (read+write, no evaluation)", []).append(
+                ceiling(source, folder / "out-columns.parquet", folder / "out-ceiling.parquet"))
+            if size <= args.interpreter_max:
+                runs.setdefault("jubao interpreter", []).append(
+                    jubao_batch(source, folder / "out-interpreter.parquet", "interpreter"))
+            for name, script in (("OpenFisca (peers/)", "openfisca_ningxia.py"), ("Decimal loop (peers/)",
+                                                                                    "reference_loop.py")):
+                if args.no_loop and script == "reference_loop.py":
+                    continue
+                result = peer(script, source, folder / f"out-{script}.parquet")
+                if result is not None:
+                    runs.setdefault(name, []).append(result)
+        rows = {name: tuple(statistics.median(r[i] for r in results) for i in range(3))
+                for name, results in runs.items()}
         openfisca = rows.get("OpenFisca (peers/)")
         loop = rows.get("Decimal loop (peers/)")
         for name, (seconds, peak, cpu) in rows.items():
@@ -188,6 +196,9 @@ def main() -> None:
             vs_loop = f"{rate / (size / loop[0]):.1f}×" if loop else "—"
             print(f"{size:>10,} {name:<36} {seconds:>9.2f} {rate:>11,.0f} {cpu:>7.2f} {peak:>9.0f} {vs_of:>13}"
                   f" {vs_loop:>8}")
+        if args.repeat > 1:
+            for name, results in runs.items():
+                print(f"{'':>10} {name}: seconds of each run {', '.join(f'{r[0]:.2f}' for r in results)}")
         if "jubao interpreter" in rows:
             same = pq.read_table(folder / "out-columns.parquet").equals(pq.read_table(folder /
                                                                                       "out-interpreter.parquet"))

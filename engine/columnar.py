@@ -11,6 +11,7 @@ to the fen (tests/test_columnar.py compares both on random persons).
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 from decimal import Decimal
 
@@ -119,7 +120,7 @@ class _Batch:
             raise Unsupported(str(exc)) from None
 
     def read_ids(self) -> None:
-        if "id" in self.table.column_names and not (pa.types.is_string(self.table.column("id").type)
+        if "id" in self.table.column_names and not (_is_text(self.table.column("id").type)
                                                     or pa.types.is_null(self.table.column("id").type)):
             raise Unsupported("id is not a string column")
 
@@ -142,15 +143,14 @@ class _Batch:
             for i in range(column.type.num_fields):
                 field = column.type.field(i)
                 present = _valid(column.field(i)) & valid
-                if field.name not in declared or not pa.types.is_string(field.type):
+                if field.name not in declared or not _is_text(field.type):
                     self.route |= present
                     continue
                 k = keys.index(field.name)
-                encoded = pc.dictionary_encode(column.field(i))
-                values[k] = encoded.dictionary.to_pylist()
+                dictionary, index = _encoded(column.field(i))
+                values[k] = dictionary.to_pylist()
                 choices = {c for c, _ in declared[field.name].choices}
                 allowed = np.array([not choices or v in choices for v in values[k]] + [True], dtype=bool)
-                index = np.asarray(encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False), dtype="int64")
                 index = np.where(present, index, -1)
                 self.route |= ~allowed[index]
                 codes[:, k] = index
@@ -201,13 +201,12 @@ class _Batch:
         if "id" not in fields or "from" not in fields:
             self.route[owner] = True
             return
-        if not pa.types.is_string(fields["id"].type):
+        if not _is_text(fields["id"].type):
             raise Unsupported("group ids are not text")
-        encoded = pc.dictionary_encode(fields["id"])
+        dictionary, index = _encoded(fields["id"])
         usable = [self.group_names.index(g) if g in self.policy.groups and not self.policy.groups[g].required_key
-                  else -1 for g in encoded.dictionary.to_pylist()]
-        lookup = np.array(usable + [-1], dtype="int64")
-        group = lookup[np.asarray(encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False), dtype="int64")]
+                  else -1 for g in dictionary.to_pylist()]
+        group = np.array(usable + [-1], dtype="int64")[index]
         start, ok = day_numbers(fields["from"])
         end = np.full(len(items), FAR, dtype="int64")
         if "to" in fields and not pa.types.is_null(fields["to"].type):
@@ -220,17 +219,21 @@ class _Batch:
         owner, group, start, end = owner[good], group[good], start[good], end[good]
         # One membership per group is a period; several open-ended ones hold from the earliest; several
         # with end dates are left to the interpreter.
-        count = np.zeros_like(self.group_start)
-        np.add.at(count, (owner, group), 1)
-        ended = np.zeros_like(self.group_start)
-        np.add.at(ended, (owner, group), (end < FAR).astype("int64"))
+        cell, cells = owner * len(self.group_names) + group, self.group_start.size
+        count = np.bincount(cell, minlength=cells).reshape(self.group_start.shape)
+        ended = np.bincount(cell[end < FAR], minlength=cells).reshape(self.group_start.shape)
         self.route |= ((count > 1) & (ended > 0)).any(axis=1)
-        np.minimum.at(self.group_start, (owner, group), start)
-        np.minimum.at(self.group_end, (owner, group), end)
+        if count.size and count.max() > 1:
+            np.minimum.at(self.group_start, (owner, group), start)
+            np.minimum.at(self.group_end, (owner, group), end)
+        else:  # each membership in a cell of its own: the minimum with "never" is the membership's own dates
+            self.group_start[owner, group] = start
+            self.group_end[owner, group] = end
 
     def read_contributions(self) -> None:
         empty = np.zeros(0, dtype="int64")
         self.r_person = self.r_year = self.r_tier = self.r_kind = self.r_date = self.r_collective = empty
+        self.r_tier_code, self.tier_codes = empty, 1
         self.r_has_date = np.zeros(0, dtype=bool)
         if "contributions" not in self.table.column_names:
             return
@@ -260,14 +263,14 @@ class _Batch:
             raise Unsupported("year is not an integer column")
         year_values = np.asarray(year.fill_null(0).to_numpy(zero_copy_only=False), dtype="int64")
         bad |= (year_values < FIRST_YEAR) | (year_values > LAST_YEAR)
-        tier_fen, tier_ok = _money_fen(fields["tier"])
+        tier_fen, tier_ok, tier_code, self.tier_codes = _money_codes(fields["tier"])
         bad |= ~tier_ok
         kind = fields["kind"]
-        if not (pa.types.is_string(kind.type)):
+        if not _is_text(kind.type):
             raise Unsupported("kind is not a string column")
-        kind_code = np.where(pc.equal(kind, "regular").fill_null(False).to_numpy(zero_copy_only=False), 0,
-                             np.where(pc.equal(kind, "back_payment").fill_null(False).to_numpy(zero_copy_only=False),
-                                      1, -1))
+        dictionary, index = _encoded(kind)
+        kinds = {"regular": 0, "back_payment": 1}
+        kind_code = np.array([kinds.get(k, -1) for k in dictionary.to_pylist()] + [-1], dtype="int64")[index]
         bad |= kind_code < 0
         if "date" in fields:
             date_values = fields["date"]
@@ -285,6 +288,7 @@ class _Batch:
             collective = np.where(given, collective, 0)
         self.route[owner[bad]] = True
         self.r_person, self.r_year, self.r_tier, self.r_kind = owner, year_values, tier_fen, kind_code
+        self.r_tier_code = tier_code  # the tier's text among the column's distinct texts
         self.r_collective = collective
         self.r_date, self.r_has_date = np.where(has_date, days, 0), has_date
 
@@ -322,26 +326,33 @@ class _Batch:
                                                 self.r_year, self.scheme_start[p], earliest[p], self.enrolment_day[p])
         bad = problem != mechanics.RECORD_OK
         order = _order(p, self.r_year)
-        same = (p[order][1:] == p[order][:-1]) & (self.r_year[order][1:] == self.r_year[order][:-1])
-        bad[order[1:][same]] = True  # a second record for a year
+        po, yo = _taken(p, order), _taken(self.r_year, order)
+        second = np.flatnonzero((po[1:] == po[:-1]) & (yo[1:] == yo[:-1])) + 1
+        bad[second if order is None else order[second]] = True  # a second record for a year
         self.route[p[bad]] = True
         self.r_day = day
 
     def record_figures(self) -> None:
         """Personal, 代缴, subsidy by level per record: engine.pricing's figures for each distinct key."""
         keep = ~self.route[self.r_person]
-        self.r_person, self.r_year, self.r_tier, self.r_kind, self.r_day, self.r_collective = (
-            a[keep] for a in (self.r_person, self.r_year, self.r_tier, self.r_kind, self.r_day, self.r_collective))
+        if not keep.all():
+            self.r_person, self.r_year, self.r_tier, self.r_kind, self.r_day, self.r_collective, self.r_tier_code = (
+                a[keep] for a in (self.r_person, self.r_year, self.r_tier, self.r_kind, self.r_day,
+                                  self.r_collective, self.r_tier_code))
         p, day = self.r_person, self.r_day
         bounds = np.array([day_number(d) for d in self.plan.change_days], dtype="int64")
-        interval = np.searchsorted(bounds, day, side="right")
+        interval = _intervals(bounds, day)
         held = np.zeros(len(p), dtype="int64")
-        member = np.flatnonzero((self.group_start < FAR).any(axis=1)[p])  # the records of persons in some group
+        in_group = np.zeros(self.n, dtype=bool)
+        for g in range(len(self.group_names)):
+            in_group |= self.group_start[:, g] < FAR
+        member = np.flatnonzero(in_group[p])  # the records of persons in some group
         if len(member) and self.group_names:
             pm, dm = p[member], day[member][:, None]
             inside = (self.group_start[pm] <= dm) & (dm <= self.group_end[pm])
             held[member] = inside.astype("int64") @ (1 << np.arange(len(self.group_names), dtype="int64"))
-        tiers, tier_index = _distinct(self.r_tier, int(self.r_tier.max()) + 1 if len(self.r_tier) else 1)
+        # by the tier's text (a record kept has a valid one): a few codes, where the fen span thousands of yuan
+        tiers, tier_index = _distinct(self.r_tier_code, self.tier_codes)
         # One integer key per record, of the ranks among the values present (a small range); each distinct key is
         # priced once (and remembered across batches).
         parts = [_distinct(interval, len(bounds) + 1), (None, self.fact_class[p]),
@@ -349,7 +360,9 @@ class _Batch:
         sizes = [len(parts[0][0]), len(self.classes), len(parts[2][0]), 2, len(tiers)]
         key = np.zeros(len(p), dtype="int64")
         for (_, part), size in zip(parts, sizes):
-            key = key * size + part
+            if size > 1:  # a part with one value adds nothing to the key
+                key *= size
+                key += part
         unique, inverse = _distinct(key, math.prod(sizes))
         first = _first_of(inverse, len(unique))
         cache = FIGURES.of(self.policy)
@@ -368,28 +381,32 @@ class _Batch:
                                                       from_day_number(d))
             priced.append(figures)
         figures = np.array(priced, dtype="int64").reshape(len(unique), width)
-        ok = figures[:, 0].astype(bool)[inverse]
-        self.route[p[~ok]] = True
+        if not figures[:, 0].all():
+            ok = figures[:, 0].astype(bool)[inverse]
+            self.route[p[~ok]] = True
         # Only what a record puts in the account is needed on: sums over the levels per distinct key, then one
         # gather per record (a capped item past its cap comes off the subsidy).
+        # (what a key credits but the collective aid, gathered once; the aid and the capped items per record)
         levels = figures[:, 3:3 + len(LEVELS)].sum(axis=1)
-        subsidy = levels[inverse]
+        credited = mechanics.credited(figures[:, 1], figures[:, 2], levels, 0)[inverse] + self.r_collective
         for i, (_, cap) in enumerate(caps):
             item = figures[:, 3 + len(LEVELS) * (i + 1):][:, :len(LEVELS)].sum(axis=1)
             if item.any():
-                subsidy = subsidy - self._beyond_cap(item[inverse], cap)
-        self.r_credited = mechanics.credited(figures[:, 1][inverse], figures[:, 2][inverse], subsidy,
-                                             self.r_collective)
+                credited = credited - self._beyond_cap(item[inverse], cap)
+        self.r_credited = credited
 
     def _beyond_cap(self, item: np.ndarray, cap: int) -> np.ndarray:
         """The item on the records past the first `cap` (in year order) of each person that earn it (else 0)."""
         earns = item != 0
         order = _order(self.r_person, self.r_year)
-        p, e = self.r_person[order], earns[order].astype("int64")
+        p, e = _taken(self.r_person, order), _taken(earns, order).astype("int64")
         before = np.cumsum(e) - e  # records that earned it before this one, over everyone …
         first = np.searchsorted(p, p, side="left")  # … less those of the persons before this one
-        rank = np.empty(len(order), dtype="int64")
-        rank[order] = before - before[first]
+        if order is None:
+            rank = before - before[first]
+        else:
+            rank = np.empty(len(order), dtype="int64")
+            rank[order] = before - before[first]
         return np.where(earns & (rank >= cap), item, 0)
 
     def _price(self, facts: dict, mask: int, kind: int, tier: Decimal, day: dt.date) -> list[int]:
@@ -429,7 +446,7 @@ class _Batch:
         # payment route: the day the required-th record (in date order, paid by as_of) was paid
         paid = self.r_day <= self.as_of_day
         order = _order(p, self.r_day)
-        order = order[paid[order]]
+        order = np.flatnonzero(paid) if order is None else order[paid[order]]
         counts = np.bincount(p[order], minlength=n)
         offsets = np.concatenate([[0], np.cumsum(counts)[:-1]])
         need = self.required
@@ -453,7 +470,7 @@ class _Batch:
                     day = mechanics.early_start_day(cal, v_start, self.pension_month, np.where(member, g_start, 0))
                     good = member & (day <= g_end) & (v_start <= day) & (day <= v_end) & (day <= self.as_of_day)
                     candidates.append(np.where(good, day, FAR))
-        self.start = np.min(np.stack(candidates), axis=0)
+        self.start = functools.reduce(np.minimum, candidates)
         self.eligible = self.start < FAR
         late = self.eligible[p] & (self.r_day > self.start[p])
         self.route[p[late]] = True
@@ -464,27 +481,31 @@ class _Batch:
         n_counted = np.bincount(p[self.counted], minlength=self.n)
         self.counted_years = mechanics.counted_years(DAY_ARRAYS, n_counted, self.required, self.full_years)
         sel = self.counted & (self.r_kind == 0)
-        order = _order(p[sel], self.r_year[sel])
-        pp, yy = p[sel][order], self.r_year[sel][order]
+        ps, ys = p[sel], self.r_year[sel]
+        order = _order(ps, ys)
+        pp, yy = _taken(ps, order), _taken(ys, order)
         breaks = np.ones(len(pp), dtype=bool)
         breaks[1:] = (pp[1:] != pp[:-1]) | (yy[1:] != yy[:-1] + 1)
-        run_id = np.cumsum(breaks) - 1
-        run_len = np.bincount(run_id)
+        runs = np.flatnonzero(breaks)  # where each run of consecutive years starts, in person order
+        run_len = np.diff(np.append(runs, len(pp)))
         best = np.zeros(self.n, dtype="int64")
         if len(pp):
-            np.maximum.at(best, pp[breaks], run_len)
+            owner = pp[runs]
+            first = np.flatnonzero(np.append(True, owner[1:] != owner[:-1]))  # each person's first run
+            best[owner[first]] = np.maximum.reduceat(run_len, first)
         self.continuous_years = best
-        self.regular_years = np.bincount(p[sel], minlength=self.n)
-        ay, am, ad = ymd(np.full(self.n, self.as_of_day))
+        self.regular_years = np.bincount(ps, minlength=self.n)
+        ay, am, ad = (np.array([part], dtype="int64") for part in (self.as_of.year, self.as_of.month, self.as_of.day))
         self.age = DAY_ARRAYS.age_on(self.by, self.bm, self.bd, ay, am, ad)
         # deaths are answered by the scalar back end: here nobody is deceased
         self.status = mechanics.status(DAY_ARRAYS, False, self.eligible & (self.start <= self.as_of_day),
                                        self.age < self.pension_age, self.eligible & (self.start > self.as_of_day))
 
     def account(self) -> None:
-        p = self.r_person[self.counted]
-        credit_year = mechanics.years_of(self.r_day[self.counted])
-        credited = self.r_credited[self.counted]
+        counted = slice(None) if self.counted.all() else self.counted  # (records after the as-of day: rare)
+        p = self.r_person[counted]
+        credit_year = mechanics.years_of(self.r_day[counted])
+        credited = self.r_credited[counted]
         self.started = self.eligible & (self.start <= self.as_of_day)
         day = np.where(self.started, self.start, self.as_of_day)
         until = mechanics.years_of(day)
@@ -505,10 +526,18 @@ class _Batch:
                     balance = balance + add
         self.at_start = np.where(self.started, balance, 0)
         monthly = np.zeros(self.n, dtype="int64")
-        for s in np.unique(self.start[self.started]):
-            divisor = self.lookup.rule("account_divisor", from_day_number(s))
-            who = self.started & (self.start == s)
-            monthly[who] = mechanics.account_pension(self.at_start[who], Decimal(divisor.figure).as_integer_ratio())
+        # the divisor in force on each distinct start day, then the persons of each distinct divisor at once
+        starts, start_index = np.unique(self.start[self.started], return_inverse=True)
+        ratios = [Decimal(self.lookup.rule("account_divisor", from_day_number(s)).figure).as_integer_ratio()
+                  for s in starts.tolist()]
+        divisors = list(dict.fromkeys(ratios))
+        by_divisor = np.array([divisors.index(r) for r in ratios] or [0], dtype="int64")[start_index.reshape(-1)]
+        at_start = self.at_start[self.started]
+        paid = np.zeros(len(at_start), dtype="int64")
+        for i, ratio in enumerate(divisors):
+            who = by_divisor == i if len(divisors) > 1 else slice(None)
+            paid[who] = mechanics.account_pension(at_start[who], ratio)
+        monthly[self.started] = paid
         months = DAY_ARRAYS.months_inclusive(np.where(self.started, self.start, 0), np.full(self.n, self.as_of_day))
         self.balance = np.where(self.started, mechanics.balance_after_start(DAY_ARRAYS, self.at_start, monthly, months),
                                 balance)
@@ -535,11 +564,13 @@ class _Batch:
         total = Q(np.zeros(self.n, "int64"), 1)
         columns, totals = {}, {}
         keep = ~self.route
+        anyone = bool(keep.any())
+        keep = slice(None) if keep.all() else keep  # every row (the common case): no selection to copy
         for name, money in components:
             total = total + money.total
             fen = money.total.fen_values()
             columns[name] = fen
-            if not keep.any():
+            if not anyone:
                 continue
             parts = totals.setdefault(name, {"total": Decimal(int(fen[keep].sum())) / 100})
             if name == "account_pension":
@@ -702,6 +733,21 @@ def _distinct(key: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
     return unique, rank[key]
 
 
+def _intervals(bounds: np.ndarray, days: np.ndarray) -> np.ndarray:
+    """np.searchsorted(bounds, days, side="right"): looked up in a table of the days' span when it is short (the
+    records of a batch fall within a few years), else searched."""
+    if len(days) and int(days.max()) - int(days.min()) < len(days):
+        low = int(days.min())
+        table = np.searchsorted(bounds, np.arange(low, int(days.max()) + 1, dtype="int64"), side="right")
+        return table[days - low]
+    return np.searchsorted(bounds, days, side="right")
+
+
+def _taken(values: np.ndarray, order: np.ndarray | None) -> np.ndarray:
+    """`values` in `_order`'s order."""
+    return values if order is None else values[order]
+
+
 def _first_of(inverse: np.ndarray, size: int) -> np.ndarray:
     """For each of `size` values, the index of its first row in `inverse` (np.unique's return_index)."""
     first = np.zeros(size, dtype="int64")
@@ -709,12 +755,13 @@ def _first_of(inverse: np.ndarray, size: int) -> np.ndarray:
     return first
 
 
-def _order(major: np.ndarray, minor: np.ndarray) -> np.ndarray:
-    """np.lexsort((minor, major)): stable, by major then minor; linear when the rows are already in that order (a
-    person's records are by year, mostly), else one sort of a combined key."""
+def _order(major: np.ndarray, minor: np.ndarray) -> np.ndarray | None:
+    """np.lexsort((minor, major)): stable, by major then minor; None when the rows are already in that order (a
+    person's records are by year, mostly: the callers then use the rows as they are), else one sort of a combined
+    key."""
     n = len(major)
     if n < 2 or np.all((major[1:] > major[:-1]) | ((major[1:] == major[:-1]) & (minor[1:] >= minor[:-1]))):
-        return np.arange(n)
+        return None
     low, span = int(minor.min()), int(minor.max()) - int(minor.min()) + 1
     if int(major.min()) >= 0 and (int(major.max()) + 1) * span < 2**62:
         return np.argsort(major * span + (minor - low), kind="stable")
@@ -740,6 +787,11 @@ def day_numbers(values) -> tuple[np.ndarray, np.ndarray]:
     n = len(values)
     if pa.types.is_null(values.type) or n == 0:
         return np.zeros(n, "int64"), np.zeros(n, bool)
+    if pa.types.is_dictionary(values.type) and _is_text(values.type):
+        # each distinct text read once (a Parquet column read as a dictionary: a few thousand dates), then gathered
+        days, ok = day_numbers(values.dictionary)
+        index = _indices(values)
+        return np.append(days, 0)[index], np.append(ok, False)[index]
     if not pa.types.is_string(values.type):
         raise Unsupported("a date column that is not text")
     try:
@@ -767,16 +819,42 @@ def day_numbers(values) -> tuple[np.ndarray, np.ndarray]:
 
 def _money_fen(values) -> tuple[np.ndarray, np.ndarray]:
     """Fen of money strings like "300.00" (at most two decimals, no sign)."""
-    if not pa.types.is_string(values.type):
+    fen, ok, _, _ = _money_codes(values)
+    return fen, ok
+
+
+def _money_codes(values) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+    """(fen, valid, code of the text among the distinct texts (-1 for a null), number of distinct texts) of money
+    strings like "300.00" (at most two decimals, no sign)."""
+    if not _is_text(values.type):
         raise Unsupported("tier is not a text column")
-    encoded = pc.dictionary_encode(values)
+    dictionary, indices = _encoded(values)
     fen_of = []
-    for text in encoded.dictionary.to_pylist():
-        fen_of.append(_fen(Decimal(text)) if _is_money(text) else -1)
-    lookup = np.array(fen_of or [-1], dtype="int64")
-    indices = np.asarray(encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False), dtype="int64")
-    fen = np.where(indices >= 0, lookup[np.maximum(indices, 0)], -1)
-    return np.maximum(fen, 0), fen >= 0
+    for text in dictionary.to_pylist():
+        fen_of.append(_fen(Decimal(text)) if text is not None and _is_money(text) else -1)
+    fen = np.array(fen_of + [-1], dtype="int64")[indices]
+    return np.maximum(fen, 0), fen >= 0, indices, max(len(fen_of), 1)
+
+
+def _is_text(type_) -> bool:
+    """A text column: strings, or strings by dictionary (a Parquet column read as its dictionary)."""
+    return pa.types.is_string(type_) or (pa.types.is_dictionary(type_) and pa.types.is_string(type_.value_type))
+
+
+def _indices(values) -> np.ndarray:
+    """A dictionary array's indices as int64, -1 for a null."""
+    return np.asarray(values.indices.fill_null(-1).to_numpy(zero_copy_only=False), dtype="int64") \
+        if values.null_count else np.asarray(values.indices.to_numpy(zero_copy_only=False), dtype="int64")
+
+
+def _encoded(values) -> tuple[pa.Array, np.ndarray]:
+    """(distinct texts, index into them per row with -1 for a null) of a text column, plain or by dictionary."""
+    if not pa.types.is_dictionary(values.type):
+        values = pc.dictionary_encode(values)
+    index = _indices(values)
+    if values.dictionary.null_count:  # a null among the texts is a null
+        index = np.append(_valid(values.dictionary), False)[index] * (index + 1) - 1
+    return values.dictionary, index
 
 
 def _is_money(text: str) -> bool:

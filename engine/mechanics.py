@@ -143,10 +143,13 @@ class _DayArrays:
 
     @staticmethod
     def first_of(codes_and_conditions, otherwise):
-        """Elementwise, the code of the first condition that holds."""
-        code = otherwise
+        """Elementwise, the code of the first condition that holds (small codes in one byte each)."""
+        values = [value for value, _ in codes_and_conditions] + [otherwise]
+        small = all(-128 <= v < 128 for v in values)
+        code = np.full(np.broadcast_shapes(*(np.shape(c) for _, c in codes_and_conditions)), otherwise,
+                       dtype="int8" if small else "int64")
         for value, condition in reversed(codes_and_conditions):
-            code = np.where(condition, value, code)
+            np.copyto(code, value, where=np.asarray(condition, dtype=bool))
         return code
 
     @staticmethod

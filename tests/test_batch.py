@@ -72,6 +72,9 @@ def test_parquet_round_trip_matches_the_interpreter(tmp_path, registry, people):
     assert schema.field("monthly_pension_total").type == pa.decimal128(12, 2)
     assert schema.field("status").type == pa.dictionary(pa.int8(), pa.string())
     assert schema.field("row").type == pa.int64() and schema.field("person_id").type == pa.string()
+    stored = pq.ParquetFile(tmp_path / "out.parquet").schema  # money kept as Parquet DECIMAL(12, 2) over INT64
+    money = [stored.column(i) for i in range(len(stored)) if stored.column(i).name == "monthly_pension_total"][0]
+    assert money.physical_type == "INT64" and (money.precision, money.scale) == (12, 2)
     total = sum(Decimal(r["basic_pension"]) for r in out)
     assert summary.totals["basic_pension"]["total"] == total
     assert summary.totals["basic_pension"]["central"] + summary.totals["basic_pension"].get("province", 0) == total
@@ -133,3 +136,15 @@ def test_money_columns_go_to_fen_and_back_exactly():
     assert decimal_fen(array.slice(2, 3)).tolist() == [12345, -250, 10 ** 12 - 1]
     with_null = pa.array([Decimal("1.10"), None, Decimal("2.00")], pa.decimal128(12, 2))
     assert decimal_fen(pa.chunked_array([with_null])).tolist() == [110, 0, 200]
+
+
+@pytest.mark.parametrize("rows", [1, 100, batch.COLUMN_CHUNK - 1, batch.COLUMN_CHUNK, batch.COLUMN_CHUNK + 1,
+                                  3 * batch.COLUMN_CHUNK // 2, 2 * batch.COLUMN_CHUNK, 100_000, 1_000_000])
+def test_a_row_group_is_cut_in_slices_of_about_the_column_chunk(rows):
+    """Every row once, in order, in slices of near-equal size no larger than 1.5 COLUMN_CHUNK (no remnant slice)."""
+    slices = batch.slice_starts(rows)
+    covered = [i for start, size in slices for i in range(start, min(start + size, rows))]
+    assert covered == list(range(rows))
+    sizes = [min(size, rows - start) for start, size in slices]
+    assert max(sizes) <= 1.5 * batch.COLUMN_CHUNK and max(sizes) - min(sizes) <= 1
+    assert len(slices) == max(1, round(rows / batch.COLUMN_CHUNK))
