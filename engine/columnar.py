@@ -502,13 +502,17 @@ class _Batch:
                                        self.age < self.pension_age, self.eligible & (self.start > self.as_of_day))
 
     def account(self) -> None:
-        counted = slice(None) if self.counted.all() else self.counted  # (records after the as-of day: rare)
-        p = self.r_person[counted]
-        credit_year = mechanics.years_of(self.r_day[counted])
-        credited = self.r_credited[counted]
         self.started = self.eligible & (self.start <= self.as_of_day)
         day = np.where(self.started, self.start, self.as_of_day)
         until = mechanics.years_of(day)
+        # Counted, and credited by the person's last year (a payment in a year after the pension start adds
+        # nothing to the balance at the start): a later year's cell would lie in the next person's row.
+        credit_year = mechanics.years_of(self.r_day)
+        kept = self.counted & (credit_year <= until[self.r_person])
+        kept = slice(None) if kept.all() else kept  # (records after the as-of day or the start: rare)
+        p = self.r_person[kept]
+        credit_year = credit_year[kept]
+        credited = self.r_credited[kept]
         balance = np.zeros(self.n, dtype="int64")
         if len(p):
             first, last = int(credit_year.min()), int(until.max())

@@ -345,3 +345,19 @@ def test_record_intervals_by_table_are_those_by_search(bounds, days, spread):
 
     bounds, days = np.array(sorted(bounds), dtype="int64"), np.array(days, dtype="int64") // (1 + 100 * spread)
     assert np.array_equal(columnar._intervals(bounds, days), np.searchsorted(bounds, days, side="right"))
+
+
+@pytest.mark.parametrize("region, as_of, records", [
+    ("anhui", "2013-01-01", [(2012, "250.00", "2012-01-01"), (2013, "250.00", "2013-01-01")]),
+    ("ningxia", "2015-01-01", [(2014, "100.00", None), (2012, "100.00", None)]),
+])
+def test_a_record_paid_in_a_year_after_the_pension_start_year(registry, region, as_of, records):
+    """Found by the random persons above (a birth on 29 February, pension from 2012, records paid later): the
+    columns' account cells ran to the person's last year only, so a record counted on the as-of day but paid in a
+    later year than the pension start fell outside its person's row — the next person's, or past the end (a
+    crash of the whole chunk). Such a record adds nothing to the balance at the start; both paths agree."""
+    person = {"id": "0", "birth_date": "1952-02-29", "hukou": {}, "groups": [], "contributions": [
+        {"year": y, "tier": t, "kind": "regular", **({"date": d} if d else {})} for y, t, d in records]}
+    fast, fast_totals, slow, slow_totals = both_paths(registry, region, as_of, [person])
+    assert fast.to_pylist() == slow.to_pylist()
+    assert nonzero(fast_totals) == nonzero(slow_totals)
