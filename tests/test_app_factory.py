@@ -83,6 +83,13 @@ def test_a_signed_session_cookie_still_reads_when_api_calls_skip_the_serializer(
         session["n"] = session.get("n", 0) + 1
         return str(session["n"])
 
+    def no_signer(_app):
+        raise AssertionError("a call without a cookie built the signing serializer")
+
+    interface = app.session_interface
+    unpatched, interface.get_signing_serializer = interface.get_signing_serializer, no_signer
+    assert _ask(app) == 200  # an API call without a cookie, session untouched: no signer needed
+    interface.get_signing_serializer = unpatched
     client = app.test_client()
     assert client.get("/_probe").text == "1"
     assert client.get("/_probe").text == "2"  # the cookie set by the first answer is read back

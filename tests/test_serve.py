@@ -137,6 +137,7 @@ def test_the_served_app_is_frozen_for_the_collector_before_the_workers_fork(tmp_
     from web.cli import prepared_app
 
     monkeypatch.setenv("JUBAO_DATA_DIR", str(tmp_path))
+    gc.freeze()  # what the test process holds already: only what prepared_app builds and freezes counts below
     before = gc.get_freeze_count()
     try:
         app = prepared_app(create_app)
