@@ -16,7 +16,7 @@ from engine.algebra import SCALAR, band_index
 from engine.decision import Account, Component, ContributionRow, Death, Decision, Eligibility, MonthlyPension, \
     TierOption, UnconfirmedUse
 from engine.catalogue import say
-from engine.errors import FieldError, InvalidInput, InvalidPerson, InvalidRecord, pointer
+from engine.errors import FieldError, InvalidPerson, InvalidRecord, pointer
 from engine.text import Text
 from engine.explain import NoTrace, Trace
 from engine.lookup import Lookup, Uses, layer_of, show
@@ -24,7 +24,7 @@ from engine.mechanics import DATES
 from engine.money import ZERO, Amount
 from engine.person import Person, Record
 from engine.plan import Compiled, compile_plan, component, trace_component
-from engine.pricing import Priced, Pricing, memo_on
+from engine.pricing import Priced, Pricing, fen_of, memo_on
 
 NO_TRACE = NoTrace()
 
@@ -133,7 +133,8 @@ class _OnePerson:
         for record, day in sorted(valid, key=lambda v: v[0].year):
             priced = self.pricing.price(record, day)
             if priced is not None:
-                rows.append(_Row(record, day, priced, _credited_fen(self.policy, priced, record.collective)))
+                rows.append(_Row(record, day, priced, priced.credited_fen + (fen_of(record.collective)
+                                                                           if record.collective else 0)))
         return rows
 
     def record_problem(self, record: Record, day: dt.date, problem: int) -> None:
@@ -236,9 +237,9 @@ class _OnePerson:
             at_start, at_start_step = self.balance_on(credits, opening, self.start, "balance_at_pension_start")
             divisor = self.lookup.rule("account_divisor", self.start)
             ratio = Decimal(divisor.figure).as_integer_ratio()
-            monthly = mechanics.account_pension(_fen(at_start), ratio)
+            monthly = mechanics.account_pension(fen_of(at_start), ratio)
             months = dates.months_inclusive(self.start, death or self.as_of)
-            balance = Decimal(mechanics.balance_after_start(DATES, _fen(at_start), monthly, months)) / 100
+            balance = Decimal(mechanics.balance_after_start(DATES, fen_of(at_start), monthly, months)) / 100
             monthly = Decimal(monthly) / 100
             info.update(at_start=at_start, at_start_step=at_start_step, balance=balance,
                         balance_step=self.rec.balance_after_start(balance, at_start, monthly, months, divisor,
@@ -252,7 +253,7 @@ class _OnePerson:
         """The account on `day`: credits on their dates, interest at the very end of each 31 December (fen)."""
         years = [r.day.year for r in credits]
         if opening:
-            first, balance = opening[1].year + 1, _fen(opening[0])
+            first, balance = opening[1].year + 1, fen_of(opening[0])
         elif years:
             first, balance = min(years), 0
         else:
@@ -601,26 +602,3 @@ def _band(policy: model.Policy, version: model.Version, basis: Decimal) -> int:
     index = band_index(SCALAR, basis, version.rows)
     memo.put(key, (version, index))
     return index
-
-
-def _credited_fen(policy: model.Policy, priced: Priced, collective: Decimal) -> int:
-    """What a priced record puts in the account, in fen: a pure function of its figures (the pricing memo hands
-    the same `Priced` to everyone who pays the same on the same day) and the collective aid, kept in a bounded
-    memo on the policy version. Each entry holds its `Priced`, so an id is never another's."""
-    memo = memo_on(policy, "_credited")
-    key = (id(priced), collective)
-    hit = memo.get(key)
-    if hit is not None and hit[0] is priced:
-        return hit[1]
-    fen = _fen(priced.credited(collective))
-    memo.put(key, (priced, fen))
-    return fen
-
-
-def _fen(amount: Decimal) -> int:
-    """Fen of an amount the scheme keeps to the fen (the account is kept in integer fen)."""
-    fen = amount * 100
-    whole = int(fen)
-    if whole != fen:
-        raise InvalidInput(say("policy.finer-than-fen", amount=amount))
-    return whole

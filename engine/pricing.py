@@ -11,7 +11,7 @@ import attrs
 
 from engine import mechanics, model
 from engine.catalogue import say
-from engine.errors import FieldError, pointer
+from engine.errors import FieldError, InvalidInput, pointer
 from engine.text import Text
 from engine.lookup import Lookup, Uses
 from engine.money import ZERO, Amount, fmt, round_fen
@@ -33,9 +33,24 @@ class Priced:
     step: Step | None = None
     government_by_level: tuple[tuple[str, Decimal], ...] = ()  # who pays the 代缴, where the region says so
     capped: tuple[tuple[str, Amount], ...] = ()  # the items paid for at most N years that this record earned
+    # What it puts in the account but the collective aid, in fen: made once with the figures, so that a memo hit
+    # (many persons paying the same on the same day share one Priced) needs no arithmetic.
+    credited_fen: int = attrs.field(init=False)
+
+    def __attrs_post_init__(self):
+        object.__setattr__(self, "credited_fen", fen_of(self.credited(ZERO)))
 
     def credited(self, collective: Decimal) -> Decimal:
         return mechanics.credited(self.personal, self.government_paid, self.subsidy.total, collective)
+
+
+def fen_of(amount: Decimal) -> int:
+    """Fen of an amount the scheme keeps to the fen (the account is kept in integer fen)."""
+    fen = amount * 100
+    whole = int(fen)
+    if whole != fen:
+        raise InvalidInput(say("policy.finer-than-fen", amount=amount))
+    return whole
 
 
 class Pricing:

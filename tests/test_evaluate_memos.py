@@ -21,7 +21,7 @@ from engine.lookup import layer_of
 from engine.population import generate
 
 AS_OF = dt.date(2026, 3, 1)
-MEMOS = ("_interest_rates", "_bands", "_credited", "_layer_memo", "_use_texts", "_price_memo")
+MEMOS = ("_interest_rates", "_bands", "_layer_memo", "_use_texts", "_price_memo")
 
 
 def _decide(policy, data, explain=False):
@@ -36,7 +36,7 @@ def test_memos_and_quiet_evaluation_change_no_figure(registry, region):
     policy = registry.policy(region)
     people = list(generate(policy, 150, seed=11, as_of=AS_OF))
     warm = [_decide(policy, p) for p in people]
-    assert all(name in policy.__dict__ for name in ("_interest_rates", "_credited", "_layer_memo")), "no memo was used"
+    assert all(name in policy.__dict__ for name in ("_interest_rates", "_layer_memo", "_price_memo")), "no memo was used"
     cold = []
     for p in people:
         for name in MEMOS:
