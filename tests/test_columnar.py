@@ -361,3 +361,16 @@ def test_a_record_paid_in_a_year_after_the_pension_start_year(registry, region, 
     fast, fast_totals, slow, slow_totals = both_paths(registry, region, as_of, [person])
     assert fast.to_pylist() == slow.to_pylist()
     assert nonzero(fast_totals) == nonzero(slow_totals)
+
+
+def test_a_record_paid_after_the_pension_start_year_never_moves_into_the_next_persons_account(registry):
+    """The same record in a batch of pensioners (every person's last account year before its payment): before the
+    fix its credit landed in the next row's cells, silently — the third person below got balance 185.20 and pension
+    91.87 from the columns against the interpreter's 92.40 and 90.94."""
+    late = {"id": "0", "birth_date": "1952-02-29", "hukou": {}, "groups": [], "contributions": [
+        {"year": 2014, "tier": "100.00", "kind": "regular"}, {"year": 2012, "tier": "100.00", "kind": "regular"}]}
+    pensioner = {"id": "1", "birth_date": "1951-09-01", "hukou": {}, "groups": [], "contributions": [
+        {"year": 2011, "tier": "100.00", "kind": "regular", "date": "2011-08-01"}]}  # Ningxia: from 2011-10-01
+    fast, _, slow, _ = both_paths(registry, "ningxia", "2015-01-01", [late, pensioner, pensioner])
+    assert fast.to_pylist() == slow.to_pylist()
+    assert [str(r["account_balance"]) for r in fast.to_pylist()[1:]] == ["92.40", "92.40"]
