@@ -197,12 +197,9 @@ def evaluate_chunk(region: str, as_of_text: str, chunk: Chunk, registry: Registr
 def _row_group(region: str, as_of_text: str, chunk: Chunk, registry: Registry, method: str, lang: str = "zh"):
     """Read one row group in the worker and evaluate it in slices of about COLUMN_CHUNK (`slice_starts`)."""
     import pyarrow as pa
-    import pyarrow.parquet as pq
 
-    table = read_row_group(chunk.path, chunk.row_group)
     parts, totals = [], {}
-    for start, size in slice_starts(table.num_rows):
-        part = Chunk(chunk.first + start, table.slice(start, size))
+    for part in column_slices(chunk):
         out, part_totals = evaluate_chunk(region, as_of_text, part, registry, method, lang)
         parts.append(out)
         totals = merge_totals(totals, part_totals)
@@ -675,9 +672,7 @@ def column_slices(chunk: Chunk) -> list[Chunk]:
     that the interpreter's fallback takes them as read (as in `evaluate_chunk`), beside their table (None when
     the rows have no common shape, and the interpreter answers them all)."""
     if chunk.path is not None:
-        import pyarrow.parquet as pq
-
-        table = pq.ParquetFile(chunk.path).read_row_group(chunk.row_group)
+        table = read_row_group(chunk.path, chunk.row_group)
         return [Chunk(chunk.first + start, table.slice(start, size)) for start, size in slice_starts(table.num_rows)]
     if chunk.table is not None:
         return [chunk]

@@ -419,6 +419,8 @@ def _tier_codes(piece: Chunk, ok):
     order = at[np.lexsort((at, -year[at], parent[at]))]  # by person, latest year first, then record order
     first = order[np.r_[True, parent[order][1:] != parent[order][:-1]]] if order.size else order
     values = tier.take(pa.array(first, pa.int64()))
+    if pa.types.is_dictionary(values.type):  # read from Parquet as a dictionary (engine.batch.read_row_group)
+        values = values.dictionary_decode()
     unique = pc.unique(values)
     # a tier's word is its value in whole yuan: two values with one word (500 and "500.00") share a code
     words: dict = {"none": 0}
