@@ -24,7 +24,8 @@ from engine.mechanics import DATES
 from engine.money import ZERO, Amount
 from engine.person import Person, Record
 from engine.plan import Compiled, compile_plan, component, trace_component
-from engine.pricing import Priced, Pricing, fen_of, memo_on
+from engine.memo import memo_on
+from engine.pricing import Priced, Pricing, fen_of
 
 NO_TRACE = NoTrace()
 

@@ -11,6 +11,7 @@ from decimal import Decimal
 from engine import model
 from engine.catalogue import say
 from engine.errors import FieldError, InvalidInput, InvalidPerson, pointer
+from engine.memo import memo_on
 from engine.money import Amount, fmt
 from engine.person import Person
 from engine.text import Text
@@ -68,15 +69,10 @@ class Uses:
         return [u for u in sorted(self.entries.values(), key=lambda u: (u["file"], u["line"])) if u["used_by"]]
 
 
-_USE_TEXTS_MOST = 4096
-
-
 def _use_texts(policy: model.Policy, version: model.Version, key: tuple, figure: str | None) -> tuple[str, str]:
     """(machine-facing text, Chinese text) of an unconfirmed line used with `figure` (its own figure when None):
     a pure function of the policy version, kept in a bounded memo on it."""
-    memo = policy.__dict__.get("_use_texts")
-    if memo is None:
-        memo = policy.__dict__["_use_texts"] = {}
+    memo = memo_on(policy, "_use_texts")
     found = memo.get((key, version.name, figure))
     if found is None:
         definition = policy.definition(version.name)
@@ -86,23 +82,19 @@ def _use_texts(policy: model.Policy, version: model.Version, key: tuple, figure:
         found = (f"{region} {label} {shown}".strip(),
                  f"{definition.label('zh') if definition else version.name} "
                  f"{figure if figure is not None else figure_text(version, 'zh')}".strip())
-        if len(memo) >= _USE_TEXTS_MOST:
-            memo.clear()
-        memo[(key, version.name, figure)] = found
+        memo.put((key, version.name, figure), found)
     return found
 
 
 def layer_of(policy: model.Policy, version: model.Version) -> model.Definition | None:
-    """`policy.layer_of(version)`, worked out once per version of the policy (a memo on it, as many entries as
-    the policy has versions; each entry holds its version, so an id is never another's)."""
-    memo = policy.__dict__.get("_layer_memo")
-    if memo is None:
-        memo = policy.__dict__["_layer_memo"] = {}
+    """`policy.layer_of(version)`, worked out once per version of the policy (a bounded memo on it; each entry
+    holds its version, so an id is never another's)."""
+    memo = memo_on(policy, "_layer_memo")
     hit = memo.get(id(version))
     if hit is not None and hit[0] is version:
         return hit[1]
     layer = policy.layer_of(version)
-    memo[id(version)] = (version, layer)
+    memo.put(id(version), (version, layer))
     return layer
 
 

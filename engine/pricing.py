@@ -14,6 +14,7 @@ from engine.catalogue import say
 from engine.errors import FieldError, InvalidInput, pointer
 from engine.text import Text
 from engine.lookup import Lookup, Uses
+from engine.memo import Memo, memo_on
 from engine.money import ZERO, Amount, fmt, round_fen
 from engine.person import Record
 from engine.explain import NoTrace, Trace
@@ -319,35 +320,6 @@ class _TellingUses:
         if args[0].cite.status in model.UNCONFIRMED:  # a use of a confirmed figure leaves nothing to tell again
             self.calls.append(args)
         return self.uses.use(*args)
-
-
-class Memo:
-    """A bounded memo (oldest out first); safe under threads: a lost race costs one recomputation."""
-
-    MOST = 4096
-
-    def __init__(self):
-        self.items: dict = {}
-
-    def get(self, key):
-        return self.items.get(key)
-
-    def put(self, key, value) -> None:
-        items = self.items
-        if len(items) >= self.MOST:
-            try:
-                del items[next(iter(items))]
-            except (KeyError, StopIteration, RuntimeError):
-                pass
-        items[key] = value
-
-
-def memo_on(policy: model.Policy, name: str) -> Memo:
-    """The bounded memo `name` kept on the policy version (for what is a pure function of it and a few keys)."""
-    memo = policy.__dict__.get(name)
-    if memo is None:
-        memo = policy.__dict__[name] = Memo()
-    return memo
 
 
 def _memo_of(policy: model.Policy) -> Memo:

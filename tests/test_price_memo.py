@@ -14,7 +14,7 @@ import pytest
 from engine import evaluate, read_person
 from engine.errors import InvalidInput
 from engine.population import generate
-from engine.pricing import Memo
+from engine.memo import Memo
 from engine.render import decision_json
 
 AS_OF = dt.date(2026, 3, 1)
