@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 
 
 def anniversary(birth: dt.date, years: int) -> dt.date:
@@ -36,5 +37,6 @@ def months_inclusive(start: dt.date, end: dt.date) -> int:
     return max(n, 0)
 
 
+@functools.lru_cache(maxsize=512)  # a person's every undated record and interest step asks again
 def year_end(year: int) -> dt.date:
     return dt.date(year, 12, 31)

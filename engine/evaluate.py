@@ -9,6 +9,7 @@ Every figure is told to a recorder (`engine.explain`); without an explanation no
 from __future__ import annotations
 
 import datetime as dt
+import operator
 from decimal import Decimal
 
 from engine import dates, mechanics, model
@@ -28,6 +29,7 @@ from engine.memo import memo_on
 from engine.pricing import Priced, Pricing, fen_of
 
 NO_TRACE = NoTrace()
+_first = operator.itemgetter(0)
 
 
 def evaluate(policy: model.Policy, person: Person, as_of: dt.date, explain: bool = False,
@@ -105,37 +107,41 @@ class _OnePerson:
 
     def contributions(self) -> list[_Row]:
         rows, years, valid = [], {}, []
-        earliest_back_year = mechanics.earliest_back_payment_year(DATES, self.scheme_start.year,
-                                                                  self.enrolment_day.year)
+        scheme_start, enrolment_day = self.scheme_start, self.enrolment_day
+        earliest_back_year = mechanics.earliest_back_payment_year(DATES, scheme_start.year, enrolment_day.year)
         death = self.person.death_date
         given_start = self.person.pension_start_date
+        record_problem = mechanics.record_problem
         for record in self.person.contributions:
-            if record.year in years:
-                self.fail(record, "year", say("record.second", year=record.year, first=years[record.year]))
+            year, date = record.year, record.date
+            if year in years:
+                self.fail(record, "year", say("record.second", year=year, first=years[year]))
                 continue
-            years[record.year] = record.index
-            day, problem = mechanics.record_problem(
-                DATES, record.kind == "regular", record.date is not None, record.date or self.scheme_start,
-                record.year, self.scheme_start, earliest_back_year, self.enrolment_day)
+            years[year] = record.index
+            day, problem = record_problem(DATES, record.kind == "regular", date is not None, date or scheme_start,
+                                          year, scheme_start, earliest_back_year, enrolment_day)
             if problem:
                 self.record_problem(record, day, problem)
                 continue
-            undated = record.date is None
             if death and day > death:
                 self.fail(record, "date", say("record.after-death", day=day, death=death,
-                                              undated=say("record.undated-death") if undated else NOTHING))
+                                              undated=say("record.undated-death") if date is None else NOTHING))
                 continue
             if given_start and day > given_start:
                 self.fail(record, "date", say("record.after-pension-start", day=day, start=given_start,
-                                              undated=say("record.undated-pension-start") if undated else NOTHING))
+                                              undated=say("record.undated-pension-start") if date is None else NOTHING))
                 continue
-            valid.append((record, day))
-        # priced in year order: an item paid for at most N years goes to the first N years that earn it
-        for record, day in sorted(valid, key=lambda v: v[0].year):
-            priced = self.pricing.price(record, day)
+            valid.append((year, record, day))
+        # priced in year order: an item paid for at most N years goes to the first N years that earn it (a year
+        # is never twice among them, so the order never compares the records themselves)
+        valid.sort(key=_first)
+        price = self.pricing.price
+        for _, record, day in valid:
+            priced = price(record, day)
             if priced is not None:
-                rows.append(_Row(record, day, priced, priced.credited_fen + (fen_of(record.collective)
-                                                                           if record.collective else 0)))
+                collective = record.collective
+                rows.append(_Row(record, day, priced, priced.credited_fen + fen_of(collective) if collective
+                                 else priced.credited_fen))
         return rows
 
     def record_problem(self, record: Record, day: dt.date, problem: int) -> None:
@@ -218,11 +224,16 @@ class _OnePerson:
         return mechanics.STATUSES[code]
 
     def longest_run(self, rows: list[_Row]) -> int:
-        years = sorted(r.record.year for r in rows if r.counted and r.record.kind == "regular")
-        best = run = 0
-        for i, y in enumerate(years):
-            run = run + 1 if i and y == years[i - 1] + 1 else 1
-            best = max(best, run)
+        """The most counted regular years in a row."""
+        years = {r.record.year for r in rows if r.counted and r.record.kind == "regular"}
+        best = 0
+        for year in years:
+            if year - 1 not in years:  # the first year of a run
+                run = 1
+                while year + run in years:
+                    run += 1
+                if run > best:
+                    best = run
         return best
 
     # ── the account ────────────────────────────────────────────────────────
@@ -252,28 +263,30 @@ class _OnePerson:
 
     def balance_on(self, credits: list[_Row], opening, day: dt.date, id: str):
         """The account on `day`: credits on their dates, interest at the very end of each 31 December (fen)."""
-        years = [r.day.year for r in credits]
         if opening:
             first, balance = opening[1].year + 1, fen_of(opening[0])
-        elif years:
-            first, balance = min(years), 0
+        elif credits:
+            first, balance = min(r.day.year for r in credits), 0
         else:
             return ZERO, self.rec.empty_balance(id, self.lookup.rule("interest_rate", self.as_of))
-        fields = {"account.balance"} | ({"account.balance_at_pension_start", "monthly_pension.account_pension"}
-                                        if id == "balance_at_pension_start" else set())
+        fields = _STARTED_FIELDS if id == "balance_at_pension_start" else _BALANCE_FIELDS
+        quiet = self.quiet
         steps = [self.rec.opening_balance(opening[0], opening[1])] if opening else []
         by_year: dict[int, list[_Row]] = {}
         for r in credits:
             by_year.setdefault(r.day.year, []).append(r)
+        rates = memo_on(self.policy, "_interest_rates")
         told = None  # the rate last told to the ledger of uses (years in a row share one; telling it again adds nothing)
-        for year in range(first, day.year + 1):
+        last = day.year
+        for year in range(first, last + 1):
             start_balance = balance
             for r in by_year.get(year, ()):
-                if year < day.year or r.day <= day:
+                if year < last or r.day <= day:
                     balance += r.credited_fen
-                    steps.append(r.priced.step)
-            if year < day.year:
-                version, ratio = self.interest_rate(year)
+                    if not quiet:
+                        steps.append(r.priced.step)
+            if year < last:
+                version, ratio = rates.get(year) or self.interest_rate(year)
                 if version is None:
                     continue
                 interest = mechanics.yearly_interest(start_balance, ratio)
@@ -282,7 +295,7 @@ class _OnePerson:
                     if version is not told:
                         self.uses.use(version, fields)
                         told = version
-                    if not self.quiet:
+                    if not quiet:
                         steps.append(self.rec.interest(year, version, Decimal(start_balance) / 100,
                                                        Decimal(interest) / 100))
         amount = Decimal(balance) / 100
@@ -358,9 +371,12 @@ class _OnePerson:
         return (found.low, found.high) if found else None
 
     def decision(self, rows: list[_Row], account: dict, pension: dict, death: dict) -> Decision:
-        counted_fields = _STARTED_FIELDS if account["started"] else _BALANCE_FIELDS
-        for row in rows:
-            self.uses.attach(row.priced.uses, counted_fields if row.counted else ())
+        # The unconfirmed figures a counted record used reach the account; records share their keys (one `Priced`
+        # for everyone paying the same on the same day), so each distinct set is attached once.
+        counted_keys = {r.priced.uses for r in rows if r.counted and r.priced.uses}
+        if counted_keys:
+            self.uses.attach(frozenset().union(*counted_keys),
+                             _STARTED_FIELDS if account["started"] else _BALANCE_FIELDS)
         if self.route in ("payment", "pension_age_at_start"):
             self.uses.attach(self.scheme_keys, "eligibility.pension_start_date")
         if self.route and self.route.startswith("early_start"):
@@ -373,10 +389,7 @@ class _OnePerson:
             person_id=self.person.id, status=self.status, eligibility=eligibility,
             monthly_pension=MonthlyPension(pension["total"], tuple(
                 Component(n, a, self.policy.formulas[n].label("zh")) for n, a in pension["components"])),
-            contributions=tuple(ContributionRow(r.record.year, r.record.tier, r.record.kind, r.day, r.priced.personal,
-                                                r.priced.government_paid, r.priced.subsidy, r.record.collective,
-                                                r.counted, r.priced.rewards, r.priced.government_by_level)
-                               for r in rows),
+            contributions=tuple(_contribution_row(r) for r in rows),
             account=Account(account["balance"], account["at_start"]),
             death=Death(death["funeral_grant"], death["inheritable_balance"]),
             tier_options=tier_options, contribution_range=self.contribution_range() if tier_options else None,
@@ -422,6 +435,21 @@ class _OnePerson:
                                       (required, counted))
         first = self.policy.formulas[self.policy.components[0]]
         return rec.whole(pension["step"], first, (eligibility, account["balance_step"], death["step"]))
+
+
+def _contribution_row(r: _Row) -> ContributionRow:
+    """The row of the answer for a usable record: a pure function of its figures (one `Priced`, shared through the
+    price memo by everyone paying the same on the same day), the record and whether it is counted — kept on the
+    `Priced` and used again while the record's values are the very objects it was made from."""
+    record, priced = r.record, r.priced
+    made = priced.rows.get(r.counted)
+    if made is not None and made.tier is record.tier and made.date is r.day and made.collective is record.collective \
+            and made.year == record.year and made.kind == record.kind:
+        return made
+    made = priced.rows[r.counted] = ContributionRow(
+        record.year, record.tier, record.kind, r.day, priced.personal, priced.government_paid, priced.subsidy,
+        record.collective, r.counted, priced.rewards, priced.government_by_level)
+    return made
 
 
 class _Formulas:

@@ -6,25 +6,20 @@ can never answer for another version; the memo dies with it.
 from __future__ import annotations
 
 
-class Memo:
-    """A bounded memo (oldest out first); safe under threads: a lost race costs one recomputation."""
+class Memo(dict):
+    """A bounded memo (oldest out first); safe under threads: a lost race costs one recomputation.
+
+    A dict, so that a lookup (`get`, on every hot path) is the dict's own, not a call through Python."""
 
     MOST = 4096
 
-    def __init__(self):
-        self.items: dict = {}
-
-    def get(self, key):
-        return self.items.get(key)
-
     def put(self, key, value) -> None:
-        items = self.items
-        if len(items) >= self.MOST:
+        if len(self) >= self.MOST:
             try:
-                del items[next(iter(items))]
+                del self[next(iter(self))]
             except (KeyError, StopIteration, RuntimeError):
                 pass
-        items[key] = value
+        self[key] = value
 
 
 def memo_on(policy, name: str) -> Memo:

@@ -15,6 +15,7 @@ import attrs
 from engine.catalogue import say
 from engine.errors import FieldError, InvalidInput, InvalidPerson, pointer
 from engine.text import Text
+from engine.memo import Memo
 from engine.model import Policy
 
 # The PERSON's shape, defined once: this reader, the column path and the JSON Schema (web/schema.py) use it.
@@ -174,7 +175,7 @@ class _Reader:
                       facts.get("pension_start_date"), tuple(groups), tuple(records), opening, facts)
 
     def unknown_keys(self, data: dict) -> None:
-        top = {name.split(".")[0] for name in self.policy.facts}
+        top = _shape(self.policy).top
         for key in data:
             if key not in top:
                 self.errors.append(FieldError(self.ptr(key), say("person.unknown-fact", key=key,
@@ -182,9 +183,7 @@ class _Reader:
 
     def simple_facts(self, data: dict) -> dict:
         out = {}
-        for name, fact in self.policy.facts.items():
-            if "." in name or fact.type in ("groups", "contributions", "opening_balance"):
-                continue
+        for name, fact in _shape(self.policy).simple:
             value = data.get(name)
             where = self.ptr(name)
             if value is None:
@@ -213,7 +212,7 @@ class _Reader:
             return {}
         if not self.typed(value, dict, self.ptr("hukou"), "expect.hukou"):
             return {}
-        declared = {name.split(".", 1)[1]: f for name, f in self.policy.facts.items() if name.startswith("hukou.")}
+        declared = _shape(self.policy).hukou
         out = {}
         for key, v in value.items():
             where = self.ptr("hukou", key)
@@ -385,7 +384,10 @@ def _plain_record(i: int, item) -> Record | None:
         return None
     year, tier, kind = item.get("year"), item.get("tier"), item.get("kind")
     if type(year) is not int or not FIRST_YEAR <= year <= LAST_YEAR or type(tier) is not str \
-            or not MONEY.fullmatch(tier) or (kind != "regular" and kind != "back_payment"):
+            or (kind != "regular" and kind != "back_payment"):
+        return None
+    tier = _plain_money(tier)
+    if tier is None:
         return None
     date = item.get("date")
     if date is not None:
@@ -394,23 +396,72 @@ def _plain_record(i: int, item) -> Record | None:
             return None
     collective = item.get("collective")
     if collective is None:
-        collective = Decimal(0)
-    elif type(collective) is str and MONEY.fullmatch(collective):
-        collective = Decimal(collective)
+        collective = NO_COLLECTIVE
     else:
+        collective = _plain_money(collective)
+        if collective is None:
+            return None
+    return Record(i, year, tier, kind, date, collective)
+
+
+NO_COLLECTIVE = Decimal(0)
+# Texts read before and what they were: records repeat the same few tiers and dates, and reading them again
+# costs a pattern match and a parse each. The same text gives the same object, so the price memo's keys
+# (engine.pricing) compare by identity. Bounded: the oldest entry goes first.
+_MONEY_READ = Memo()
+_DATES_READ = Memo()
+
+
+def _plain_money(text) -> Decimal | None:
+    """The amount a valid money string names (as `_Reader.money` reads it); None for anything it would refuse."""
+    if type(text) is not str:
         return None
-    return Record(i, year, Decimal(tier), kind, date, collective)
+    amount = _MONEY_READ.get(text)
+    if amount is None:
+        if not MONEY.fullmatch(text):
+            return None
+        amount = Decimal(text)
+        _MONEY_READ.put(text, amount)
+    return amount
 
 
 def _plain_date(text) -> dt.date | None:
     """The day a valid date string names (as `_date` reads it); None for anything `_date` would refuse."""
-    if type(text) is not str or not DATE.fullmatch(text):
+    if type(text) is not str:
         return None
-    try:
-        day = dt.date.fromisoformat(text)
-    except ValueError:
-        return None
-    return day if EARLIEST <= day <= LATEST else None
+    day = _DATES_READ.get(text)
+    if day is None:
+        if not DATE.fullmatch(text):
+            return None
+        try:
+            day = dt.date.fromisoformat(text)
+        except ValueError:
+            return None
+        if not EARLIEST <= day <= LATEST:
+            return None
+        _DATES_READ.put(text, day)
+    return day
+
+
+@attrs.frozen
+class _Shape:
+    """What the reader asks of a region's declared facts for every person, worked out once per policy version."""
+
+    top: frozenset  # the keys a PERSON may have
+    simple: tuple  # (name, fact) of the facts read directly from the PERSON's own keys
+    hukou: dict  # hukou key → fact
+
+
+def _shape(policy: Policy) -> _Shape:
+    shape = policy.__dict__.get("_person_shape")
+    if shape is None:
+        facts = policy.facts
+        shape = policy.__dict__["_person_shape"] = _Shape(
+            frozenset(name.split(".")[0] for name in facts),
+            tuple((name, f) for name, f in facts.items()
+                  if "." not in name and f.type not in ("groups", "contributions", "opening_balance")),
+            {name.split(".", 1)[1]: f for name, f in facts.items() if name.startswith("hukou.")})
+    return shape
 
 
 def _date(text: str, where: str, errors: list[FieldError]) -> dt.date | None:

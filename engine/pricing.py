@@ -37,6 +37,9 @@ class Priced:
     # What it puts in the account but the collective aid, in fen: made once with the figures, so that a memo hit
     # (many persons paying the same on the same day share one Priced) needs no arithmetic.
     credited_fen: int = attrs.field(init=False)
+    # The answer's rows made from these figures, by whether the record is counted (engine.evaluate): a cache on
+    # the value, not part of it.
+    rows: dict = attrs.field(init=False, factory=dict, eq=False, repr=False)
 
     def __attrs_post_init__(self):
         object.__setattr__(self, "credited_fen", fen_of(self.credited(ZERO)))
@@ -65,6 +68,7 @@ class Pricing:
         self.earned: dict[str, int] = {}  # records (in year order) that earned each capped item so far
         self.capped_now: list = []  # (name, amount) of the capped items the record being priced earns
         self.person_key = None  # the part of the memo's key that is the person's (recorder, languages, facts)
+        self.memo = _memo_of(self.policy)
 
     def fail(self, record: Record, field: str, detail: Text) -> None:
         self.errors.append(FieldError(pointer("person", "contributions", record.index, field), detail))
@@ -134,11 +138,17 @@ class Pricing:
         recorder = type(self.rec)
         if self.caps or recorder not in _PURE_RECORDERS:
             return self._price(record, day)
-        memo = _memo_of(self.policy)
+        memo = self.memo
         person_key = self.person_key
-        if person_key is None:  # the same for each of the person's records: made once
-            person_key = self.person_key = (recorder, self.rec.lang, self.lookup.lang,
-                                            tuple(self.person.fact(f) for f in _condition_facts(self.policy)))
+        if person_key is None:  # the same for each of the person's records: made once, and the one object for
+            person_key = (recorder, self.rec.lang, self.lookup.lang,  # everyone alike (keys compare by identity)
+                          tuple(self.person.fact(f) for f in _condition_facts(self.policy)))
+            interned = memo_on(self.policy, "_price_person_keys")
+            self.person_key = interned.get(person_key)
+            if self.person_key is None:
+                interned.put(person_key, person_key)
+                self.person_key = person_key
+            person_key = self.person_key
         key = (person_key, day, record.year, record.tier, record.kind, record.collective,
                tuple(sorted((m.group, m.position or "") for m in self.person.groups_on(day)))
                if self.person.groups else ())

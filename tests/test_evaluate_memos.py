@@ -21,7 +21,7 @@ from engine.lookup import layer_of
 from engine.population import generate
 
 AS_OF = dt.date(2026, 3, 1)
-MEMOS = ("_interest_rates", "_bands", "_layer_memo", "_use_texts", "_price_memo")
+MEMOS = ("_interest_rates", "_bands", "_layer_memo", "_use_texts", "_price_memo", "_price_person_keys")
 
 
 def _decide(policy, data, explain=False):
@@ -122,5 +122,38 @@ def test_plain_record_read_as_field_by_field(registry, item, monkeypatch):
             return type(error), str(error), [(str(e.pointer), str(e.detail)) for e in error.errors], error.malformed
 
     fast = read()
+    assert read() == fast  # the texts read before now come from the reader's memos
+    person_module._MONEY_READ.clear()
+    person_module._DATES_READ.clear()
+    assert read() == fast
     monkeypatch.setattr(person_module, "_plain_record", lambda i, item: None)
     assert read() == fast
+
+
+def test_texts_read_again_are_the_same_objects(registry):
+    """Equal texts give the very same Decimal and date: the price memo's keys then compare by identity (speed
+    only), and a text refused once is refused again (nothing invalid is kept)."""
+    policy = registry.policy("ningxia")
+    data = {"birth_date": "1966-01-15", "hukou": {"type": "rural"}, "contributions": [
+        {"year": 2013, "tier": "500.00", "kind": "regular", "date": "2013-03-01"},
+        {"year": 2014, "tier": "500.00", "kind": "regular", "date": "2014-03-01", "collective": "500.00"}]}
+    first, second = (read_person(policy, data, AS_OF).contributions for _ in range(2))
+    assert first[0].tier is second[0].tier is first[1].tier is first[1].collective
+    assert first[0].date is second[0].date
+    for _ in range(2):
+        assert person_module._plain_date("2014-02-30") is None and person_module._plain_money("5e2") is None
+
+
+def test_rows_kept_on_shared_figures_keep_each_persons_texts(registry):
+    """Two persons paying 500 and 500.00 on the same day share one `Priced` (equal keys), and the answer's row
+    kept on it: each answer still carries the tier as its person wrote it."""
+    policy = registry.policy("ningxia")
+
+    def person(tier):
+        return {"birth_date": "1966-01-15", "hukou": {"type": "rural"},
+                "contributions": [{"year": 2013, "tier": tier, "kind": "regular", "date": "2013-03-01"}]}
+
+    for first, second in (("500", "500.00"), ("500.00", "500")):
+        for tier in (first, second, first):
+            decision = evaluate(policy, read_person(policy, person(tier), AS_OF), AS_OF)
+            assert str(decision.contributions[0].tier) == tier

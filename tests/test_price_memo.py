@@ -54,4 +54,4 @@ def test_memo_is_bounded():
     memo = Memo()
     for i in range(Memo.MOST * 2):
         memo.put(i, i)
-    assert len(memo.items) == Memo.MOST and memo.get(Memo.MOST * 2 - 1) == Memo.MOST * 2 - 1
+    assert len(memo) == Memo.MOST and memo.get(Memo.MOST * 2 - 1) == Memo.MOST * 2 - 1
