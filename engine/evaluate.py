@@ -272,19 +272,22 @@ class _OnePerson:
         fields = _STARTED_FIELDS if id == "balance_at_pension_start" else _BALANCE_FIELDS
         quiet = self.quiet
         steps = [self.rec.opening_balance(opening[0], opening[1])] if opening else []
-        by_year: dict[int, list[_Row]] = {}
+        credited: dict[int, int] = {}  # fen credited in each year, up to `day`
+        by_year: dict[int, list[_Row]] = {}  # the credits of each year, for their steps
         for r in credits:
-            by_year.setdefault(r.day.year, []).append(r)
+            if r.day <= day:
+                year = r.day.year
+                credited[year] = credited.get(year, 0) + r.credited_fen
+                if not quiet:
+                    by_year.setdefault(year, []).append(r)
         rates = memo_on(self.policy, "_interest_rates")
         told = None  # the rate last told to the ledger of uses (years in a row share one; telling it again adds nothing)
         last = day.year
         for year in range(first, last + 1):
             start_balance = balance
-            for r in by_year.get(year, ()):
-                if year < last or r.day <= day:
-                    balance += r.credited_fen
-                    if not quiet:
-                        steps.append(r.priced.step)
+            balance += credited.get(year, 0)
+            if not quiet:
+                steps.extend(r.priced.step for r in by_year.get(year, ()))
             if year < last:
                 version, ratio = rates.get(year) or self.interest_rate(year)
                 if version is None:
@@ -393,8 +396,7 @@ class _OnePerson:
             account=Account(account["balance"], account["at_start"]),
             death=Death(death["funeral_grant"], death["inheritable_balance"]),
             tier_options=tier_options, contribution_range=self.contribution_range() if tier_options else None,
-            uses_unconfirmed=tuple(UnconfirmedUse(u["value"], u["status"], tuple(sorted(u["used_by"])), u["file"],
-                                                  u["line"], u["text_zh"]) for u in self.uses.listed()),
+            uses_unconfirmed=_unconfirmed_uses(self.policy, self.uses.listed()),
             explanation=self.explanation(pension, account, death) if self.rec.active else None)
 
     def reasons(self, zh: bool = False) -> list[str]:
@@ -437,6 +439,22 @@ class _OnePerson:
         return rec.whole(pension["step"], first, (eligibility, account["balance_step"], death["step"]))
 
 
+def _unconfirmed_uses(policy: model.Policy, listed: list[dict]) -> tuple[UnconfirmedUse, ...]:
+    """The answer's `uses_unconfirmed`: each entry a pure function of the policy line, its texts and the fields
+    it reached, the same few again and again for a region; kept in a bounded memo on the policy version."""
+    memo = memo_on(policy, "_unconfirmed_uses")
+    out = []
+    for u in listed:
+        key = (u["file"], u["line"], u["value"], u["text_zh"], u["status"], frozenset(u["used_by"]))
+        made = memo.get(key)
+        if made is None:
+            made = UnconfirmedUse(u["value"], u["status"], tuple(sorted(u["used_by"])), u["file"], u["line"],
+                                  u["text_zh"])
+            memo.put(key, made)
+        out.append(made)
+    return tuple(out)
+
+
 def _contribution_row(r: _Row) -> ContributionRow:
     """The row of the answer for a usable record: a pure function of its figures (one `Priced`, shared through the
     price memo by everyone paying the same on the same day), the record and whether it is counted — kept on the
@@ -468,7 +486,7 @@ class _Formulas:
         rec = self.rec
         if not paid:
             return Amount(), rec.component_not_paid(c.formula)
-        self.field = f"monthly_pension.{c.name}"
+        self.field = c.field
         if not rec.active:
             return component(self, c), None
         value, steps, text, outcome = trace_component(self, c)
@@ -535,10 +553,7 @@ class _Formulas:
         if version is None:
             return Amount()
         self.uses.use(version, self.field)
-        figure = version.figure
-        if isinstance(figure, Decimal) and definition.unit and definition.unit.startswith("元"):
-            return Amount.at(definition.paid_by, figure)
-        return figure
+        return _figure_value(self.run.policy, definition, version)
 
     def trace_figure(self, definition):
         version = self._version(definition)
@@ -617,6 +632,22 @@ class _Formulas:
     def unconfirmed_rule(self, c: Compiled, value: Amount) -> None:
         if value.total:
             self.uses.use_formula(c.formula, self.field)
+
+
+def _figure_value(policy: model.Policy, definition: model.Definition, version: model.Version):
+    """A figure as a formula reads it: an amount in yuan with its funding level, other figures as they are; a pure
+    function of the definition and the version, kept in a bounded memo on the policy (each entry holds its
+    version, so an id is never another's)."""
+    memo = memo_on(policy, "_figure_values")
+    key = (id(definition), id(version))
+    hit = memo.get(key)
+    if hit is not None and hit[0] is version and hit[1] is definition:
+        return hit[2]
+    figure = version.figure
+    if isinstance(figure, Decimal) and definition.unit and definition.unit.startswith("元"):
+        figure = Amount.at(definition.paid_by, figure)
+    memo.put(key, (version, definition, figure))
+    return figure
 
 
 def _band(policy: model.Policy, version: model.Version, basis: Decimal) -> int:

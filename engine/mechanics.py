@@ -8,6 +8,7 @@ Money in the account is integer fen in both back ends (exact; rounded half-up wh
 from __future__ import annotations
 
 import datetime as dt
+import operator
 from typing import NamedTuple
 
 import numpy as np
@@ -31,9 +32,7 @@ class _Dates:
     minimum = staticmethod(min)
     maximum = staticmethod(max)
 
-    @staticmethod
-    def not_(a):
-        return not a
+    not_ = staticmethod(operator.not_)
 
     @staticmethod
     def first_of(codes_and_conditions, otherwise):
@@ -43,7 +42,7 @@ class _Dates:
                 return code
         return otherwise
 
-    year_of = staticmethod(lambda day: day.year)
+    year_of = staticmethod(operator.attrgetter("year"))
     year_end = staticmethod(dates.year_end)
     first_of_month = staticmethod(dates.first_of_month)
     first_of_next_month = staticmethod(dates.first_of_next_month)

@@ -240,10 +240,12 @@ class Compiled:
     expr: Node
     when: Node | None
     unconfirmed: bool  # the rule itself is a proposal or provisional
+    name: str = attrs.field(init=False)  # the formula's, read for every component of every person
+    field: str = attrs.field(init=False)  # the answer's field it decides (`monthly_pension.<name>`)
 
-    @property
-    def name(self) -> str:
-        return self.formula.name
+    def __attrs_post_init__(self):
+        object.__setattr__(self, "name", self.formula.name)
+        object.__setattr__(self, "field", f"monthly_pension.{self.formula.name}")
 
 
 @attrs.frozen

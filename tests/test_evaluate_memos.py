@@ -21,7 +21,8 @@ from engine.lookup import layer_of
 from engine.population import generate
 
 AS_OF = dt.date(2026, 3, 1)
-MEMOS = ("_interest_rates", "_bands", "_layer_memo", "_use_texts", "_price_memo", "_price_person_keys")
+MEMOS = ("_interest_rates", "_bands", "_layer_memo", "_use_texts", "_price_memo", "_price_person_keys",
+         "_unconfirmed_uses", "_figure_values")
 
 
 def _decide(policy, data, explain=False):
