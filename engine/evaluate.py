@@ -581,9 +581,7 @@ class _Formulas:
             amount = Amount.at(level, version.figure * max(basis - layer.beyond, ZERO))
             row = None
         else:
-            index = _band(self.run.policy, version, basis)
-            row = version.rows[index] if index >= 0 else None
-            amount = Amount.at(level, row.amount if row else ZERO)
+            row, amount = _band_amount(self.run.policy, version, basis, level)
         if amount.total:
             self.uses.use(version, self.field)
         return amount, version, basis, row, layer.beyond
@@ -648,6 +646,21 @@ def _figure_value(policy: model.Policy, definition: model.Definition, version: m
         figure = Amount.at(definition.paid_by, figure)
     memo.put(key, (version, definition, figure))
     return figure
+
+
+def _band_amount(policy: model.Policy, version: model.Version, basis: Decimal, level: str):
+    """(row, amount paid at `level`) of a banded bonus for `basis`: like `_band`, a pure function of the policy
+    version, the schedule's version, the basis and the level, kept in a bounded memo on the policy."""
+    memo = memo_on(policy, "_band_amounts")
+    key = (id(version), basis, level)
+    hit = memo.get(key)
+    if hit is not None and hit[0] is version:
+        return hit[1], hit[2]
+    index = _band(policy, version, basis)
+    row = version.rows[index] if index >= 0 else None
+    amount = Amount.at(level, row.amount if row else ZERO)
+    memo.put(key, (version, row, amount))
+    return row, amount
 
 
 def _band(policy: model.Policy, version: model.Version, basis: Decimal) -> int:

@@ -22,7 +22,8 @@ from engine.population import generate
 
 AS_OF = dt.date(2026, 3, 1)
 MEMOS = ("_interest_rates", "_bands", "_layer_memo", "_use_texts", "_price_memo", "_price_person_keys",
-         "_unconfirmed_uses", "_figure_values")
+         "_unconfirmed_uses", "_figure_values",
+         "_band_amounts")
 
 
 def _decide(policy, data, explain=False):
