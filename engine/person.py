@@ -188,13 +188,16 @@ class _Reader:
         out = {}
         for name, fact in _shape(self.policy).simple:
             value = data.get(name)
-            where = self.ptr(name)
             if value is None:
                 if fact.required and name != "birth_date":
-                    self.errors.append(FieldError(where, say("person.required", name=name)))
+                    self.errors.append(FieldError(self.ptr(name), say("person.required", name=name)))
                 continue
+            where = self.ptr(name)
             if fact.type == "date":
-                if self.typed(value, str, where, "expect.date"):
+                day = _plain_date(value)  # a valid date string, read before; anything else is checked below
+                if day is not None:
+                    out[name] = day
+                elif self.typed(value, str, where, "expect.date"):
                     day = _date(value, where, self.errors)
                     if day:
                         out[name] = day
@@ -385,19 +388,22 @@ def _plain_record(i: int, item) -> Record | None:
     None otherwise, for `_Reader.contributions` to read it field by field and name every problem."""
     if type(item) is not dict or not item.keys() <= CONTRIBUTION_KEYS:
         return None
-    year, tier, kind = item.get("year"), item.get("tier"), item.get("kind")
+    get = item.get
+    year, tier, kind = get("year"), get("tier"), get("kind")
     if type(year) is not int or not FIRST_YEAR <= year <= LAST_YEAR or type(tier) is not str \
             or (kind != "regular" and kind != "back_payment"):
         return None
-    tier = _plain_money(tier)
+    tier = _MONEY_READ.get(tier) or _plain_money(tier)  # read before (0 is read again: it is falsy)
     if tier is None:
         return None
-    date = item.get("date")
+    date = get("date")
     if date is not None:
-        date = _plain_date(date)
+        date = _DATES_READ.get(date) if type(date) is str else None
         if date is None:
-            return None
-    collective = item.get("collective")
+            date = _plain_date(get("date"))
+            if date is None:
+                return None
+    collective = get("collective")
     if collective is None:
         collective = NO_COLLECTIVE
     else:
