@@ -190,6 +190,8 @@ class _OnePerson:
 
     def early_start(self):
         best = None
+        if not self.person.groups:  # every route is for members of some group
+            return best
         for name in self.policy.names_of_kind("early_start"):
             d = self.policy.definitions[name][0]
             for version in self.policy.all_versions(name):
@@ -283,24 +285,28 @@ class _OnePerson:
         rates = memo_on(self.policy, "_interest_rates")
         told = None  # the rate last told to the ledger of uses (years in a row share one; telling it again adds nothing)
         last = day.year
-        for year in range(first, last + 1):
+        yearly_interest = mechanics.yearly_interest
+        for year in range(first, last):  # every year before `day`'s: its credits, then its interest
             start_balance = balance
             balance += credited.get(year, 0)
             if not quiet:
                 steps.extend(r.priced.step for r in by_year.get(year, ()))
-            if year < last:
-                version, ratio = rates.get(year) or self.interest_rate(year)
-                if version is None:
-                    continue
-                interest = mechanics.yearly_interest(start_balance, ratio)
-                balance += interest
-                if start_balance:
-                    if version is not told:
-                        self.uses.use(version, fields)
-                        told = version
-                    if not quiet:
-                        steps.append(self.rec.interest(year, version, Decimal(start_balance) / 100,
-                                                       Decimal(interest) / 100))
+            version, ratio = rates.get(year) or self.interest_rate(year)
+            if version is None:
+                continue
+            interest = yearly_interest(start_balance, ratio)
+            balance += interest
+            if start_balance:
+                if version is not told:
+                    self.uses.use(version, fields)
+                    told = version
+                if not quiet:
+                    steps.append(self.rec.interest(year, version, Decimal(start_balance) / 100,
+                                                   Decimal(interest) / 100))
+        if first <= last:  # `day`'s year: its credits up to `day`, no interest yet
+            balance += credited.get(last, 0)
+            if not quiet:
+                steps.extend(r.priced.step for r in by_year.get(last, ()))
         amount = Decimal(balance) / 100
         return amount, self.rec.balance(id, amount, day, self.lookup.rule("interest_rate", day), steps)
 
