@@ -205,7 +205,7 @@ class _OnePerson:
 
     def before_start(self, rows: list[_Row]) -> list[_Row]:
         """Records after a worked-out pension start are refused (a given start was checked with the records)."""
-        if self.start is None or self.person.pension_start_date:
+        if self.start is None or self.person.pension_start_date or all(row.day <= self.start for row in rows):
             return rows
         kept = []
         for row in rows:
@@ -226,14 +226,14 @@ class _OnePerson:
         return mechanics.STATUSES[code]
 
     def longest_run(self, rows: list[_Row]) -> int:
-        """The most counted regular years in a row."""
-        years = {r.record.year for r in rows if r.counted and r.record.kind == "regular"}
-        best = 0
-        for year in years:
-            if year - 1 not in years:  # the first year of a run
-                run = 1
-                while year + run in years:
-                    run += 1
+        """The most counted regular years in a row (`rows` are in year order, each year at most once)."""
+        best = run = 0
+        last = None
+        for r in rows:
+            if r.counted and r.record.kind == "regular":
+                year = r.record.year
+                run = run + 1 if year - 1 == last else 1
+                last = year
                 if run > best:
                     best = run
         return best
@@ -326,13 +326,15 @@ class _OnePerson:
     # ── the monthly pension ────────────────────────────────────────────────
     def monthly_pension(self, account: dict) -> dict:
         env = _Formulas(self, account)
-        parts, steps, total = [], [], ZERO
+        parts, steps, total, components = [], [], ZERO, []
         for c in self.plan.components:
             amount, step = env.component(c, self.status == c.formula.paid_while)
             parts.append((c.name, amount))
+            components.append(Component(c.name, amount, c.label_zh))
             steps.append(step)
             total += amount.total
-        return {"total": total, "components": parts, "step": self.rec.monthly_pension(total, parts, steps)}
+        return {"total": total, "components": parts, "step": self.rec.monthly_pension(total, parts, steps),
+                "answer": MonthlyPension(total, tuple(components))}
 
     # ── death ──────────────────────────────────────────────────────────────
     def death(self, account: dict) -> dict:
@@ -396,8 +398,7 @@ class _OnePerson:
         return Decision(
             region=self.policy.region, policy_version=self.policy.digest, as_of=self.as_of,
             person_id=self.person.id, status=self.status, eligibility=eligibility,
-            monthly_pension=MonthlyPension(pension["total"], tuple(
-                Component(n, a, self.policy.formulas[n].label("zh")) for n, a in pension["components"])),
+            monthly_pension=pension["answer"],
             contributions=tuple(_contribution_row(r) for r in rows),
             account=Account(account["balance"], account["at_start"]),
             death=Death(death["funeral_grant"], death["inheritable_balance"]),
@@ -467,8 +468,9 @@ def _contribution_row(r: _Row) -> ContributionRow:
     `Priced` and used again while the record's values are the very objects it was made from."""
     record, priced = r.record, r.priced
     made = priced.rows.get(r.counted)
-    if made is not None and made.tier is record.tier and made.date is r.day and made.collective is record.collective \
-            and made.year == record.year and made.kind == record.kind:
+    # Shared through the memo, the figures were priced for an equal day, year, kind, tier and collective aid; of
+    # those only a Decimal can print otherwise (500 and 500.00): the row is used again for the very same objects.
+    if made is not None and made.tier is record.tier and made.collective is record.collective:
         return made
     made = priced.rows[r.counted] = ContributionRow(
         record.year, record.tier, record.kind, r.day, priced.personal, priced.government_paid, priced.subsidy,

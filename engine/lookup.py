@@ -66,7 +66,8 @@ class Uses:
                     entry["used_by"].update(fields)
 
     def listed(self) -> list[dict]:
-        return [u for u in sorted(self.entries.values(), key=lambda u: (u["file"], u["line"])) if u["used_by"]]
+        # by (file, line), the entries' keys (unique: the sort never compares the entries themselves)
+        return [u for _, u in sorted(self.entries.items()) if u["used_by"]]
 
 
 def _use_texts(policy: model.Policy, version: model.Version, key: tuple, figure: str | None) -> tuple[str, str]:

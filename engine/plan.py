@@ -242,10 +242,12 @@ class Compiled:
     unconfirmed: bool  # the rule itself is a proposal or provisional
     name: str = attrs.field(init=False)  # the formula's, read for every component of every person
     field: str = attrs.field(init=False)  # the answer's field it decides (`monthly_pension.<name>`)
+    label_zh: str = attrs.field(init=False)  # its Chinese name, which the answer's component carries
 
     def __attrs_post_init__(self):
         object.__setattr__(self, "name", self.formula.name)
         object.__setattr__(self, "field", f"monthly_pension.{self.formula.name}")
+        object.__setattr__(self, "label_zh", self.formula.label("zh"))
 
 
 @attrs.frozen

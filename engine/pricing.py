@@ -63,7 +63,7 @@ class Pricing:
     def __init__(self, lookup: Lookup, uses: Uses, recorder, errors: list[FieldError]):
         self.lookup, self.uses, self.rec, self.errors = lookup, uses, recorder, errors
         self.policy, self.person = lookup.policy, lookup.person
-        self.no_rewards = tuple((name, ZERO) for name in self.policy.names_of_kind("reward"))
+        self.no_rewards = _no_rewards(self.policy)
         self.caps = caps_of(self.policy)
         self.earned: dict[str, int] = {}  # records (in year order) that earned each capped item so far
         self.capped_now: list = []  # (name, amount) of the capped items the record being priced earns
@@ -343,6 +343,14 @@ def _condition_facts(policy: model.Policy) -> tuple[str, ...]:
         facts = policy.__dict__["_condition_facts"] = tuple(sorted({
             v.condition[0] for name in policy.definitions for v in policy.all_versions(name) if v.condition}))
     return facts
+
+
+def _no_rewards(policy: model.Policy) -> tuple[tuple[str, Decimal], ...]:
+    """(name, 0) for every reward the policy defines (a row earning none still lists each), once per policy."""
+    found = policy.__dict__.get("_no_rewards")
+    if found is None:
+        found = policy.__dict__["_no_rewards"] = tuple((name, ZERO) for name in policy.names_of_kind("reward"))
+    return found
 
 
 def caps_of(policy: model.Policy) -> dict[str, int]:
