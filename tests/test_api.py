@@ -168,3 +168,25 @@ def test_openapi_document_is_valid_3_1(client):
     assert doc["openapi"] == "3.1.0"
     for name, schema in doc["components"]["schemas"].items():
         jsonschema.Draft202012Validator.check_schema(schema)
+
+
+def test_the_answer_is_the_stored_row_encoded_once(app, client):
+    """The decision is encoded once: the stored `result` is the answer without `explanation` and `decision_id`,
+    the answer's bytes begin with the stored JSON, and the request is stored as sent (Chinese readable)."""
+    for explain in (False, True):
+        r = post(client, "/v1/regions/anhui/entitlements", {"as_of": "2019-07-15", "explain": explain,
+                                                            "person": MINGGUANG})
+        d = r.get_json()
+        assert r.status_code == 200 and list(d)[-1] == "decision_id"
+        assert ("explanation" in d) is explain and (not explain or list(d)[-2] == "explanation")
+        row = app.extensions["jubao.decisions"].get(d["decision_id"])
+        answer = {k: v for k, v in d.items() if k not in ("explanation", "decision_id")}
+        assert row["result"] == answer and "decision_id" not in row["result"]
+        assert row["request"] == {"as_of": "2019-07-15", "person": MINGGUANG}
+        log = app.extensions["jubao.decisions"]
+        if log.engine.dialect.name == "sqlite":
+            with log.engine.connect() as conn:
+                text, request = conn.exec_driver_sql("SELECT result, request FROM decisions WHERE id = ?",
+                                                     (d["decision_id"],)).one()
+            assert r.get_data().startswith(text.encode()[:-1] + b",")
+            assert "明光" in request

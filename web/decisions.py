@@ -5,6 +5,7 @@ SQLAlchemy Core over SQLite (embedded default) or PostgreSQL (a URL); the same c
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import os
 import secrets
 import time
@@ -98,16 +99,19 @@ class DecisionLog:
         ensure_schema(self.engine)
         self.group = GroupCommit(lambda rows: off_loop(self._insert, rows))
 
-    def record(self, decision: Decision, request: dict, rendered: dict | None = None) -> str:
+    def record(self, decision: Decision, request: dict, rendered: dict | bytes | None = None) -> str:
         """Store a decision: its DETERMINATION without the explanation (re-rendered on demand).
 
-        `rendered`: that DETERMINATION when the caller has already rendered it (saves doing it twice).
+        `rendered`: that DETERMINATION when the caller has already rendered it (saves doing it twice), as a dict
+        or already encoded as JSON (web.codec.dumps: the answer reuses those bytes, see web.api).
         """
         decision_id = new_id()
         result = rendered if rendered is not None else decision_json(attrs.evolve(decision, explanation=None))
+        # both JSON columns go to the database as the text encoded here, once (see _insert_statement)
         row = dict(id=decision_id, created_at=dt.datetime.now(dt.timezone.utc), region=decision.region,
-                   policy_version=decision.policy_version, as_of=decision.as_of.isoformat(), request=request,
-                   result=result)
+                   policy_version=decision.policy_version, as_of=decision.as_of.isoformat(),
+                   request_json=dumps_text(request),
+                   result_json=result.decode("utf-8") if isinstance(result, bytes) else dumps_text(result))
         try:
             self.group.submit(row)
         except sa.exc.DBAPIError as exc:
@@ -121,7 +125,18 @@ class DecisionLog:
     def _insert(self, rows: list[dict]) -> None:
         """The rows of many requests in one transaction (see web.group_commit)."""
         with self.engine.begin() as conn:
-            conn.execute(DECISIONS.insert(), rows)
+            conn.execute(self._insert_statement, rows)
+
+    @functools.cached_property
+    def _insert_statement(self) -> sa.Insert:
+        """INSERT taking `request` and `result` as JSON text already encoded (web.codec, once per row, in the
+        request) rather than objects the JSON type would encode again in the writing thread: stored as that
+        text on SQLite (what the JSON type stores), cast to JSONB on PostgreSQL."""
+        def text(name: str):
+            value = sa.bindparam(name, type_=sa.Text())
+            return sa.cast(value, JSONB()) if self.engine.dialect.name == "postgresql" else value
+
+        return DECISIONS.insert().values(request=text("request_json"), result=text("result_json"))
 
     def get(self, decision_id: str) -> dict | None:
         with self.engine.connect() as conn:
