@@ -219,3 +219,22 @@ def test_the_decision_log_writes_on_one_kept_connection(tmp_path):
     refuse["on"] = False
     assert [ask().status_code for _ in range(3)] == [200] * 3
     assert len(checkouts) == 2 and log.count() == 13
+
+
+def test_sqlite_checkpoints_the_write_ahead_log_in_small_steps(tmp_path):
+    """Every ~400 decision rows SQLite's default checkpoint (1000 pages) made one commit 8-13 ms slower; each
+    connection checkpoints every 250 pages instead, and the log stays near 1 MB under steady writes."""
+    from web.decisions import DecisionLog
+
+    log = DecisionLog(f"sqlite:///{tmp_path / 'j.sqlite3'}")
+    with log.engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar() == 250
+    import datetime as dt
+
+    big = "x" * 7000
+    for batch in range(100):
+        log._insert([dict(id=f"{batch:04d}{i:08d}", created_at=dt.datetime.now(dt.timezone.utc), region="anhui",
+                          policy_version="v", as_of="2019-07-15", request_json=f'{{"a": "{big}"}}',
+                          result_json="{}") for i in range(8)])
+    assert log.count() == 800
+    assert (tmp_path / "j.sqlite3-wal").stat().st_size < 2_000_000

@@ -195,9 +195,17 @@ class DecisionLog:
             raise DecisionLogUnavailable("the database cannot be written now") from None
 
 
+# Pages of write-ahead log after which a commit also checkpoints them into the database file. SQLite's default
+# (1000 pages, 4 MB: every ~400 decision rows) made that one commit ~8-13 ms slower, a stall every request of its
+# batch and those queued behind it waited out (the p99). A quarter of it: stalls of 2-3.5 ms, four times as often,
+# for about the same work (benchmarked with 7 KB rows in 4-row transactions: +3 µs CPU per row).
+WAL_AUTOCHECKPOINT = 250
+
+
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute(f"PRAGMA wal_autocheckpoint={WAL_AUTOCHECKPOINT}")
     cursor.close()
