@@ -96,3 +96,37 @@ def test_a_signed_session_cookie_still_reads_when_api_calls_skip_the_serializer(
     stranger = app.test_client()
     stranger.set_cookie("session", "forged.value.sig")
     assert stranger.get("/_probe").text == "1"
+
+
+def test_the_access_line_goes_straight_to_the_servers_own_handler(tmp_path, monkeypatch):
+    """Under `jubao serve` the access log has only the handler the app set up: the line is written to its stream
+    directly (no LogRecord made), the same line logging would write; with another handler on the logger every
+    handler gets it through logging as before."""
+    import io
+    import logging
+
+    import web.app as app_module
+
+    log = logging.getLogger("jubao.access")
+    monkeypatch.setattr(log, "handlers", [])
+    monkeypatch.setattr(app_module, "_OWN_HANDLER", None)
+    app = _app(tmp_path, "own")
+    own = app_module._OWN_HANDLER
+    assert log.handlers == [own]
+    stream = io.StringIO()
+    own.setStream(stream)
+    made = []
+    real = log.makeRecord
+    monkeypatch.setattr(log, "makeRecord", lambda *args, **kw: made.append(1) or real(*args, **kw))
+    answer = app.test_client().post("/v1/regions/anhui/entitlements", data=json.dumps(PERSON),
+                                    content_type="application/json")
+    line = json.loads(stream.getvalue())  # exactly one line
+    assert stream.getvalue().endswith("}\n") and made == []
+    assert line["decision_ids"] == [answer.get_json()["decision_id"]] and line["status"] == 200
+    records = []
+    other = logging.Handler()
+    other.emit = records.append
+    log.addHandler(other)
+    app.test_client().get("/healthz")
+    assert len(made) == 1 and json.loads(records[0].getMessage())["path"] == "/healthz"
+    assert json.loads(stream.getvalue().splitlines()[1])["path"] == "/healthz"

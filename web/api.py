@@ -17,8 +17,10 @@ from engine.model import UNCONFIRMED, AmountRange, Policy
 from engine.money import fmt
 from engine.render import decision_json, explanation_json
 from web.auth import current_user
-from web.bodies import HttpProblem, json_response, object_body, policy_files, raise_if, request_lang
+from web.bodies import HttpProblem, encoded_json_response, json_response, object_body, policy_files, raise_if, \
+    request_lang
 from web.bounded import within
+from web.codec import dumps
 from web.live import policy_part, test_part
 from web.schema import person_schema
 
@@ -80,9 +82,32 @@ def _determine(policy: Policy, as_of: dt.date, person_json: dict, person, explai
     log = decision_log()
     if log is not None:
         stored = {k: v for k, v in result.items() if k != "explanation"}
-        result["decision_id"] = log.record(decision, {"as_of": as_of.isoformat(), "person": person_json}, stored)
-        g.decision_ids = getattr(g, "decision_ids", []) + [result["decision_id"]]
+        result["decision_id"] = _record(log, decision, as_of, person_json, stored)
     return result
+
+
+def _determine_encoded(policy: Policy, as_of: dt.date, person_json: dict, person, explain: bool) -> bytes:
+    """`_determine` as the answer's JSON bytes: the stored result is encoded once, and the answer is those same
+    bytes with the explanation (when asked for) and the decision id added at the end, where `_determine`'s dict
+    has them (decision_json puts `explanation` last; `decision_id` comes after it)."""
+    decision = evaluate(policy, person, as_of, explain=explain)
+    result = decision_json(decision, _max_nodes())
+    log = decision_log()
+    if log is None:
+        return dumps(result)
+    explanation = result.pop("explanation", None)
+    stored = dumps(result)
+    decision_id = _record(log, decision, as_of, person_json, stored)
+    tail = b'"decision_id":"' + decision_id.encode("ascii") + b'"}'
+    if explanation is not None:
+        tail = b'"explanation":' + dumps(explanation) + b"," + tail
+    return stored[:-1] + b"," + tail
+
+
+def _record(log, decision: Decision, as_of: dt.date, person_json: dict, stored) -> str:
+    decision_id = log.record(decision, {"as_of": as_of.isoformat(), "person": person_json}, stored)
+    g.decision_ids = getattr(g, "decision_ids", []) + [decision_id]
+    return decision_id
 
 
 @api.post("/v1/regions/<region>/entitlements")
@@ -104,7 +129,7 @@ def entitlements(region: str):
     else:
         person = _person(policy, value, as_of, "/person", type_errors, errors)
     raise_if(type_errors, errors)
-    return json_response(_determine(policy, as_of, body["person"], person, bool(explain)))
+    return encoded_json_response(_determine_encoded(policy, as_of, body["person"], person, bool(explain)))
 
 
 def _policy_decided_on(region: str, value, type_errors: list, errors: list) -> Policy | None:

@@ -98,13 +98,18 @@ def _error_handlers(app: Flask) -> None:
         return problem_response(HttpProblem(500, say("http.internal")))
 
 
+_OWN_HANDLER: logging.StreamHandler | None = None  # the access log's handler as this module set it up
+
+
 def _access_log(app: Flask) -> None:
+    global _OWN_HANDLER
     if not access_log.handlers:
         handler = logging.StreamHandler(sys.stderr)
         handler.setFormatter(logging.Formatter("%(message)s"))
         access_log.addHandler(handler)
         access_log.setLevel(logging.INFO)
         access_log.propagate = False
+        _OWN_HANDLER = handler
 
     @app.before_request
     def start_timer():
@@ -131,8 +136,27 @@ def _access_log(app: Flask) -> None:
                  "bytes": response.calculate_content_length()}
         if g.get("decision_ids"):
             entry["decision_ids"] = g.decision_ids[:10]
-        access_log.info(dumps_text(entry))  # orjson: a sixth of json.dumps's time, the same line
+        _write_access_line(dumps_text(entry))  # orjson: a sixth of json.dumps's time, the same line
         return response
+
+
+def _write_access_line(line: str) -> None:
+    """The line to the access log. With only this module's handler on it, as set up (no filters, its message-only
+    format), the line is written to the handler's stream directly, under its lock, as its emit would: a LogRecord
+    with the caller's frame looked up, formatted back to the message, cost more than the rest of the access line
+    (callgrind: 0.16 M of 4.16 M instructions per answer went to the access log). Any other setup — another
+    handler, a filter, a changed format — goes through logging as before."""
+    own = _OWN_HANDLER
+    if (own is not None and access_log.handlers == [own] and not access_log.filters and not own.filters
+            and own.level <= logging.INFO and own.formatter is not None and own.formatter._fmt == "%(message)s"):
+        try:
+            with own.lock:
+                own.stream.write(line + own.terminator)
+                own.stream.flush()
+            return
+        except Exception:  # a closed or broken stream: logging reports it its own way
+            pass
+    access_log.info(line)
 
 
 _clock = (0, "")

@@ -33,6 +33,11 @@ def json_response(data, status: int = 200, content_type: str = "application/json
     return Response(dumps(data), status=status, content_type=f"{content_type}; charset=utf-8")
 
 
+def encoded_json_response(body: bytes, status: int = 200, content_type: str = "application/json") -> Response:
+    """`json_response` for a body already encoded by web.codec.dumps."""
+    return Response(body, status=status, content_type=f"{content_type}; charset=utf-8")
+
+
 def request_lang() -> str:
     """The language the caller asked for: English with ?lang=en, else Chinese (the officers' language)."""
     return "en" if request.args.get("lang") == "en" else "zh"
