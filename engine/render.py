@@ -66,6 +66,20 @@ def component_json(c: Component) -> dict:
 
 
 def row_json(row: ContributionRow) -> dict:
+    """A contribution row as contract.md's JSON. Rows are shared between answers (engine.evaluate keeps them on the
+    figures the price memo shares), so a row is rendered once, kept on it, and each answer gets its own dicts."""
+    made = row.__dict__.get("_json")
+    if made is None:
+        made = row.__dict__["_json"] = _row_json(row)  # a frozen row: its fields never change under the text
+    out = dict(made)
+    subsidy = made["subsidy"]
+    out["subsidy"] = {"total": subsidy["total"], "by_level": dict(subsidy["by_level"])}
+    if "government_paid_by_level" in made:
+        out["government_paid_by_level"] = dict(made["government_paid_by_level"])
+    return out
+
+
+def _row_json(row: ContributionRow) -> dict:
     out = {"year": row.year, "tier": fmt(row.tier), "kind": row.kind, "date": row.date.isoformat(),
            "personal": fmt(row.personal), "government_paid": fmt(row.government_paid),
            "subsidy": {"total": fmt(row.subsidy.total), "by_level": {l: fmt(v) for l, v in row.subsidy.by_level}},

@@ -8,6 +8,8 @@ reading of a plain record must give what the field-by-field reading gives, probl
 from __future__ import annotations
 
 import datetime as dt
+import json
+from pathlib import Path
 from decimal import Decimal
 
 import attrs
@@ -159,3 +161,21 @@ def test_rows_kept_on_shared_figures_keep_each_persons_texts(registry):
         for tier in (first, second, first):
             decision = evaluate(policy, read_person(policy, person(tier), AS_OF), AS_OF)
             assert str(decision.contributions[0].tier) == tier
+
+
+def test_a_shared_row_is_rendered_once_and_each_answer_owns_its_json(registry):
+    """Rows shared between answers keep their JSON (engine.render.row_json): two persons paying alike render the
+    same text as a row rendered afresh, and changing one answer's JSON changes no other."""
+    from engine.render import _row_json, decision_json
+
+    policy = registry.policy("ningxia")
+    data = json.loads((Path(__file__).parent.parent / "examples" / "ningxia-tier500-2011-2025.json").read_text())
+    first, second = (evaluate(policy, read_person(policy, data, AS_OF), AS_OF) for _ in range(2))
+    assert first.contributions[0] is second.contributions[0], "rows not shared: the test would prove nothing"
+    a, b = decision_json(first), decision_json(second)
+    assert a["contributions"] == b["contributions"] == [_row_json(r) for r in first.contributions]
+    a["contributions"][0]["tier"] = "changed"
+    a["contributions"][0]["subsidy"]["by_level"]["province"] = "changed"
+    again = decision_json(second)["contributions"][0]
+    assert again == _row_json(second.contributions[0]) and again["tier"] != "changed"
+    assert "changed" not in again["subsidy"]["by_level"].values()
