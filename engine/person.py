@@ -398,11 +398,9 @@ def _plain_record(i: int, item) -> Record | None:
         return None
     date = get("date")
     if date is not None:
-        date = _DATES_READ.get(date) if type(date) is str else None
+        date = (_DATES_READ.get(date) if type(date) is str else None) or _plain_date(date)
         if date is None:
-            date = _plain_date(get("date"))
-            if date is None:
-                return None
+            return None
     collective = get("collective")
     if collective is None:
         collective = NO_COLLECTIVE
