@@ -25,7 +25,7 @@ from engine.mechanics import DATES
 from engine.money import ZERO, Amount
 from engine.person import Person, Record
 from engine.plan import Compiled, compile_plan, component, trace_component
-from engine.memo import memo_on
+from engine.memo import Memo, memo_on
 from engine.pricing import Priced, Pricing, fen_of
 
 NO_TRACE = NoTrace()
@@ -111,15 +111,18 @@ class _OnePerson:
         earliest_back_year = mechanics.earliest_back_payment_year(DATES, scheme_start.year, enrolment_day.year)
         death = self.person.death_date
         given_start = self.person.pension_start_date
-        record_problem = mechanics.record_problem
+        person_record_problem = mechanics.person_record_problem
         for record in self.person.contributions:
             year, date = record.year, record.date
             if year in years:
                 self.fail(record, "year", say("record.second", year=year, first=years[year]))
                 continue
             years[year] = record.index
-            day, problem = record_problem(DATES, record.kind == "regular", date is not None, date or scheme_start,
-                                          year, scheme_start, earliest_back_year, enrolment_day)
+            regular = record.kind == "regular"
+            day, problem = _record_day(regular, date, year)
+            if not problem:
+                problem = person_record_problem(DATES, regular, year, day, scheme_start, earliest_back_year,
+                                                enrolment_day)
             if problem:
                 self.record_problem(record, day, problem)
                 continue
@@ -444,6 +447,20 @@ class _OnePerson:
                                       (required, counted))
         first = self.policy.formulas[self.policy.components[0]]
         return rec.whole(pension["step"], first, (eligibility, account["balance_step"], death["step"]))
+
+
+_RECORD_DAYS = Memo()  # (regular, date, year) → mechanics.record_day: records repeat the same few dates and years
+
+
+def _record_day(regular: bool, date: dt.date | None, year: int) -> tuple[dt.date, int]:
+    """`mechanics.record_day` of a record, a pure function of it, kept in a bounded memo (an undated record is
+    judged as dated 31 December of its year, which its problems never name)."""
+    key = (regular, date, year)
+    found = _RECORD_DAYS.get(key)
+    if found is None:
+        found = mechanics.record_day(DATES, regular, date is not None, date or dates.year_end(year), year)
+        _RECORD_DAYS.put(key, found)
+    return found
 
 
 def _unconfirmed_uses(policy: model.Policy, listed: list[dict]) -> tuple[UnconfirmedUse, ...]:

@@ -226,10 +226,10 @@ def earliest_back_payment_year(cal, scheme_start_year, enrolment_year):
     return cal.maximum(scheme_start_year, enrolment_year)
 
 
-def record_problem(cal, regular, dated, date, year, scheme_start, earliest_back_year, enrolment_day):
-    """(judging day, problem code) of a contribution record: a regular record is judged on its date (31 December
-    if undated) within its year; a back payment on the day it was paid, after its year, for a year from
-    `earliest_back_year` on. `date` of an undated record may be anything of the right type."""
+def record_day(cal, regular, dated, date, year):
+    """(judging day, problem code) of what a record says by itself: a regular record is judged on its date (31
+    December if undated) within its year; a back payment on the day it was paid, after its year. `date` of an
+    undated record may be anything of the right type. A pure function of the record (the person back end keeps it)."""
     year_end = cal.year_end(year)
     back, undated = cal.not_(regular), cal.not_(dated)
     day = cal.where(regular & undated, year_end, date)
@@ -237,10 +237,25 @@ def record_problem(cal, regular, dated, date, year, scheme_start, earliest_back_
         (WRONG_YEAR, regular & dated & (cal.year_of(date) != year)),
         (UNDATED_BACK_PAYMENT, back & undated),
         (BACK_PAYMENT_IN_ITS_YEAR, back & dated & (date <= year_end)),
-        (BACK_PAYMENT_TOO_EARLY, back & (year < earliest_back_year)),
+    ), RECORD_OK)
+
+
+def person_record_problem(cal, regular, year, day, scheme_start, earliest_back_year, enrolment_day):
+    """The problem code of a record (judged on `day`) that the person's own dates refuse: a back payment for a
+    year before `earliest_back_year`, a day before the scheme start or before the enrolment age."""
+    return cal.first_of((
+        (BACK_PAYMENT_TOO_EARLY, cal.not_(regular) & (year < earliest_back_year)),
         (BEFORE_SCHEME_START, day < scheme_start),
         (BEFORE_ENROLMENT_AGE, day < enrolment_day),
     ), RECORD_OK)
+
+
+def record_problem(cal, regular, dated, date, year, scheme_start, earliest_back_year, enrolment_day):
+    """(judging day, problem code) of a contribution record: what it says by itself (`record_day`), then what the
+    person's dates refuse (`person_record_problem`); the first problem is the one reported."""
+    day, own = record_day(cal, regular, dated, date, year)
+    return day, cal.where(own != RECORD_OK, own, person_record_problem(cal, regular, year, day, scheme_start,
+                                                                        earliest_back_year, enrolment_day))
 
 
 def counted_years(cal, records_counted, required, full_years):

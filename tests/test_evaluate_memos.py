@@ -15,6 +15,8 @@ from decimal import Decimal
 import attrs
 import pytest
 
+import importlib
+
 from engine import evaluate, person as person_module, read_person
 from engine.algebra import SCALAR, band_index
 from engine.errors import InvalidInput
@@ -23,6 +25,7 @@ from engine.lookup import layer_of
 from engine.population import generate
 
 AS_OF = dt.date(2026, 3, 1)
+evaluate_module = importlib.import_module("engine.evaluate")  # the module (engine.evaluate is the function)
 MEMOS = ("_interest_rates", "_bands", "_layer_memo", "_use_texts", "_price_memo", "_price_person_keys",
          "_unconfirmed_uses", "_figure_values",
          "_band_amounts")
@@ -47,6 +50,8 @@ def test_memos_and_quiet_evaluation_change_no_figure(registry, region):
     for p in people:
         for name in MEMOS:
             policy.__dict__.pop(name, None)
+        for memo in (evaluate_module._RECORD_DAYS, person_module._MONEY_READ, person_module._DATES_READ):
+            memo.clear()  # kept per process, not per policy
         cold.append(_decide(policy, p))
     explained = [_decide(policy, p, explain=True) for p in people]
     decided = [d for d in warm if not isinstance(d, str)]
