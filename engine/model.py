@@ -279,7 +279,9 @@ class Policy:
 
     def names_of_kind(self, kind: str) -> tuple[str, ...]:
         """Definition names of one kind (e.g. every `reward`), computed once per policy."""
-        cache = self.__dict__.setdefault("_kinds", {})
+        cache = self.__dict__.get("_kinds")
+        if cache is None:
+            cache = self.__dict__.setdefault("_kinds", {})
         if kind not in cache:
             cache[kind] = tuple(n for n, layers in self.definitions.items() if layers[0].kind == kind)
         return cache[kind]
@@ -297,7 +299,9 @@ class Policy:
         代缴 tables are not inherited: a region pays only the 代缴 amounts it states (domain.md: "The full lowest
         tier is the amount of region `national` only"), so a region without a 代缴 table pays none.
         """
-        cache = self.__dict__.setdefault("_versions_memo", {})
+        cache = self.__dict__.get("_versions_memo")
+        if cache is None:
+            cache = self.__dict__.setdefault("_versions_memo", {})
         found = cache.get((name, day))
         if found is None:
             if len(cache) > 100_000:  # days seen by a long-running server: keep the memo bounded

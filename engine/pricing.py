@@ -5,6 +5,7 @@ population back end prices each distinct record once, through a probe person's `
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from decimal import Decimal
 
 import attrs
@@ -140,15 +141,15 @@ class Pricing:
             return self._price(record, day)
         memo = self.memo
         person_key = self.person_key
-        if person_key is None:  # the same for each of the person's records: made once, and the one object for
-            person_key = (recorder, self.rec.lang, self.lookup.lang,  # everyone alike (keys compare by identity)
+        if person_key is None:  # the same for each of the person's records: made once, and one number for
+            person_key = (recorder, self.rec.lang, self.lookup.lang,  # everyone alike (cheap to hash and compare)
                           tuple(self.person.fact(f) for f in _condition_facts(self.policy)))
-            interned = memo_on(self.policy, "_price_person_keys")
-            self.person_key = interned.get(person_key)
-            if self.person_key is None:
-                interned.put(person_key, person_key)
-                self.person_key = person_key
-            person_key = self.person_key
+            tokens = memo_on(self.policy, "_price_person_keys")
+            token = tokens.get(person_key)
+            if token is None:  # never a number given before, even to a key the bounded memo has dropped since
+                token = next(_person_tokens(self.policy))
+                tokens.put(person_key, token)
+            person_key = self.person_key = token
         key = (person_key, day, record.year, record.tier, record.kind, record.collective,
                tuple(sorted((m.group, m.position or "") for m in self.person.groups_on(day)))
                if self.person.groups else ())
@@ -330,6 +331,14 @@ class _TellingUses:
         if args[0].cite.status in model.UNCONFIRMED:  # a use of a confirmed figure leaves nothing to tell again
             self.calls.append(args)
         return self.uses.use(*args)
+
+
+def _person_tokens(policy: model.Policy):
+    """The numbers given to the person parts of the price memo's keys, one counter per policy version."""
+    counter = policy.__dict__.get("_price_person_tokens")
+    if counter is None:
+        counter = policy.__dict__.setdefault("_price_person_tokens", itertools.count())
+    return counter
 
 
 def _memo_of(policy: model.Policy) -> Memo:
