@@ -73,10 +73,9 @@ class _OnePerson:
         self.scheme_start, self.scheme_version = look.scheme_start(self.as_of)
         self.scheme_keys = {self.uses.use(self.scheme_version, "eligibility.required_years",
                                           show(self.scheme_start))} if self.scheme_version else set()
-        self.pension_age = int(look.constant("pension_age", self.as_of))
-        self.full_years = int(look.constant("full_contribution_years", self.as_of))
-        self.enrolment_day = dates.anniversary(p.birth_date, int(look.constant("enrolment_age", self.as_of)))
-        self.rec.consulted(look.value("enrolment_age", self.as_of))
+        self.pension_age, self.full_years, enrolment_age, enrolment_rule = self.scheme_constants()
+        self.enrolment_day = dates.anniversary(p.birth_date, enrolment_age)
+        self.rec.consulted(enrolment_rule)
         self.pension_age_birthday = dates.anniversary(p.birth_date, self.pension_age)
         self.pension_month = dates.first_of_next_month(self.pension_age_birthday)
         self.age_at_start = dates.age_on(p.birth_date, self.scheme_start)
@@ -100,6 +99,21 @@ class _OnePerson:
         pension = self.monthly_pension(account)
         death = self.death(account)
         return self.decision(rows, account, pension, death)
+
+    def scheme_constants(self) -> tuple[int, int, int, model.Version | None]:
+        """(pension age, full contribution years, enrolment age, the enrolment-age rule) on the as-of date: where
+        no version in force then depends on the person's facts, a pure function of the policy version and the
+        day, kept on it."""
+        memo = memo_on(self.policy, "_scheme_constants")
+        found = memo.get(self.as_of)
+        if found is None:
+            look, day = self.lookup, self.as_of
+            found = (int(look.constant("pension_age", day)), int(look.constant("full_contribution_years", day)),
+                     int(look.constant("enrolment_age", day)), look.value("enrolment_age", day))
+            if all(v.condition is None for name in ("pension_age", "full_contribution_years", "enrolment_age")
+                   for v in self.policy.versions_at(name, day)):
+                memo.put(day, found)
+        return found
 
     # ── contributions ──────────────────────────────────────────────────────
     def fail(self, record: Record, field: str, detail: Text) -> None:

@@ -206,7 +206,7 @@ class _Reader:
                 if amount is not None:
                     out[name] = amount
             elif self.typed(value, str, where, "expect.string"):
-                if fact.choices and value not in {c for c, _ in fact.choices}:
+                if fact.choices and value not in _shape(self.policy).choices[fact.name]:
                     self.errors.append(FieldError(where, say("person.not-one-of", value=value,
                                                              choices=", ".join(c for c, _ in fact.choices))))
                 else:
@@ -229,7 +229,7 @@ class _Reader:
             elif v is None:
                 continue
             elif self.typed(v, str, where, "expect.string"):
-                if fact.choices and v not in {c for c, _ in fact.choices}:
+                if fact.choices and v not in _shape(self.policy).choices[fact.name]:
                     self.errors.append(FieldError(where, say("person.not-one-of", value=v,
                                                              choices=", ".join(c for c, _ in fact.choices))))
                 else:
@@ -458,6 +458,7 @@ class _Shape:
     top: frozenset  # the keys a PERSON may have
     simple: tuple  # (name, fact) of the facts read directly from the PERSON's own keys
     hukou: dict  # hukou key → fact
+    choices: dict  # fact name → the values it allows (facts with choices)
 
 
 def _shape(policy: Policy) -> _Shape:
@@ -468,7 +469,8 @@ def _shape(policy: Policy) -> _Shape:
             frozenset(name.split(".")[0] for name in facts),
             tuple((name, f) for name, f in facts.items()
                   if "." not in name and f.type not in ("groups", "contributions", "opening_balance")),
-            {name.split(".", 1)[1]: f for name, f in facts.items() if name.startswith("hukou.")})
+            {name.split(".", 1)[1]: f for name, f in facts.items() if name.startswith("hukou.")},
+            {f.name: frozenset(c for c, _ in f.choices) for f in facts.values() if f.choices})
     return shape
 
 

@@ -28,7 +28,7 @@ AS_OF = dt.date(2026, 3, 1)
 evaluate_module = importlib.import_module("engine.evaluate")  # the module (engine.evaluate is the function)
 MEMOS = ("_interest_rates", "_bands", "_layer_memo", "_use_texts", "_price_memo", "_price_person_keys",
          "_unconfirmed_uses", "_figure_values",
-         "_band_amounts")
+         "_band_amounts", "_scheme_constants")
 
 
 def _decide(policy, data, explain=False):
