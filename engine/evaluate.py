@@ -191,7 +191,8 @@ class _OnePerson:
             candidates.append((mechanics.start_by_age(DATES, self.scheme_start, self.pension_month),
                                "pension_age_at_start", look.rule("pension_age", self.as_of)))
         else:
-            paid = sorted(r.day for r in rows if r.day <= self.as_of)
+            as_of = self.as_of
+            paid = sorted([r.day for r in rows if r.day <= as_of])
             rule = look.rule("full_contribution_years", self.as_of)
             if self.required == 0:
                 candidates.append((self.pension_month, "payment", rule))
@@ -412,16 +413,14 @@ class _OnePerson:
         tier_options = self.tier_options()  # before the list of unconfirmed figures: the options use figures too
         eligibility = Eligibility(self.eligible, self.required, self.counted_years, self.continuous_years,
                                   self.start if self.eligible else None, tuple(self.reasons()))
-        return Decision(
-            region=self.policy.region, policy_version=self.policy.digest, as_of=self.as_of,
-            person_id=self.person.id, status=self.status, eligibility=eligibility,
-            monthly_pension=pension["answer"],
-            contributions=tuple(_contribution_row(r) for r in rows),
-            account=Account(account["balance"], account["at_start"]),
-            death=Death(death["funeral_grant"], death["inheritable_balance"]),
-            tier_options=tier_options, contribution_range=self.contribution_range() if tier_options else None,
-            uses_unconfirmed=_unconfirmed_uses(self.policy, self.uses.listed()),
-            explanation=self.explanation(pension, account, death) if self.rec.active else None)
+        contribution_range = self.contribution_range() if tier_options else None
+        uses_unconfirmed = _unconfirmed_uses(self.policy, self.uses.listed())
+        return Decision(  # by position, in the order of its fields (made for every answer)
+            self.policy.region, self.policy.digest, self.as_of, self.person.id, self.status, eligibility,
+            pension["answer"], tuple([_contribution_row(r) for r in rows]),
+            Account(account["balance"], account["at_start"]), Death(death["funeral_grant"], death["inheritable_balance"]),
+            tier_options, uses_unconfirmed, self.explanation(pension, account, death) if self.rec.active else None,
+            contribution_range)
 
     def reasons(self, zh: bool = False) -> list[str]:
         """Why the pension starts when it does: canonical English in the JSON, Chinese in the explanation."""
