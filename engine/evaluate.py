@@ -125,7 +125,7 @@ class _OnePerson:
         earliest_back_year = mechanics.earliest_back_payment_year(DATES, scheme_start.year, enrolment_day.year)
         death = self.person.death_date
         given_start = self.person.pension_start_date
-        person_record_problem = mechanics.person_record_problem
+        record_problem = mechanics.record_problem
         for record in self.person.contributions:
             year, date = record.year, record.date
             if year in years:
@@ -133,10 +133,8 @@ class _OnePerson:
                 continue
             years[year] = record.index
             regular = record.kind == "regular"
-            day, problem = _record_day(regular, date, year)
-            if not problem:
-                problem = person_record_problem(DATES, regular, year, day, scheme_start, earliest_back_year,
-                                                enrolment_day)
+            day, problem = record_problem(DATES, regular, date is not None, date, year, scheme_start,
+                                          earliest_back_year, enrolment_day, own=_record_day(regular, date, year))
             if problem:
                 self.record_problem(record, day, problem)
                 continue

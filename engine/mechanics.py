@@ -250,12 +250,13 @@ def person_record_problem(cal, regular, year, day, scheme_start, earliest_back_y
     ), RECORD_OK)
 
 
-def record_problem(cal, regular, dated, date, year, scheme_start, earliest_back_year, enrolment_day):
-    """(judging day, problem code) of a contribution record: what it says by itself (`record_day`), then what the
-    person's dates refuse (`person_record_problem`); the first problem is the one reported."""
-    day, own = record_day(cal, regular, dated, date, year)
-    return day, cal.where(own != RECORD_OK, own, person_record_problem(cal, regular, year, day, scheme_start,
-                                                                        earliest_back_year, enrolment_day))
+def record_problem(cal, regular, dated, date, year, scheme_start, earliest_back_year, enrolment_day, own=None):
+    """(judging day, problem code) of a contribution record: what it says by itself (`record_day`, or `own` when
+    the caller kept it), then what the person's dates refuse (`person_record_problem`); the first problem is the
+    one reported."""
+    day, code = own if own is not None else record_day(cal, regular, dated, date, year)
+    return day, cal.where(code != RECORD_OK, code, person_record_problem(cal, regular, year, day, scheme_start,
+                                                                         earliest_back_year, enrolment_day))
 
 
 def counted_years(cal, records_counted, required, full_years):
