@@ -349,7 +349,7 @@ class _OnePerson:
             components.append(Component(c.name, amount, c.label_zh))
             steps.append(step)
             total += amount.total
-        return {"total": total, "components": parts, "step": self.rec.monthly_pension(total, parts, steps),
+        return {"step": self.rec.monthly_pension(total, parts, steps),
                 "answer": MonthlyPension(total, tuple(components))}
 
     # ── death ──────────────────────────────────────────────────────────────
@@ -416,7 +416,8 @@ class _OnePerson:
         return Decision(  # by position, in the order of its fields (made for every answer)
             self.policy.region, self.policy.digest, self.as_of, self.person.id, self.status, eligibility,
             pension["answer"], tuple([_contribution_row(r) for r in rows]),
-            Account(account["balance"], account["at_start"]), Death(death["funeral_grant"], death["inheritable_balance"]),
+            Account(account["balance"], account["at_start"]),
+            Death(death["funeral_grant"], death["inheritable_balance"]),
             tier_options, uses_unconfirmed, self.explanation(pension, account, death) if self.rec.active else None,
             contribution_range)
 
