@@ -3,7 +3,9 @@
 # tests/test_package.py runs these same commands (build the wheel, pip install it, jubao serve) outside a
 # container on every CI run; this file is not built there (no container runtime).
 #   docker build -t jubao . && docker run -p 8000:8000 -v jubao-data:/data jubao
-FROM python:3.11-slim AS wheel
+# The full image has the C compiler setup.py's Cython build needs (the engine's hot path compiled); the
+# slim runtime below needs none: the wheel carries the compiled modules.
+FROM python:3.11 AS wheel
 WORKDIR /src
 COPY . .
 RUN pip install --no-cache-dir "build>=1.0" && python -m build --wheel --outdir /dist .

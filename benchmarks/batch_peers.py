@@ -148,6 +148,8 @@ def single_person() -> dict:
 
 
 def main() -> None:
+    print(subprocess.run([*JUBAO, "--version"], capture_output=True, cwd=ROOT,
+                         text=True).stdout.strip().splitlines()[-1])  # engine: compiled, or which modules run as .py
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="1000,100000,1000000")
     parser.add_argument("--interpreter-max", type=int, default=100_000, help="largest size run on the interpreter")

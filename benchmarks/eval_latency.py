@@ -15,7 +15,7 @@ import sys
 import time
 from pathlib import Path
 
-from engine import Registry, evaluate, read_as_of, read_person
+from engine import Registry, compiled, evaluate, read_as_of, read_person
 
 ROOT = Path(__file__).resolve().parent.parent
 CASES = [
@@ -53,6 +53,7 @@ def zen_peer(path: Path, as_of_text: str, runs: int) -> dict | None:
 def main(runs: int = 500) -> None:
     registry = Registry(ROOT / "policies")
     medians = {}
+    print(f"engine: {compiled.summary()}")  # setup.py's Cython build, or the .py files (JUBAO_PURE_PYTHON=1)
     print(f"{'case':<40} {'explain':>8} {'median ms':>10} {'p90 ms':>8}")
     for region, as_of_text, path in CASES:
         policy = registry.policy(region)

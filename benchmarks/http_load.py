@@ -113,6 +113,8 @@ def main(seconds: int = 8) -> None:
     if not shutil.which("wrk"):
         sys.exit("wrk is not installed: apt-get install wrk")
     workers = os.cpu_count() or 1  # `jubao serve`'s default: one per core
+    print(subprocess.run([str(ROOT / ".venv" / "bin" / "jubao"), "--version"], capture_output=True,
+                         text=True).stdout.strip().splitlines()[-1])  # engine: compiled, or which modules run as .py
     ceiling = hello_world(seconds, workers)
     port = free_port()
     data = tempfile.mkdtemp(prefix="jubao-bench-")

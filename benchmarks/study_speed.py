@@ -40,6 +40,8 @@ def medians(runs: list[tuple[float, float]]) -> tuple[float, float]:
 
 
 def main() -> None:
+    print(subprocess.run([*JUBAO, "--version"], capture_output=True, cwd=ROOT,
+                         text=True).stdout.strip().splitlines()[-1])  # engine: compiled, or which modules run as .py
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=3)

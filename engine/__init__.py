@@ -16,6 +16,10 @@
 
 `registry.Registry` prepares every region once; the API and web sit on top.
 """
+from engine import compiled
+
+compiled.install()  # before any other engine module is imported: a compiled module runs only while up to date
+
 from engine.errors import Diagnostic, InvalidInput, InvalidPerson, InvalidRecord, PolicyError, UnknownRegion
 from engine.problem import Problem, problem_of
 from engine.evaluate import evaluate

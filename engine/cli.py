@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from engine import model
+from engine import compiled, model
 from engine.catalogue import CATALOGUE, explain, say
 from engine.cases import load_cases, run_case
 from engine.decision import Decision
@@ -22,7 +22,8 @@ from engine.render import decision_json, decision_text
 
 
 @click.group()
-@click.version_option(package_name="jubao", prog_name="jubao")
+@click.version_option(package_name="jubao", prog_name="jubao",
+                      message=f"%(prog)s, version %(version)s\nengine: {compiled.summary()}")
 def main() -> None:
     """jubao 居保 — rules-as-code for the urban-rural residents' basic pension."""
 

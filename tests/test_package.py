@@ -64,6 +64,8 @@ def test_the_installed_package_is_not_the_checkout(installed):
 def test_version_check_test_and_eval_from_the_wheel(installed):
     version = _run(installed, "--version")
     assert version.returncode == 0 and "0.1.0" in version.stdout
+    if os.environ.get("JUBAO_EXPECT_COMPILED") == "1":  # CI: the wheel carries the compiled engine (setup.py)
+        assert "engine: compiled (" in version.stdout, version.stdout
     check = _run(installed, "check")
     assert check.returncode == 0, check.stdout + check.stderr
     assert "ok: no problems found" in check.stdout

@@ -10,6 +10,7 @@ import multiprocessing
 
 import click
 
+from engine import compiled
 
 @click.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="address to listen on")
@@ -51,7 +52,8 @@ def serve(host: str, port: int, workers: int | None, threads: int, worker_class:
             return app
 
     app = prepared_app(create_app)
-    click.echo(f"jubao serving on http://{host}:{port}/  (data: {app.config['JUBAO_SETTINGS'].database_url})")
+    click.echo(f"jubao serving on http://{host}:{port}/  (data: {app.config['JUBAO_SETTINGS'].database_url}; "
+               f"engine: {compiled.summary()})")
     Server().run()
 
 
