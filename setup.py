@@ -70,6 +70,14 @@ class OptionalBuildExt(build_ext):
             return
         self.built.append(ext.name)
 
+    def copy_extensions_to_source(self):  # an in-place build (pip install -e .) copies what was built, only
+        every = self.extensions
+        self.extensions = [ext for ext in every if ext.name in self.built]
+        try:
+            super().copy_extensions_to_source()
+        finally:
+            self.extensions = every
+
     def write_manifest(self):
         if not self.extensions:
             return

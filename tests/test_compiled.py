@@ -125,3 +125,24 @@ def test_no_extensions_is_plain_python(tmp_path):
     found = _loaders(tmp_path)
     assert found["ok"] and found["money"] == "SourceFileLoader" and found["status"] == {}
     assert found["summary"].startswith("pure Python (no compiled modules")
+
+
+def test_without_a_compiler_the_install_goes_on_in_pure_python(tmp_path):
+    """setup.py where nothing compiles (CC=false): the build succeeds, says which modules stay Python, writes an
+    empty manifest, leaves no extension behind, and the engine imports and runs as Python."""
+    pytest.importorskip("Cython")
+    shutil.copy(ROOT / "setup.py", tmp_path)
+    shutil.copy(ROOT / "pyproject.toml", tmp_path)
+    _copy_engine(tmp_path)
+    env = {**os.environ, "CC": "false"}
+    env.pop("JUBAO_PURE_PYTHON", None)
+    done = subprocess.run([sys.executable, "setup.py", "-q", "build_ext", "--inplace"], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stderr.count("was not compiled") == len(_setup_modules())
+    assert "jubao: compiled 0 of %d engine modules" % len(_setup_modules()) in done.stderr
+    assert json.loads((tmp_path / "engine" / "compiled-sources.json").read_text()) == {}
+    assert not list((tmp_path / "engine").glob(f"*{SUFFIX}"))
+    found = _loaders(tmp_path)
+    assert found["ok"] and found["money"] == "SourceFileLoader"
+    assert found["summary"].startswith("pure Python (no compiled modules")
