@@ -7,7 +7,7 @@ build time, or a module fails to compile, the build says so and the .py runs. `e
 extension only while its .py is the very text it was built from (the digests in engine/compiled-sources.json),
 so an edited module runs as edited until the next `pip install -e .`.
 """
-import hashlib
+import importlib.util
 import json
 import os
 import sys
@@ -21,11 +21,19 @@ HERE = Path(__file__).resolve().parent
 # column back end (NumPy), the checker and the parser are left as they are: compiling them buys little.
 COMPILED = ("evaluate", "pricing", "person", "mechanics", "lookup", "money", "memo", "plan", "algebra",
             "decision", "explain", "model", "dates", "render", "fmt", "text", "trace")
-MANIFEST = "compiled-sources.json"  # module → sha256 of the .py its extension was built from
 
 
-def _digest(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+def _rules():
+    """engine/compiled.py, the module that reads the manifest this build writes (its digest and file name, one
+    definition): loaded by path, since it imports nothing of the engine and the build has none of its
+    dependencies."""
+    spec = importlib.util.spec_from_file_location("jubao_compiled_rules", HERE / "engine" / "compiled.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+RULES = _rules()
 
 
 def _extensions() -> list:
@@ -82,10 +90,11 @@ class OptionalBuildExt(build_ext):
         if not self.extensions:
             return
         folder = Path(self.get_ext_fullpath(self.extensions[0].name)).parent
-        digests = {name.split(".", 1)[1]: _digest(HERE / "engine" / f"{name.split('.', 1)[1]}.py")
+        digests = {name.split(".", 1)[1]: RULES.digest(HERE / "engine" / f"{name.split('.', 1)[1]}.py")
                    for name in sorted(self.built)}
         folder.mkdir(parents=True, exist_ok=True)
-        (folder / MANIFEST).write_text(json.dumps(digests, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+        (folder / RULES.MANIFEST.name).write_text(json.dumps(digests, indent=1, sort_keys=True) + "\n",
+                                                  encoding="utf-8")
         print(f"jubao: compiled {len(digests)} of {len(self.extensions)} engine modules", file=sys.stderr)
 
 

@@ -142,14 +142,12 @@ def single_person() -> dict:
     """Median single-person latency in process (jubao), with and without the explanation."""
     out = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "eval_latency.py"), "300"], cwd=ROOT,
                          capture_output=True, text=True, check=True).stdout
-    table = out.split("\n\n")[0]  # the table of cases; the peer's lines follow a blank line
+    table = out.split("\n\n")[0]  # the engine line, the table's head and its cases; the peer's follow a blank line
     return {line.split()[1] + " explain=" + line.split()[2]: float(line.split()[3])
-            for line in table.splitlines()[1:] if line.strip()}
+            for line in table.splitlines()[2:] if line.strip()}
 
 
 def main() -> None:
-    print(subprocess.run([*JUBAO, "--version"], capture_output=True, cwd=ROOT,
-                         text=True).stdout.strip().splitlines()[-1])  # engine: compiled, or which modules run as .py
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="1000,100000,1000000")
     parser.add_argument("--interpreter-max", type=int, default=100_000, help="largest size run on the interpreter")
@@ -163,6 +161,8 @@ def main() -> None:
     if args.ceiling:
         read_and_write(*(Path(a) for a in args.ceiling))
         return
+    print(subprocess.run([*JUBAO, "--version"], capture_output=True, cwd=ROOT,
+                         text=True).stdout.strip().splitlines()[-1])  # engine: compiled, or which modules run as .py
     folder = Path(os.environ.get("JUBAO_BENCH_DIR", tempfile.gettempdir())) / "jubao-bench"
     folder.mkdir(parents=True, exist_ok=True)
     sizes = [int(s) for s in args.sizes.split(",")]

@@ -6,7 +6,8 @@ whatever the .py now says; the finder installed here lets it only while the .py 
 was built from, so an edited (or checked-out) module runs as written until `pip install -e .` compiles it again.
 JUBAO_PURE_PYTHON=1 runs every module as Python (to profile with py-spy, or to compare the two).
 
-This module is never compiled itself, and imports nothing of the engine.
+This module is never compiled itself, and imports nothing of the engine (setup.py loads it by path for `digest`
+and the manifest's name).
 """
 from __future__ import annotations
 
@@ -30,7 +31,7 @@ def _built() -> dict[str, str]:
         return {}
 
 
-def _digest(path: Path) -> str | None:
+def digest(path: Path) -> str | None:
     try:
         return hashlib.sha256(path.read_bytes()).hexdigest()
     except OSError:
@@ -62,7 +63,7 @@ BUILT = _built()
 EXTENSIONS = _extensions()
 # Run as Python: every extension without a manifest entry, or whose .py is no longer the text it was built from.
 STALE = EXTENSIONS if PURE else frozenset(
-    name for name in EXTENSIONS if BUILT.get(name) is None or _digest(HERE / f"{name}.py") != BUILT[name])
+    name for name in EXTENSIONS if BUILT.get(name) is None or digest(HERE / f"{name}.py") != BUILT[name])
 
 
 def install() -> None:
@@ -72,7 +73,7 @@ def install() -> None:
 
 
 def status() -> dict[str, str]:
-    """Each module setup.py compiles, and how it runs: "compiled", or "python" with why."""
+    """Each module with an extension here, and how it runs: "compiled", or "python" with why."""
     out = {}
     for name in sorted(EXTENSIONS):
         module = sys.modules.get(f"engine.{name}")
