@@ -58,6 +58,12 @@ class _Row:
 
 
 class _OnePerson:
+    # slots: the evaluation reads its own attributes thousands of times per person (no instance dict to search)
+    __slots__ = ("policy", "person", "as_of", "rec", "lang", "quiet", "lookup", "uses", "errors", "pricing", "plan",
+                 "scheme_start", "scheme_version", "scheme_keys", "pension_age", "full_years", "enrolment_day",
+                 "pension_age_birthday", "pension_month", "age_at_start", "required", "start", "route",
+                 "route_version", "eligible", "rows", "status", "counted_years", "continuous_years")
+
     def __init__(self, policy: model.Policy, person: Person, as_of: dt.date, recorder, lang: str):
         self.policy, self.person, self.as_of, self.rec, self.lang = policy, person, as_of, recorder, lang
         self.quiet = type(recorder) is NoTrace  # nobody listens: the steps' own figures need not be made
@@ -511,6 +517,7 @@ class _Formulas:
     """The environment the plan's formulas evaluate in for one person (engine.plan's node protocol)."""
 
     alg = SCALAR
+    __slots__ = ("run", "account", "as_of", "lang", "rec", "lookup", "uses", "plan", "field", "cache")
 
     def __init__(self, run: _OnePerson, account: dict):
         self.run, self.account = run, account

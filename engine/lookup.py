@@ -24,6 +24,8 @@ class Uses:
     canonical figure), as contract.md's `uses_unconfirmed` is.
     """
 
+    __slots__ = ("policy", "entries")  # read on every figure used (no instance dict to search)
+
     def __init__(self, policy: model.Policy):
         self.policy = policy
         self.entries: dict[tuple, dict] = {}
@@ -101,6 +103,8 @@ def layer_of(policy: model.Policy, version: model.Version) -> model.Definition |
 
 class Lookup:
     """Versions and figures for one person: `for hukou.type = …` versions, table cells by the person's facts."""
+
+    __slots__ = ("policy", "person", "lang")  # read on every figure looked up (no instance dict to search)
 
     def __init__(self, policy: model.Policy, person: Person, lang: str = "zh"):
         self.policy, self.person, self.lang = policy, person, lang

@@ -61,6 +61,9 @@ def fen_of(amount: Decimal) -> int:
 class Pricing:
     """Prices records for one person; problems are added to `errors` by JSON pointer."""
 
+    __slots__ = ("lookup", "uses", "rec", "errors", "policy", "person", "no_rewards", "caps", "earned", "capped_now",
+                 "person_key", "memo")  # read on every record (no instance dict to search)
+
     def __init__(self, lookup: Lookup, uses: Uses, recorder, errors: list[FieldError]):
         self.lookup, self.uses, self.rec, self.errors = lookup, uses, recorder, errors
         self.policy, self.person = lookup.policy, lookup.person
