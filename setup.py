@@ -1,8 +1,8 @@
 """The build's one addition to pyproject.toml: the engine's hot path compiled with Cython, where it can be.
 
 The modules below are plain Python (no Cython syntax, no type declarations); Cython turns each into a C
-extension beside its .py, which runs one person about twice as fast (benchmarks/eval_latency.py, README's
-performance section). Nothing depends on it: where there is no C compiler, or JUBAO_PURE_PYTHON=1 is set at
+extension beside its .py, which runs one person in about two thirds of the time (0.65–0.72× in
+benchmarks/eval_latency.py, README's performance section). Nothing depends on it: where there is no C compiler, or JUBAO_PURE_PYTHON=1 is set at
 build time, or a module fails to compile, the build says so and the .py runs. `engine/compiled.py` uses an
 extension only while its .py is the very text it was built from (the digests in engine/compiled-sources.json),
 so an edited module runs as edited until the next `pip install -e .`.
