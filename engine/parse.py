@@ -3,13 +3,17 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import os
 import re
+import sys
 import unicodedata
 from decimal import Decimal
 from functools import lru_cache
+from pathlib import Path
 
 import attrs
 from lark import Lark, Token, Transformer, v_args
+from lark import __version__ as LARK_VERSION
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, VisitError
 
 from engine import nodes
@@ -51,8 +55,24 @@ CURATED = {
 
 @lru_cache(maxsize=1)
 def _parser() -> Lark:
+    # Building the LALR tables takes 0.1 s of every process start (`jubao batch`, `eval`, `check`, each server
+    # worker); Lark's own cache keeps them in a file, rebuilt when the grammar, the options or Lark change (it
+    # checks a digest) and ignored when unreadable.
     return Lark(GRAMMAR_PATH.read_text(encoding="utf-8"), parser="lalr",
-                propagate_positions=True, maybe_placeholders=False)
+                propagate_positions=True, maybe_placeholders=False, cache=_grammar_cache() or False)
+
+
+def _grammar_cache() -> str | None:
+    """Where the built parser is kept: the user's cache folder ($XDG_CACHE_HOME or ~/.cache, then jubao/, private
+    to the user: it holds a pickle), one file per Lark and Python version; None where it cannot be made."""
+    try:
+        folder = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "jubao"
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        if (hasattr(os, "getuid") and folder.stat().st_uid != os.getuid()) or not os.access(folder, os.W_OK):
+            return None  # someone else's folder: never load a pickle from it
+    except (OSError, RuntimeError):  # no home, a read-only home, a file in the way
+        return None
+    return str(folder / f"policy-grammar.lark{LARK_VERSION}.py{sys.version_info[0]}{sys.version_info[1]}.cache")
 
 
 @lru_cache(maxsize=1)
