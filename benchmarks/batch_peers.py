@@ -31,6 +31,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from engine import compiled
+
 ROOT = Path(__file__).resolve().parent.parent
 PEERS = ROOT / "benchmarks" / "peers"
 PEER_PYTHON = PEERS / ".venv" / "bin" / "python"
@@ -161,8 +163,7 @@ def main() -> None:
     if args.ceiling:
         read_and_write(*(Path(a) for a in args.ceiling))
         return
-    print(subprocess.run([*JUBAO, "--version"], capture_output=True, cwd=ROOT,
-                         text=True).stdout.strip().splitlines()[-1])  # engine: compiled, or which modules run as .py
+    print(f"engine: {compiled.summary()}")  # compiled (setup.py), or which modules run as .py and why
     folder = Path(os.environ.get("JUBAO_BENCH_DIR", tempfile.gettempdir())) / "jubao-bench"
     folder.mkdir(parents=True, exist_ok=True)
     sizes = [int(s) for s in args.sizes.split(",")]

@@ -23,6 +23,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from engine import compiled
+
 ROOT = Path(__file__).resolve().parent.parent
 PERSON = json.loads((ROOT / "examples" / "ningxia-tier500-2011-2025.json").read_text(encoding="utf-8"))
 
@@ -109,8 +111,7 @@ def main(seconds: int = 8, rounds: int = 3) -> None:
     if not shutil.which("wrk"):
         sys.exit("wrk is not installed: apt-get install wrk")
     workers = os.cpu_count() or 1  # `jubao serve`'s default: one per core
-    print(subprocess.run([str(ROOT / ".venv" / "bin" / "jubao"), "--version"], capture_output=True,
-                         text=True).stdout.strip().splitlines()[-1])  # engine: compiled, or which modules run as .py
+    print(f"engine: {compiled.summary()}")  # compiled (setup.py), or which modules run as .py and why
     port = free_port()
     data = tempfile.mkdtemp(prefix="jubao-bench-")
     server = serve([str(ROOT / ".venv" / "bin" / "jubao"), "serve", "--port", str(port)],

@@ -20,6 +20,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from engine import compiled
+
 ROOT = Path(__file__).resolve().parent.parent
 JUBAO = [sys.executable, "-m", "engine.cli"]
 AS_OF = "2020-12-31"
@@ -40,8 +42,7 @@ def medians(runs: list[tuple[float, float]]) -> tuple[float, float]:
 
 
 def main() -> None:
-    print(subprocess.run([*JUBAO, "--version"], capture_output=True, cwd=ROOT,
-                         text=True).stdout.strip().splitlines()[-1])  # engine: compiled, or which modules run as .py
+    print(f"engine: {compiled.summary()}")  # compiled (setup.py), or which modules run as .py and why
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=3)

@@ -5,6 +5,7 @@ A copy of the engine package in a temporary folder stands for a checkout: a fake
 tried (its source unchanged since the manifest's digest: the import fails, proving the extension was chosen) or
 passed over for the .py (edited source, no manifest entry, or JUBAO_PURE_PYTHON=1).
 """
+import ast
 import hashlib
 import importlib.machinery
 import json
@@ -26,7 +27,7 @@ SUFFIX = importlib.machinery.EXTENSION_SUFFIXES[0]
 def _setup_modules() -> set[str]:
     text = (ROOT / "setup.py").read_text(encoding="utf-8")
     start = text.index("COMPILED = (")
-    return set(eval(text[start + len("COMPILED = "):text.index(")", start) + 1]))  # the tuple literal
+    return set(ast.literal_eval(text[start + len("COMPILED = "):text.index(")", start) + 1]))  # the tuple literal
 
 
 def test_ci_runs_the_compiled_engine():
