@@ -15,6 +15,7 @@ Run: .venv/bin/python benchmarks/batch_peers.py [--sizes 1000,100000,1000000] [-
 from __future__ import annotations
 
 import argparse
+import compileall
 import json
 import os
 import resource
@@ -164,6 +165,11 @@ def main() -> None:
         read_and_write(*(Path(a) for a in args.ceiling))
         return
     print(f"engine: {compiled.summary()}")  # compiled (setup.py), or which modules run as .py and why
+    # jubao as installed: pip compiles an installed package's bytecode (as it did OpenFisca's), but a checkout run
+    # with PYTHONDONTWRITEBYTECODE=1 (this machine's default) compiled ~20 modules from source at every process
+    # start, ≈ 60 ms of each run
+    for package in ("engine", "web"):
+        compileall.compile_dir(ROOT / package, quiet=1)
     folder = Path(os.environ.get("JUBAO_BENCH_DIR", tempfile.gettempdir())) / "jubao-bench"
     folder.mkdir(parents=True, exist_ok=True)
     sizes = [int(s) for s in args.sizes.split(",")]
@@ -195,13 +201,18 @@ def main() -> None:
         loop = rows.get("Decimal loop (peers/)")
         for name, (seconds, peak, cpu) in rows.items():
             rate = size / seconds
-            vs_of = f"{rate / (size / openfisca[0]):.2f}×" if openfisca else "—"
+            # paired: each round's OpenFisca time over the same round's, then the median of the rounds (the
+            # machine's speed moves between rounds; a slow moment then slows both of a pair)
+            vs_of = f"{statistics.median(p[0] / r[0] for p, r in zip(runs['OpenFisca (peers/)'], runs[name])):.2f}×" \
+                if openfisca else "—"
             vs_loop = f"{rate / (size / loop[0]):.1f}×" if loop else "—"
             print(f"{size:>10,} {name:<36} {seconds:>9.2f} {rate:>11,.0f} {cpu:>7.2f} {peak:>9.0f} {vs_of:>13}"
                   f" {vs_loop:>8}")
         if args.repeat > 1:
             for name, results in runs.items():
                 print(f"{'':>10} {name}: seconds of each run {', '.join(f'{r[0]:.2f}' for r in results)}")
+            print(f"{'':>10} (vs OpenFisca: the median of the rounds' ratios, each round's engines run one after the "
+                  f"other)")
         if "jubao interpreter" in rows:
             same = pq.read_table(folder / "out-columns.parquet").equals(pq.read_table(folder /
                                                                                       "out-interpreter.parquet"))

@@ -1,7 +1,7 @@
 """jubao's engine: policy text → checked model → compiled plan → two back ends → Decision and explanation.
 
     policies/<region>/*.policy      text (SourceFile)
-       │ parse.parse                Lark LALR; the only module that imports lark
+       │ parse.parse                Lark LALR; the only module that imports lark (parsed_files: kept nodes)
        ▼
     nodes.PolicyFile                the policy as written; every node has a span
        │ check.check                named checks; all diagnostics at once
@@ -25,7 +25,7 @@ from engine.problem import Problem, problem_of
 from engine.evaluate import evaluate
 from engine.person import read_as_of, read_person
 from engine.registry import Registry, check_texts, policy_from_texts
-from engine.parse import keywords
+from engine.grammar import keywords
 from engine.cases import load_cases, run_case
 
 __all__ = ["Diagnostic", "InvalidInput", "InvalidPerson", "InvalidRecord", "PolicyError", "Problem", "UnknownRegion",

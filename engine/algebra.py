@@ -57,10 +57,10 @@ class Q:
 
     def divide(self, other: "Q") -> "Q":
         """Division by a figure that is the same for everyone (e.g. the account divisor)."""
-        divisors = np.unique(other.num)
-        if len(divisors) != 1 or divisors[0] == 0:
+        # the same for everyone: its least and greatest agree (np.unique sorted a million of them to say so)
+        if not other.num.size or other.num.min() != other.num.max() or other.num.min() == 0:
             raise Unsupported("division by a per-person or zero amount")
-        d = int(divisors[0])
+        d = int(other.num.min())
         sign = -1 if d < 0 else 1
         return Q(self.num * other.den * sign, self.den * abs(d))._reduced()
 

@@ -10,7 +10,6 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 import attrs
-import yaml
 
 from engine.catalogue import diagnostic
 from engine.errors import InvalidInput, PolicyError
@@ -59,6 +58,8 @@ def load_cases(folder: Path, region: str, display_root: Path) -> list[Case]:
 
 def cases_from_texts(texts: dict[str, str], region: str) -> list[Case]:
     """The cases of test files given as text (display name → YAML), e.g. those a draft carries."""
+    import yaml  # here, not at the top: a process that runs no case (jubao batch, eval) never loads it
+
     cases = []
     for display, text in sorted(texts.items()):
         try:

@@ -3,13 +3,11 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
-import os
 import re
 import sys
 import unicodedata
 from decimal import Decimal
 from functools import lru_cache
-from pathlib import Path
 
 import attrs
 from lark import Lark, Token, Transformer, v_args
@@ -19,13 +17,9 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
 from engine import nodes
 from engine.catalogue import Text, diagnostic, say
 from engine.errors import Diagnostic, PolicyError
-from engine.bundled import bundled
+from engine.grammar import BLOCK_KINDS, GRAMMAR_PATH, TOP_KEYWORDS, keywords  # noqa: F401 (the parser's words)
+from engine.cache_folder import cache_folder
 from engine.source import SourceFile, Span
-
-GRAMMAR_PATH = bundled("grammar") / "policy.lark"
-
-BLOCK_KINDS = ("value", "tiers", "subsidy", "floor", "daijiao", "reward", "bonus", "raise", "early_start", "table")
-TOP_KEYWORDS = ("region", "source", "group", "fact", *BLOCK_KINDS, "component", "let")
 
 # Terminal names in the words of a policy author (Jinja's describe_token idea): (Chinese, English).
 TERMINAL_WORDS = {
@@ -63,24 +57,12 @@ def _parser() -> Lark:
 
 
 def _grammar_cache() -> str | None:
-    """Where the built parser is kept: the user's cache folder ($XDG_CACHE_HOME or ~/.cache, then jubao/, private
-    to the user: it holds a pickle), one file per Lark and Python version; None where it cannot be made."""
-    try:
-        folder = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "jubao"
-        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-        if (hasattr(os, "getuid") and folder.stat().st_uid != os.getuid()) or not os.access(folder, os.W_OK):
-            return None  # someone else's folder: never load a pickle from it
-    except (OSError, RuntimeError):  # no home, a read-only home, a file in the way
+    """Where the built parser is kept (engine.cache_folder), one file per Lark and Python version; None where it
+    cannot be kept."""
+    folder = cache_folder()
+    if folder is None:
         return None
     return str(folder / f"policy-grammar.lark{LARK_VERSION}.py{sys.version_info[0]}{sys.version_info[1]}.cache")
-
-
-@lru_cache(maxsize=1)
-def keywords() -> tuple[str, ...]:
-    """The language's keywords, read from the grammar so that highlighters cannot drift from it."""
-    text = GRAMMAR_PATH.read_text(encoding="utf-8")
-    rules = "\n".join(line.split("//")[0] for line in text.splitlines())
-    return tuple(sorted(set(re.findall(r'"([a-z_]{2,})"', rules))))
 
 
 def parse(source: SourceFile) -> nodes.PolicyFile:

@@ -10,7 +10,7 @@ from engine import check as checker
 from engine import model, nodes
 from engine.catalogue import diagnostic
 from engine.errors import Diagnostic, PolicyError
-from engine.parse import parse
+from engine.parsed_files import parse_kept
 from engine.source import SourceFile, Span
 from engine.bundled import bundled
 
@@ -27,11 +27,20 @@ def read_source(path: Path, display: str) -> SourceFile:
     return SourceFile.from_text(display, text)
 
 
-def parse_files(sources: dict[str, SourceFile]) -> tuple[list[nodes.PolicyFile], list[Diagnostic]]:
+def parse(source: SourceFile) -> nodes.PolicyFile:
+    from engine.parse import parse as parse_text  # Lark is imported only when a file is not kept (parsed_files)
+
+    return parse_text(source)
+
+
+def parse_files(sources: dict[str, SourceFile], keep: bool = True
+                ) -> tuple[list[nodes.PolicyFile], list[Diagnostic]]:
+    """Every file parsed, or its syntax diagnostics. `keep`: files that parse clean are kept for the next process
+    (engine.parsed_files) — not for texts being edited (drafts, the editor), whose versions would crowd the cache."""
     files, diagnostics = [], []
     for name in sorted(sources):
         try:
-            files.append(parse(sources[name]))
+            files.append(parse_kept(sources[name], parse) if keep else parse(sources[name]))
         except PolicyError as exc:
             diagnostics.extend(exc.diagnostics)
         except RecursionError:
@@ -162,7 +171,7 @@ def policy_from_texts(files: dict[str, str], base: Registry | None = None) -> mo
     Raises PolicyError with every diagnostic.
     """
     given = {name: SourceFile.from_text(name, text) for name, text in files.items()}
-    parsed, diagnostics = parse_files(given)
+    parsed, diagnostics = parse_files(given, keep=False)
     if diagnostics:
         raise PolicyError(diagnostics)
     region = next((d.name for f in parsed for d in f.definitions if isinstance(d, nodes.Region)), None)
