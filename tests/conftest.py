@@ -80,3 +80,27 @@ def database_url(kind: str, tmp_path) -> str:
         pytest.skip("PostgreSQL variant: set JUBAO_TEST_POSTGRES_URL=postgresql://user@host/db to run it "
                     "(.ci/run starts a server and sets it)")
     return fresh_database(PG_URL) if kind == "postgresql" else f"sqlite:///{tmp_path / 'jubao.sqlite3'}"
+
+
+def sqlite_write_switch(engine):
+    """A switch that makes SQLite itself refuse writes on every connection `engine` opens from now on, as a read-only
+    file would (its authorizer; setting one re-prepares every statement). The decision log writes on the driver's
+    connection, below SQLAlchemy's events, so the fault is made where the driver sees it."""
+    import sqlite3
+
+    import sqlalchemy as sa
+
+    opened = []
+    sa.event.listen(engine, "connect", lambda dbapi_connection, record: opened.append(dbapi_connection))
+
+    def refuse(action, argument, *rest):
+        writes = (sqlite3.SQLITE_INSERT, sqlite3.SQLITE_UPDATE, sqlite3.SQLITE_DELETE)
+        if action in writes or (action == sqlite3.SQLITE_TRANSACTION and argument == "BEGIN"):
+            return sqlite3.SQLITE_DENY
+        return sqlite3.SQLITE_OK
+
+    def switch(read_only: bool) -> None:
+        for connection in opened:
+            connection.set_authorizer(refuse if read_only else None)
+
+    return switch

@@ -5,7 +5,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from conftest import database_kinds, database_url as url_for
+from conftest import database_kinds, database_url as url_for, sqlite_write_switch
 from web import create_app
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -196,27 +196,22 @@ def test_the_decision_log_writes_on_one_kept_connection(tmp_path):
     """SQLite: the decision log's transactions run on one connection kept by the process (a pool checkout each —
     pre-ping, reset — cost as much as a row); after a failed write it goes back to the pool and the next
     transaction checks one out again."""
-    import sqlite3
-
     import sqlalchemy as sa
 
     app = create_app({"data_dir": tmp_path, "database_url": f"sqlite:///{tmp_path / 'j.sqlite3'}"})
     log = app.extensions["jubao.decisions"]
-    checkouts, refuse = [], {"on": False}
+    checkouts = []
     sa.event.listen(log.engine, "checkout", lambda *args: checkouts.append(1))
-
-    @sa.event.listens_for(log.engine, "before_cursor_execute")
-    def fail(conn, cursor, statement, parameters, context, executemany):
-        if refuse["on"] and statement.startswith("INSERT INTO decisions"):
-            raise sqlite3.OperationalError("disk I/O error")
+    refuse_inserts = sqlite_write_switch(log.engine)
 
     client = app.test_client()
     ask = lambda: post(client, "/v1/regions/anhui/entitlements", {"as_of": "2019-07-15", "person": MINGGUANG})
     assert [ask().status_code for _ in range(10)] == [200] * 10
     assert len(checkouts) == 1
-    refuse["on"] = True
-    assert ask().status_code == 503
-    refuse["on"] = False
+    refuse_inserts(True)
+    refused = ask()
+    assert refused.status_code == 503 and refused.get_json()["retry_after"] == 5
+    refuse_inserts(False)
     assert [ask().status_code for _ in range(3)] == [200] * 3
     assert len(checkouts) == 2 and log.count() == 13
 

@@ -11,6 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from conftest import sqlite_write_switch
 from web import create_app
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -225,28 +226,17 @@ def test_policy_text_from_callers_not_signed_in_is_capped(tmp_path):
 def test_a_database_that_cannot_be_written_gives_503_and_recovers(tmp_path):
     """While writes fail (as with a read-only SQLite file): no answer without its row (503 + Retry-After, never
     a bare 500), /readyz not ready; afterwards the same app answers again by itself, every row stored."""
-    import sqlite3
-
-    import sqlalchemy as sa
-
     app = create_app({"data_dir": tmp_path, "database_url": f"sqlite:///{tmp_path / 'j.sqlite3'}"})
-    engine = app.extensions["jubao.decisions"].engine
-    read_only = {"on": False}
-
-    @sa.event.listens_for(engine, "before_cursor_execute")
-    def refuse_writes(conn, cursor, statement, parameters, context, executemany):
-        if read_only["on"] and statement.lstrip().upper().startswith(("INSERT", "BEGIN IMMEDIATE")):
-            raise sqlite3.OperationalError("attempt to write a readonly database")
-
+    read_only = sqlite_write_switch(app.extensions["jubao.decisions"].engine)
     log = app.extensions["jubao.decisions"]
     before = log.count()
     assert entitlement(app, PERSON).status_code == 200
-    read_only["on"] = True
+    read_only(True)
     r = entitlement(app, PERSON)
     assert r.status_code == 503 and r.headers["Retry-After"] == "5" and r.get_json()["status"] == 503
     ready = app.test_client().get("/readyz")
     assert ready.status_code == 503 and "database" in ready.get_json()["problems"]
-    read_only["on"] = False
+    read_only(False)
     answers = [entitlement(app, PERSON) for _ in range(5)]
     assert [a.status_code for a in answers] == [200] * 5
     assert app.test_client().get("/readyz").status_code == 200

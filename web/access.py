@@ -39,10 +39,11 @@ PAGES = "pages."
 
 def enforce() -> object | None:
     """before_request: refuse what the table refuses (unknown endpoints fall through to their 404/405)."""
-    rule = ROUTES.get(request.endpoint or "")
+    endpoint = request._get_current_object().endpoint  # not through the proxy's failing lookup (web.api.registry)
+    rule = ROUTES.get(endpoint or "")
     if rule is None or rule == "anyone":
         return None
-    if rule == "reader" and current_app.config["JUBAO_SETTINGS"].query_auth != "token":
+    if rule == "reader" and current_app._get_current_object().config["JUBAO_SETTINGS"].query_auth != "token":
         return None
     if (request.endpoint or "").startswith(PAGES):
         if current_user() is None:

@@ -7,12 +7,13 @@ and only its own request waits. Without gevent (tests, gthread workers, the CLI)
 """
 from __future__ import annotations
 
+import sys
+
 
 def off_loop(call, *args, **kwargs):
-    try:
-        from gevent import get_hub, monkey
-    except ImportError:  # gevent not installed: nothing to be off
+    # gevent's monkey module is imported by whoever patches (`jubao serve`): not imported, nothing is patched. An
+    # import statement here would cost every write the import machinery's lookups.
+    monkey = sys.modules.get("gevent.monkey")
+    if monkey is None or not monkey.is_module_patched("socket"):
         return call(*args, **kwargs)
-    if not monkey.is_module_patched("socket"):
-        return call(*args, **kwargs)
-    return get_hub().threadpool.apply(call, args, kwargs)
+    return sys.modules["gevent"].get_hub().threadpool.apply(call, args, kwargs)  # imported with its monkey

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import os
 import threading
 import time
 from pathlib import Path
@@ -73,6 +74,15 @@ class LivePolicies:
         self.store = store
         self.policy_dir = Path(policy_dir)
         self.stamp = Path(stamp) if stamp else None
+        self._stamp_path = str(self.stamp) if stamp else None
+        if self.stamp is not None:
+            # made now if missing (never touched here): every request stats it, and a stamp that is not there
+            # costs each of them a FileNotFoundError raised and caught
+            try:
+                self.stamp.parent.mkdir(parents=True, exist_ok=True)
+                os.close(os.open(self._stamp_path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+            except OSError:  # already there (the usual case), or a folder that cannot be written: stat as before
+                pass
         self._seen: tuple[int, float] = (-1, 0.0)  # (stamp, monotonic time) of the last read of the store
         self._lock = threading.Lock()
         self._state: tuple[dict, Registry] | None = None
@@ -103,7 +113,7 @@ class LivePolicies:
 
     def _stamp(self) -> int:
         try:
-            return self.stamp.stat().st_mtime_ns if self.stamp else 0
+            return os.stat(self._stamp_path).st_mtime_ns if self._stamp_path else 0
         except FileNotFoundError:
             return 0
 
