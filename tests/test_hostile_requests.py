@@ -117,6 +117,22 @@ def test_pages_send_security_headers(app):
     assert app.test_client().get("/healthz").headers["X-Content-Type-Options"] == "nosniff"
 
 
+def test_every_kind_of_response_carries_the_security_headers_once(app):
+    """The headers come with the app's response class (web.bodies.Response), not from an after-request hook: an
+    answer, a problem, a page, a redirect, a static file and a 404 page each carry them, and never twice."""
+    client = app.test_client()
+    responses = [entitlement(app, PERSON), client.get("/v1/regions/nowhere/policy"), client.get("/"),
+                 client.get("/static/app.css"), client.get("/no/such/page"),
+                 client.post("/v1/check", data="{", content_type="application/json")]
+    with_token = create_app({"data_dir": app.config["JUBAO_SETTINGS"].data_dir, "query_auth": "token"})
+    responses.append(with_token.test_client().get("/"))  # the calculator: a redirect to sign in
+    assert [r.status_code for r in responses] == [200, 404, 200, 200, 404, 400, 303]
+    for r in responses:
+        for name, value in (("X-Content-Type-Options", "nosniff"), ("X-Frame-Options", "DENY"),
+                            ("Referrer-Policy", "same-origin")):
+            assert r.headers.getlist(name) == [value], (r.status_code, r.request.path, name)
+
+
 def test_the_sqlite_file_is_private(app):
     path = Path(app.config["JUBAO_SETTINGS"].database_url.removeprefix("sqlite:///"))
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600

@@ -45,7 +45,7 @@ def enforce() -> object | None:
         return None
     if rule == "reader" and current_app._get_current_object().config["JUBAO_SETTINGS"].query_auth != "token":
         return None
-    if (request.endpoint or "").startswith(PAGES):
+    if (endpoint or "").startswith(PAGES):
         if current_user() is None:
             return redirect(f"/login?next={quote(request.full_path.rstrip('?'), safe='/?=&')}", 303)
         return None

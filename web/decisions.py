@@ -160,8 +160,9 @@ class DecisionLog:
             self._held = None
             try:
                 driver.rollback()
-            finally:
-                held[1].close()  # back to the pool (the SQLite connection itself stays open)
+            except Exception:  # the write's own error is the one to report
+                pass
+            held[1].close()  # back to the pool (the SQLite connection itself stays open)
             raise
 
     @functools.cached_property
