@@ -82,7 +82,9 @@ def test_no_usable_folder_still_parses(tmp_path, monkeypatch):
 
 
 def test_drafts_are_not_kept(cache_home):
-    assert check_texts({"x/a.policy": CLEAN.text + "value z: 元\n  from 2015-01-01 1.00 cite a\n"}) is not None
+    draft = {"x/a.policy": CLEAN.text + "value z: 元\n  from 2015-01-01 1.00 cite a\n"}
+    assert parse_files({n: SourceFile.from_text(n, t) for n, t in draft.items()}, keep=False)[0]  # it parses
+    check_texts(draft)
     assert kept_files(cache_home) == []
 
 
