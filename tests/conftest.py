@@ -104,3 +104,17 @@ def sqlite_write_switch(engine):
             connection.set_authorizer(refuse if read_only else None)
 
     return switch
+
+
+def python_with_cache(code: str, cache_home: Path) -> str:
+    """The output of `code` run in a fresh interpreter on this checkout with `cache_home` as its XDG cache folder
+    (what jubao keeps between processes lives there); fails the test on an error or any output to stderr."""
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parent.parent
+    env = {**os.environ, "XDG_CACHE_HOME": str(cache_home), "PYTHONPATH": str(root)}
+    done = subprocess.run([sys.executable, "-c", code], cwd=root, env=env, capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0 and not done.stderr, done.stderr[-2000:]
+    return done.stdout

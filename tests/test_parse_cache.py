@@ -1,12 +1,10 @@
 """The built parser is kept in the user's cache folder (Lark's cache): a process start loads it instead of
 building the LALR tables. A missing, corrupt or unusable cache costs the build, never an answer or a message."""
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from conftest import python_with_cache
+
 # A syntax error (the curated "missing-period" message, found by Lark's match_examples on the parser) and a clean
 # file, so that the parser's states and its error matching are both exercised.
 PROBE = """
@@ -20,11 +18,7 @@ print(parse._grammar_cache())
 
 
 def _probe(cache_home: Path) -> tuple[list, str]:
-    env = {**os.environ, "XDG_CACHE_HOME": str(cache_home), "PYTHONPATH": str(ROOT)}
-    done = subprocess.run([sys.executable, "-c", PROBE], cwd=ROOT, env=env, capture_output=True, text=True,
-                          timeout=120)
-    assert done.returncode == 0 and not done.stderr, done.stderr[-2000:]
-    diagnostics, where = done.stdout.splitlines()
+    diagnostics, where = python_with_cache(PROBE, cache_home).splitlines()
     return json.loads(diagnostics), where
 
 

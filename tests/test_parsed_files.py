@@ -2,11 +2,10 @@
 instead of parsing every chunk through Lark. A kept file gives the very nodes the parser gives; a syntax error is
 never kept; a corrupt, foreign or unusable cache costs the parse, never an answer or a message."""
 import json
-import os
 import pickle
-import subprocess
-import sys
 from pathlib import Path
+
+from conftest import python_with_cache
 
 import pytest
 
@@ -16,7 +15,6 @@ from engine.parse import parse
 from engine.registry import Registry, check_texts, parse_files
 from engine.source import SourceFile
 
-ROOT = Path(__file__).resolve().parent.parent
 CLEAN = SourceFile.from_text("x/a.policy", "region x\nvalue y: 元\n  from 2014-07-01 70.00 cite a\n")
 BROKEN = SourceFile.from_text("x/b.policy", "region x\nvalue y: 元\n  70.00 cite a\n")  # no "from"
 
@@ -110,11 +108,7 @@ print(json.dumps({"lark": "lark" in sys.modules, "answer": decision_json(decisio
 
 
 def _probe(cache_home: Path) -> dict:
-    env = {**os.environ, "XDG_CACHE_HOME": str(cache_home), "PYTHONPATH": str(ROOT)}
-    done = subprocess.run([sys.executable, "-c", PROBE], cwd=ROOT, env=env, capture_output=True, text=True,
-                          timeout=120)
-    assert done.returncode == 0 and not done.stderr, done.stderr[-2000:]
-    return json.loads(done.stdout)
+    return json.loads(python_with_cache(PROBE, cache_home))
 
 
 def test_a_second_process_answers_the_same_without_the_parser(tmp_path):

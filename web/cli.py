@@ -12,6 +12,7 @@ import click
 
 from engine import compiled
 
+
 @click.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="address to listen on")
 @click.option("--port", default=8000, type=int, show_default=True, help="port to listen on")
