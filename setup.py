@@ -19,8 +19,9 @@ from setuptools.command.build_ext import build_ext
 HERE = Path(__file__).resolve().parent
 # The modules one evaluation runs through (person read → pricing → mechanics → plan → decision → JSON); the
 # column back end (NumPy), the checker and the parser are left as they are: compiling them buys little.
-COMPILED = ("evaluate", "pricing", "person", "mechanics", "lookup", "money", "memo", "plan", "algebra",
-            "decision", "explain", "model", "dates", "render", "fmt", "text", "trace")
+COMPILED = ("core.one_person", "core.pricing", "core.person", "core.mechanics", "core.lookup", "core.money", "core.memo",
+            "core.plan", "core.algebra", "core.decision", "core.explain", "language.model", "core.dates", "core.render",
+            "tools.fmt", "language.text", "core.trace")
 
 
 def _rules():
@@ -47,7 +48,8 @@ def _extensions() -> list:
         return []
     # -g0: no C debug information (Python's tracebacks name the .py line either way): a third of the build time and
     # most of the extensions' size
-    modules = [Extension(f"engine.{name}", [f"engine/{name}.py"], extra_compile_args=["-g0"]) for name in COMPILED]
+    modules = [Extension(f"engine.{name}", [f"engine/{name.replace('.', '/')}.py"], extra_compile_args=["-g0"])
+               for name in COMPILED]
     # annotation_typing off: the annotations are documentation, never checked or used as C types (Python's own
     # semantics, e.g. a LazyPointer where `str` is written); binding: functions behave like Python's
     # (introspection, pickling).
@@ -91,8 +93,9 @@ class OptionalBuildExt(build_ext):
     def write_manifest(self):
         if not self.extensions:
             return
-        folder = Path(self.get_ext_fullpath(self.extensions[0].name)).parent
-        digests = {name.split(".", 1)[1]: RULES.digest(HERE / "engine" / f"{name.split('.', 1)[1]}.py")
+        first = self.extensions[0].name  # engine.<room>.<module>: the manifest goes in the package's own folder
+        folder = Path(self.get_ext_fullpath(first)).parents[first.count(".") - 1]
+        digests = {name.split(".", 1)[1]: RULES.digest((HERE / Path(*name.split("."))).with_suffix(".py"))
                    for name in sorted(self.built)}
         folder.mkdir(parents=True, exist_ok=True)
         (folder / RULES.MANIFEST.name).write_text(json.dumps(digests, indent=1, sort_keys=True) + "\n",

@@ -8,17 +8,34 @@ from pathlib import Path
 
 import click
 
-from engine import compiled, model
-from engine.catalogue import CATALOGUE, explain, say
-from engine.cases import load_cases, run_case
-from engine.decision import Decision
-from engine.errors import FieldError, InvalidInput, InvalidPerson, PolicyError, UnknownRegion
-from engine.evaluate import evaluate
-from engine.problem import ENGINE_ERRORS, Problem, problem_of
-from engine.person import read_as_of, read_person
-from engine.registry import DEFAULT_POLICY_DIR, Registry, check_texts
-from engine.source import SourceFile
-from engine.render import decision_json, decision_text
+from engine import compiled
+from engine.core import (
+    ENGINE_ERRORS,
+    Decision,
+    Problem,
+    decision_json,
+    decision_text,
+    evaluate,
+    problem_of,
+    read_as_of,
+    read_person,
+)
+from engine.language import (
+    CATALOGUE,
+    DEFAULT_POLICY_DIR,
+    FieldError,
+    InvalidInput,
+    InvalidPerson,
+    PolicyError,
+    Registry,
+    SourceFile,
+    UnknownRegion,
+    check_texts,
+    explain,
+    model,
+    say,
+)
+from engine.tools import load_cases, run_case
 
 
 @click.group()
@@ -98,7 +115,7 @@ def check(paths: tuple[str, ...], policies: str | None, list_provisional: bool, 
 def fmt_cmd(paths: tuple[Path, ...], check_only: bool, lang: str) -> None:
     """Lay policy files out the canonical way (default: all of policies/): tables aligned by display width,
     versions in date order, comments kept. A file that does not parse is reported and nothing is written."""
-    from engine.fmt import FormatError, format_paths
+    from engine.tools import FormatError, format_paths
 
     targets = list(paths) or [DEFAULT_POLICY_DIR]
     try:
@@ -121,14 +138,14 @@ def fmt_cmd(paths: tuple[Path, ...], check_only: bool, lang: str) -> None:
 def lsp_cmd() -> None:
     """Run the policy language server on stdin/stdout (for editors: diagnostics, hover, go to definition,
     completion, formatting). See editors/vscode/."""
-    from engine.lsp import serve_stdio
+    from engine.tools import serve_stdio
 
     serve_stdio()
 
 
 def _coverage(registry: Registry, regions, minimum: float | None) -> int:
     """Run each region's cases with the coverage recorder; print per file and region; the exit code."""
-    from engine.coverage import region_coverage
+    from engine.tools import region_coverage
 
     code = 0
     for region in regions:
@@ -248,7 +265,7 @@ def eval_cmd(region, as_of, file, explain, lang, fmt, policies) -> None:
 @click.option("--policies", type=click.Path(exists=True, file_okay=False), help="policy folder (default: policies/)")
 def plan_cmd(region: str, policies: str | None) -> None:
     """Show REGION's compiled plan: each component and `let` with every name resolved."""
-    from engine.plan import compile_plan
+    from engine.core import compile_plan
 
     registry = _registry(policies)
     try:
@@ -320,7 +337,7 @@ def _fail(problem: Problem, fmt: str, lang: str = "zh") -> None:
 @click.option("--policies", type=click.Path(exists=True, file_okay=False), help="policy folder (default: policies/)")
 def batch(region, as_of, source, target, workers, engine, scheduler, method, lang, policies) -> None:
     """Evaluate a population file (.jsonl, .csv or .parquet) into TARGET, one row per person."""
-    from engine import batch as batch_run
+    from engine.populations import batch as batch_run
 
     registry = _registry(policies)
     total = batch_run.count_rows(source)
@@ -350,7 +367,7 @@ def batch(region, as_of, source, target, workers, engine, scheduler, method, lan
 @click.option("--policies", type=click.Path(exists=True, file_okay=False), help="policy folder (default: policies/)")
 def why(region, as_of, source, row, lang, fmt, policies) -> None:
     """Explain one ROW of a population file (the row number of `jubao batch` output), with the interpreter."""
-    from engine import batch as batch_run
+    from engine.populations import batch as batch_run
 
     registry = _registry(policies)
     person = next((p for number, p in batch_run.read_rows(source) if number == row), None)
@@ -380,7 +397,7 @@ def why(region, as_of, source, row, lang, fmt, policies) -> None:
 @click.option("--policies", type=click.Path(exists=True, file_okay=False), help="policy folder (default: policies/)")
 def population(region, size, seed, as_of, mean_contribution, output, policies) -> None:
     """Write a synthetic population of SIZE persons shaped by the region's tiers."""
-    from engine.population import write
+    from engine.populations import write
 
     registry = _registry(policies)
     policy = registry.policy(region)
@@ -404,8 +421,7 @@ def population(region, size, seed, as_of, mean_contribution, output, policies) -
 @click.option("--workers", type=int, default=None, help="processes (default: one per core)")
 def impact(region, as_of, base_dir, proposal_dir, source, report_dir, lang, workers) -> None:
     """Evaluate a population under two versions of a region's policy and report the difference."""
-    from engine.batch import count_rows
-    from engine.impact import compare, write_report
+    from engine.populations import compare, count_rows, write_report
 
     label = "测算中 evaluating" if lang == "zh" else "evaluating"
     with click.progressbar(length=count_rows(source), label=label, file=sys.stderr, show_pos=True) as bar:

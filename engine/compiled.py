@@ -38,14 +38,25 @@ def digest(path: Path) -> str | None:
         return None
 
 
+def source_of(name: str) -> Path:
+    """The .py of a module named from the package down (`core.one_person` → engine/core/one_person.py)."""
+    return HERE.joinpath(*name.split(".")).with_suffix(".py")
+
+
 def _extensions() -> frozenset[str]:
-    """The modules with an extension file here (a stray one, not in the manifest, counts too)."""
-    return frozenset(path.name[:-len(suffix)] for suffix in importlib.machinery.EXTENSION_SUFFIXES
-                     for path in HERE.glob(f"*{suffix}") if "." not in path.name[:-len(suffix)])
+    """The modules with an extension file here or in a subpackage, named from the package down (`core.one_person`);
+    a stray one, not in the manifest, counts too."""
+    found = set()
+    for suffix in importlib.machinery.EXTENSION_SUFFIXES:
+        for path in HERE.rglob(f"*{suffix}"):
+            stem = path.name[:-len(suffix)]
+            if "." not in stem:
+                found.add(".".join((*path.parent.relative_to(HERE).parts, stem)))
+    return frozenset(found)
 
 
 class _SourceWhenStale:
-    """A meta-path finder for `engine.<module>`: the .py itself where its extension must not run."""
+    """A meta-path finder for `engine.<room>.<module>`: the .py itself where its extension must not run."""
 
     def __init__(self, names: frozenset[str]):
         self.names = names
@@ -54,7 +65,7 @@ class _SourceWhenStale:
         package, _, name = fullname.partition(".")
         if package != "engine" or name not in self.names:
             return None
-        source = HERE / f"{name}.py"
+        source = source_of(name)
         return importlib.util.spec_from_loader(
             fullname, importlib.machinery.SourceFileLoader(fullname, str(source)), origin=str(source))
 
@@ -63,7 +74,7 @@ BUILT = _built()
 EXTENSIONS = _extensions()
 # Run as Python: every extension without a manifest entry, or whose .py is no longer the text it was built from.
 STALE = EXTENSIONS if PURE else frozenset(
-    name for name in EXTENSIONS if BUILT.get(name) is None or digest(HERE / f"{name}.py") != BUILT[name])
+    name for name in EXTENSIONS if BUILT.get(name) is None or digest(source_of(name)) != BUILT[name])
 
 
 def install() -> None:

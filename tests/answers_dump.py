@@ -10,9 +10,9 @@ from pathlib import Path
 
 import engine
 from engine import Registry, evaluate, load_cases, problem_of, read_as_of, read_person
-from engine import population
-from engine.errors import InvalidInput
-from engine.render import decision_json, decision_text
+from engine.core.render import decision_json, decision_text
+from engine.language.errors import InvalidInput
+from engine.populations import population
 
 ROOT = Path(__file__).resolve().parent.parent
 AS_OF = "2026-03-01"

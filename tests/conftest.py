@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from engine import Registry, evaluate, read_as_of, read_person
-from engine.render import decision_json
+from engine.core.render import decision_json
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -49,9 +49,8 @@ def fresh_database(url: str) -> str:
     then create them as `jubao db upgrade` does."""
     import sqlalchemy as sa
 
-    from web.decisions import METADATA
     import web.store  # noqa: F401  (its tables join METADATA)
-
+    from web.decisions import METADATA
     from web.migrate import upgrade
 
     engine = sa.create_engine(url)

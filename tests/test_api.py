@@ -4,8 +4,9 @@ from pathlib import Path
 
 import jsonschema
 import pytest
+from conftest import database_kinds, sqlite_write_switch
+from conftest import database_url as url_for
 
-from conftest import database_kinds, database_url as url_for, sqlite_write_switch
 from web import create_app
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -73,7 +73,7 @@ def test_the_docs_page_uses_only_this_sites_assets(app):
 def test_format_endpoint_gives_the_canonical_layout_or_the_diagnostics(app):
     from pathlib import Path
 
-    from engine.fmt import format_text
+    from engine.tools.fmt import format_text
 
     tidy = (Path(__file__).resolve().parent.parent / "policies" / "ningxia" / "pension.policy").read_text("utf-8")
     messy = tidy.replace("  from ", "      from ") + "\n\n"

@@ -10,8 +10,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from engine import batch, evaluate, read_as_of, read_person
-from engine.population import generate
+from engine import evaluate, read_as_of, read_person
+from engine.populations import batch
+from engine.populations.population import generate
 
 ROOT = Path(__file__).resolve().parent.parent
 AS_OF = "2020-12-31"
@@ -124,10 +125,10 @@ def test_dask_local_cluster_gives_the_same_rows(tmp_path, registry, people):
 
 
 def test_money_columns_go_to_fen_and_back_exactly():
-    """engine.batch.decimal_fen (impact reads pensions in fen) is the inverse of fen_decimal, sliced or with nulls."""
+    """engine.populations.batch.decimal_fen (impact reads pensions in fen) is the inverse of fen_decimal, sliced or with nulls."""
     import pyarrow as pa
 
-    from engine.batch import decimal_fen, fen_decimal
+    from engine.populations.batch import decimal_fen, fen_decimal
 
     fen = [0, 1, 12345, -250, 10 ** 12 - 1, 99]
     array = fen_decimal(fen)

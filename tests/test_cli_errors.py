@@ -1,7 +1,6 @@
 """contract.md Errors: every kind of bad input to `jubao eval` exits 2 with a problem object."""
 import json
 
-
 from tests.test_contract import jubao
 
 GOOD = {"birth_date": "1960-03-05", "hukou": {"type": "rural"},

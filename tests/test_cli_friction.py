@@ -4,8 +4,8 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from engine.cases import Case, run_case
 from engine.cli import main
+from engine.tools.cases import Case, run_case
 
 
 @pytest.mark.parametrize("command", sorted(main.commands))
@@ -47,6 +47,7 @@ def test_a_case_may_write_money_as_a_number(registry):
 def test_the_region_page_shows_each_provisional_figures_note(tmp_path):
     """issue 17: "A region's page lists provisional values with a link to the line; show each one's note too"."""
     from conftest import ROOT
+
     from web.app import create_app
 
     app = create_app({"data_dir": tmp_path, "database_url": f"sqlite:///{tmp_path / 'j.sqlite3'}",

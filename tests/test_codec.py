@@ -3,7 +3,8 @@ import datetime as dt
 import json
 from decimal import Decimal
 
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from web.codec import dumps
 

@@ -6,16 +6,19 @@ both paths must produce the same output rows and the same totals. A person the c
 answered by the interpreter, so a second test checks that the columns answer the common shapes themselves.
 """
 import datetime as dt
-from pathlib import Path
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from engine import algebra, batch, columnar, dates, mechanics, read_as_of
-from engine.model import KeyedRow
-from engine.population import _open_tiers, generate
+from engine import read_as_of
+from engine.columns import arrays, columnar, days
+from engine.core import dates, mechanics
+from engine.language.model import KeyedRow
+from engine.populations import batch
+from engine.populations.population import _open_tiers, generate
 
 REGIONS = sorted(p.name for p in (Path(__file__).parent.parent / "policies").iterdir() if p.is_dir())
 CONSTRUCT_REGIONS = sorted(p.name for p in (Path(__file__).parent / "regions").iterdir() if p.is_dir())
@@ -136,7 +139,7 @@ def test_both_paths_agree_on_every_case_person_of_the_test_regions(construct_reg
     """Each construct's hand-computed persons (caps reached, raises, ranges…), through both back ends; the columns
     answer every one of them themselves but those with a death or a given pension start (which they leave to the
     interpreter by design, test_rows_the_columns_do_not_take_are_the_interpreters)."""
-    from engine.cases import load_cases
+    from engine.tools.cases import load_cases
 
     policy = construct_registry.policy(region)
     cases = [c for c in load_cases(construct_registry.policy_dir / region, region, construct_registry.policy_dir.parent)
@@ -190,7 +193,7 @@ def test_exact_fractions_round_half_up_like_decimal():
     import numpy as np
 
     nums = np.array([5, 4, 6, -5, 139 * 50 + 69, 139 * 50 + 70, 0], dtype="int64")
-    q = algebra.Q(nums, 1000)  # thousandths of a yuan: 0.005 → 0.01
+    q = arrays.Q(nums, 1000)  # thousandths of a yuan: 0.005 → 0.01
     expected = [(Decimal(int(n)) / 1000).quantize(Decimal("0.01"), rounding="ROUND_HALF_UP") for n in nums]
     assert [Decimal(int(f)) / 100 for f in q.fen_values()] == expected
 
@@ -227,10 +230,10 @@ def test_batch_files_are_identical_by_either_method_and_any_row_can_be_explained
 def test_calendar_arithmetic_agrees_with_datetime(day):
     import numpy as np
 
-    number = np.array([mechanics.day_number(day)])
-    assert tuple(int(v[0]) for v in mechanics.ymd(number)) == (day.year, day.month, day.day)
-    assert int(mechanics.years_of(number)[0]) == day.year
-    assert mechanics.from_ymd(day.year, day.month, day.day) == number[0]
+    number = np.array([days.day_number(day)])
+    assert tuple(int(v[0]) for v in days.ymd(number)) == (day.year, day.month, day.day)
+    assert int(days.years_of(number)[0]) == day.year
+    assert days.from_ymd(day.year, day.month, day.day) == number[0]
 
 
 @given(st.lists(st.one_of(st.none(), st.dates(dt.date(1850, 1, 1), dt.date(2150, 12, 31)).map(dt.date.isoformat),
@@ -243,10 +246,10 @@ def test_the_date_columns_read_as_one_person_is_read(texts):
     import numpy as np
     import pyarrow as pa
 
-    from engine.person import DATE, EARLIEST, LATEST
+    from engine.core.person import DATE, EARLIEST, LATEST
 
-    days, ok = columnar.day_numbers(pa.array(texts, pa.string()))
-    for text, day, good in zip(texts, days, ok):
+    numbers, ok = columnar.day_numbers(pa.array(texts, pa.string()))
+    for text, day, good in zip(texts, numbers, ok):
         try:
             expected = DATE.fullmatch(text) and EARLIEST <= dt.date.fromisoformat(text) <= LATEST and \
                 dt.date.fromisoformat(text)
@@ -254,15 +257,15 @@ def test_the_date_columns_read_as_one_person_is_read(texts):
             expected = None
         assert bool(good) == bool(expected), text
         if expected:
-            assert day == mechanics.day_number(expected)
+            assert day == days.day_number(expected)
     slow = columnar.day_numbers(pa.array(texts + ["not a date"], pa.string()))  # one bad text: the long way for all
-    assert np.array_equal(slow[0][:-1], days) and np.array_equal(slow[1][:-1], ok)
+    assert np.array_equal(slow[0][:-1], numbers) and np.array_equal(slow[1][:-1], ok)
     # the same texts by dictionary (a Parquet column read as one), then a row pointing at a null among the texts
     # and a null row
     texts_by_dictionary = pa.DictionaryArray.from_arrays(
         pa.array(list(range(1, len(texts) + 1)) + [0, None], pa.int32()), pa.array([None] + texts, pa.string()))
     by_dictionary = columnar.day_numbers(texts_by_dictionary)
-    assert np.array_equal(by_dictionary[0][:-2], days) and np.array_equal(by_dictionary[1][:-2], ok)
+    assert np.array_equal(by_dictionary[0][:-2], numbers) and np.array_equal(by_dictionary[1][:-2], ok)
     assert not by_dictionary[1][-2:].any() and not by_dictionary[0][-2:].any()
 
 
@@ -319,10 +322,10 @@ def test_fen_become_exact_decimals(fen):
 @given(st.dates(dt.date(1900, 1, 1), dt.date(2060, 12, 31)), st.dates(dt.date(1900, 1, 1), dt.date(2100, 12, 31)),
        st.integers(0, 40))
 def test_both_calendars_of_the_mechanics_agree(birth, day, years):
-    """engine.mechanics runs on datetime.date (one person) and on day numbers (a population): same answers."""
+    """engine.core.mechanics runs on datetime.date (one person) and on day numbers (a population): same answers."""
     import numpy as np
 
-    cal, n = mechanics.DAY_ARRAYS, np.array([mechanics.day_number(day)])
+    cal, n = days.DAY_ARRAYS, np.array([days.day_number(day)])
     by, bm, bd = (np.array([v]) for v in (birth.year, birth.month, birth.day))
     y, m, d = cal.anniversary(by, bm, bd, years)
     assert dt.date(int(y[0]), int(m[0]), int(d[0])) == dates.anniversary(birth, years)
@@ -331,8 +334,8 @@ def test_both_calendars_of_the_mechanics_agree(birth, day, years):
             dates.age_on(birth, day)
     for name in ("first_of_month", "first_of_next_month", "first_of_month_on_or_after"):
         if day < dt.date(2100, 12, 1):
-            assert mechanics.from_day_number(getattr(cal, name)(n)[0]) == getattr(mechanics.DATES, name)(day), name
-    start = mechanics.day_number(birth)
+            assert days.from_day_number(getattr(cal, name)(n)[0]) == getattr(mechanics.DATES, name)(day), name
+    start = days.day_number(birth)
     assert int(cal.months_inclusive(np.array([start]), n)[0]) == dates.months_inclusive(birth, day)
 
 

@@ -37,7 +37,7 @@ def test_ci_runs_the_compiled_engine():
         pytest.skip("JUBAO_EXPECT_COMPILED is not set (CI sets it)")
     assert compiled.status() == {name: "compiled" for name in _setup_modules()}, compiled.summary()
     assert compiled.summary() == f"compiled ({len(_setup_modules())} modules, Cython)"
-    assert isinstance(sys.modules["engine.evaluate"].__loader__, importlib.machinery.ExtensionFileLoader)
+    assert isinstance(sys.modules["engine.core.one_person"].__loader__, importlib.machinery.ExtensionFileLoader)
 
 
 def test_the_two_engines_give_the_same_answers():
@@ -69,9 +69,9 @@ def _copy_engine(tmp_path: Path) -> Path:
 
 
 def _loaders(tmp_path: Path, pure: str = "0") -> dict:
-    code = ("import json, engine, engine.money, engine.dates; from engine import compiled; "
-            "print(json.dumps({'money': type(engine.money.__loader__).__name__, "
-            "'dates': type(engine.dates.__loader__).__name__, 'summary': compiled.summary(), "
+    code = ("import json, engine, engine.core.money, engine.core.dates; from engine import compiled; "
+            "print(json.dumps({'money': type(engine.core.money.__loader__).__name__, "
+            "'dates': type(engine.core.dates.__loader__).__name__, 'summary': compiled.summary(), "
             "'status': compiled.status()}))")
     done = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=120,
                           env={**os.environ, "PYTHONPATH": str(tmp_path), "JUBAO_PURE_PYTHON": pure})
@@ -80,41 +80,41 @@ def _loaders(tmp_path: Path, pure: str = "0") -> dict:
 
 def test_an_up_to_date_extension_is_the_one_imported(tmp_path):
     folder = _copy_engine(tmp_path)
-    (folder / f"money{SUFFIX}").write_bytes(b"not a shared object")
-    digest = hashlib.sha256((folder / "money.py").read_bytes()).hexdigest()
-    (folder / "compiled-sources.json").write_text(json.dumps({"money": digest}))
+    (folder / "core" / f"money{SUFFIX}").write_bytes(b"not a shared object")
+    digest = hashlib.sha256((folder / "core" / "money.py").read_bytes()).hexdigest()
+    (folder / "compiled-sources.json").write_text(json.dumps({"core.money": digest}))
     found = _loaders(tmp_path)
     assert not found["ok"] and "money" in found["stderr"] and "ImportError" in found["stderr"]
 
 
 def test_an_edited_module_runs_as_written(tmp_path):
     folder = _copy_engine(tmp_path)
-    (folder / f"money{SUFFIX}").write_bytes(b"not a shared object")
-    digest = hashlib.sha256((folder / "money.py").read_bytes()).hexdigest()
-    (folder / "compiled-sources.json").write_text(json.dumps({"money": digest}))
-    with open(folder / "money.py", "a", encoding="utf-8") as f:
+    (folder / "core" / f"money{SUFFIX}").write_bytes(b"not a shared object")
+    digest = hashlib.sha256((folder / "core" / "money.py").read_bytes()).hexdigest()
+    (folder / "compiled-sources.json").write_text(json.dumps({"core.money": digest}))
+    with open(folder / "core" / "money.py", "a", encoding="utf-8") as f:
         f.write("\n# an officer's edit after the build\n")
     found = _loaders(tmp_path)
     assert found["ok"], found["stderr"]
     assert found["money"] == "SourceFileLoader" and found["dates"] == "SourceFileLoader"
-    assert found["status"] == {"money": "python (edited since it was compiled: pip install -e . to compile again)"}
-    assert found["summary"].startswith("0 of 1 modules compiled; as Python: money (edited since")
+    assert found["status"] == {"core.money": "python (edited since it was compiled: pip install -e . to compile again)"}
+    assert found["summary"].startswith("0 of 1 modules compiled; as Python: core.money (edited since")
 
 
 def test_a_stray_extension_without_a_manifest_entry_is_passed_over(tmp_path):
     folder = _copy_engine(tmp_path)
-    (folder / f"money{SUFFIX}").write_bytes(b"not a shared object")
+    (folder / "core" / f"money{SUFFIX}").write_bytes(b"not a shared object")
     found = _loaders(tmp_path)
     assert found["ok"], found["stderr"]
     assert found["money"] == "SourceFileLoader"
-    assert "not in compiled-sources.json" in found["status"]["money"]
+    assert "not in compiled-sources.json" in found["status"]["core.money"]
 
 
 def test_pure_python_on_request(tmp_path):
     folder = _copy_engine(tmp_path)
-    (folder / f"money{SUFFIX}").write_bytes(b"not a shared object")
-    digest = hashlib.sha256((folder / "money.py").read_bytes()).hexdigest()
-    (folder / "compiled-sources.json").write_text(json.dumps({"money": digest}))
+    (folder / "core" / f"money{SUFFIX}").write_bytes(b"not a shared object")
+    digest = hashlib.sha256((folder / "core" / "money.py").read_bytes()).hexdigest()
+    (folder / "compiled-sources.json").write_text(json.dumps({"core.money": digest}))
     found = _loaders(tmp_path, pure="1")
     assert found["ok"], found["stderr"]
     assert found["money"] == "SourceFileLoader"
@@ -143,7 +143,7 @@ def test_without_a_compiler_the_install_goes_on_in_pure_python(tmp_path):
     assert done.stderr.count("was not compiled") == len(_setup_modules())
     assert "jubao: compiled 0 of %d engine modules" % len(_setup_modules()) in done.stderr
     assert json.loads((tmp_path / "engine" / "compiled-sources.json").read_text()) == {}
-    assert not list((tmp_path / "engine").glob(f"*{SUFFIX}"))
+    assert not list((tmp_path / "engine").rglob(f"*{SUFFIX}"))
     found = _loaders(tmp_path)
     assert found["ok"] and found["money"] == "SourceFileLoader"
     assert found["summary"].startswith("pure Python (no compiled modules")

@@ -5,10 +5,9 @@ import json
 import pytest
 
 from engine import InvalidInput, evaluate, read_as_of, read_person
-from engine.cases import load_cases, run_case
-from engine.render import explanation_text
-from engine.registry import check_texts
-
+from engine.core.render import explanation_text
+from engine.language.registry import check_texts
+from engine.tools.cases import load_cases, run_case
 
 REGION = "shiyan"
 

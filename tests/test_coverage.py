@@ -3,9 +3,9 @@ integrators expect": "which lines — each tier row, 代缴 row, band, dated ver
 import attrs
 from click.testing import CliRunner
 
-from engine.cases import load_cases
 from engine.cli import main
-from engine.coverage import region_coverage
+from engine.tools.cases import load_cases
+from engine.tools.coverage import region_coverage
 
 
 def test_unused_tier_rows_are_listed_by_line(construct_registry):
@@ -45,6 +45,7 @@ def test_the_cli_reports_and_enforces_a_minimum(construct_registry):
 def test_the_policy_browser_marks_the_lines_no_case_uses(tmp_path):
     """Tooling issue: coverage "Shown on the policy browser page too (uncovered rows marked)"."""
     from conftest import construct_policies
+
     from web import create_app
 
     folder = construct_policies(tmp_path)
@@ -90,7 +91,7 @@ def test_lines_that_decide_without_a_figure_count_as_used(registry):
 
 
 def test_a_floor_table_is_checked_not_evaluated_so_not_counted(registry):
-    from engine.coverage import coverable
+    from engine.tools.coverage import coverable
 
     floor = _line_of("policies/national/contributions.policy", "floor subsidy_floor")
     lines = coverable(registry.policy("national"))["policies/national/contributions.policy"]

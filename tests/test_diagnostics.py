@@ -10,8 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from engine import PolicyError, check_texts
-from engine.parse import parse
-from engine.source import SourceFile
+from engine.language.parse import parse
+from engine.language.source import SourceFile
 
 ROOT = Path(__file__).resolve().parent.parent
 BROKEN = sorted((ROOT / "tests" / "broken").glob("*.policy"))
@@ -20,7 +20,7 @@ EXPECT = re.compile(r"^# expect: error\[([a-z-]+)\] (\d+):(\d+)$", re.M)
 
 def test_every_checker_code_has_a_broken_example():
     codes = {m.group(1) for p in BROKEN for m in EXPECT.finditer(p.read_text(encoding="utf-8"))}
-    check_source = (ROOT / "engine" / "check.py").read_text(encoding="utf-8")
+    check_source = (ROOT / "engine" / "language" / "check.py").read_text(encoding="utf-8")
     emitted = set(re.findall(r'c\.error\(\s*"([a-z-]+)"', check_source))
     # region-mismatch needs a folder (covered in test_folder_and_region_mismatch); unknown-region likewise.
     assert emitted - codes <= {"region-mismatch"}, emitted - codes

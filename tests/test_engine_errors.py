@@ -5,11 +5,19 @@ from pathlib import Path
 
 import pytest
 
-from engine import InvalidInput, InvalidPerson, InvalidRecord, Problem, UnknownRegion, problem_of, read_as_of, \
-    read_person
-from engine.errors import Diagnostic, FieldError, PolicyError
-from engine.evaluate import evaluate
-from engine.source import Span
+from engine import (
+    InvalidInput,
+    InvalidPerson,
+    InvalidRecord,
+    Problem,
+    UnknownRegion,
+    problem_of,
+    read_as_of,
+    read_person,
+)
+from engine.core.one_person import evaluate
+from engine.language.errors import Diagnostic, FieldError, PolicyError
+from engine.language.source import Span
 
 ENGINE = Path(__file__).resolve().parent.parent / "engine"
 FRONT_ENDS = {"problem.py", "cli.py", "cases.py", "batch.py", "__init__.py"}  # batch renders its error rows
@@ -60,8 +68,8 @@ def test_the_evaluation_raises_no_http_status():
             continue
         tree = ast.parse(path.read_text(encoding="utf-8"))
         for node in ast.walk(tree):
-            if isinstance(node, ast.ImportFrom) and node.module == "engine.problem":
-                pytest.fail(f"{path.name} imports engine.problem: only front ends report statuses")
+            if isinstance(node, ast.ImportFrom) and node.module == "engine.core.problem":
+                pytest.fail(f"{path.name} imports engine.core.problem: only front ends report statuses")
             if isinstance(node, ast.Name) and node.id == "Problem":
                 pytest.fail(f"{path.name} uses Problem")
 

@@ -1,4 +1,4 @@
-"""The scalar back end's shortcuts without an explanation (engine.evaluate, engine.lookup, engine.person).
+"""The scalar back end's shortcuts without an explanation (engine.core.one_person, engine.core.lookup, engine.core.person).
 
 What is kept per policy version (interest rates by year, bonus bands, credited amounts, layers, the texts of
 unconfirmed figures) must not change a figure: every person of a mixed population is decided with the memos warm from
@@ -8,24 +8,24 @@ reading of a plain record must give what the field-by-field reading gives, probl
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 import json
-from pathlib import Path
 from decimal import Decimal
+from pathlib import Path
 
 import attrs
 import pytest
 
-import importlib
-
-from engine import evaluate, person as person_module, read_person
-from engine.algebra import SCALAR, band_index
-from engine.errors import InvalidInput
-from engine.evaluate import _band
-from engine.lookup import layer_of
-from engine.population import generate
+from engine import evaluate, read_person
+from engine.core import person as person_module
+from engine.core.algebra import SCALAR, band_index
+from engine.core.lookup import layer_of
+from engine.core.one_person import _band
+from engine.language.errors import InvalidInput
+from engine.populations.population import generate
 
 AS_OF = dt.date(2026, 3, 1)
-evaluate_module = importlib.import_module("engine.evaluate")  # the module (engine.evaluate is the function)
+evaluate_module = importlib.import_module("engine.core.one_person")  # the module (engine.core.one_person is the function)
 MEMOS = ("_interest_rates", "_bands", "_layer_memo", "_use_texts", "_price_memo", "_price_person_keys",
          "_unconfirmed_uses", "_figure_values",
          "_band_amounts", "_scheme_constants")
@@ -169,9 +169,9 @@ def test_rows_kept_on_shared_figures_keep_each_persons_texts(registry):
 
 
 def test_a_shared_row_is_rendered_once_and_each_answer_owns_its_json(registry):
-    """Rows shared between answers keep their JSON (engine.render.row_json): two persons paying alike render the
+    """Rows shared between answers keep their JSON (engine.core.render.row_json): two persons paying alike render the
     same text as a row rendered afresh, and changing one answer's JSON changes no other."""
-    from engine.render import _row_json, decision_json
+    from engine.core.render import _row_json, decision_json
 
     policy = registry.policy("ningxia")
     data = json.loads((Path(__file__).parent.parent / "examples" / "ningxia-tier500-2011-2025.json").read_text())

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 from engine import evaluate, read_as_of, read_person
-from engine.cases import _plain, load_cases
-from engine.explain import RowsUsed
-from engine.render import decision_json
+from engine.core.explain import RowsUsed
+from engine.core.render import decision_json
+from engine.tools.cases import _plain, load_cases
 
 ROOT = Path(__file__).resolve().parent.parent
 REGIONS = ["national", "anhui", "ningxia", "yuxi"]
@@ -101,23 +101,23 @@ def test_rows_used_recorder_notes_lines_without_building_steps(registry):
 
 def test_the_scalar_back_end_has_no_explain_branches():
     """The explanation comes from a recorder: the evaluation never asks whether one is wanted."""
-    for name in ("evaluate.py", "pricing.py", "plan.py", "mechanics.py", "columnar.py"):
+    for name in ("core/one_person.py", "core/pricing.py", "core/plan.py", "core/mechanics.py", "columns/columnar.py"):
         tree = ast.parse((ROOT / "engine" / name).read_text(encoding="utf-8"))
         for node in ast.walk(tree):
             if isinstance(node, ast.Attribute) and node.attr == "explain":
                 pytest.fail(f"{name} reads .explain")
-            if isinstance(node, ast.Name) and node.id == "explain" and name != "evaluate.py":
+            if isinstance(node, ast.Name) and node.id == "explain" and name != "core/one_person.py":
                 pytest.fail(f"{name} uses `explain`")
 
 
 def test_both_back_ends_import_the_same_mechanics():
-    """One definition: the scalar and the population back ends use engine.mechanics, .plan and .pricing."""
-    for name in ("evaluate.py", "columnar.py"):
+    """One definition: the scalar and the population back ends use engine.core.mechanics, .plan and .pricing."""
+    for name in ("core/one_person.py", "columns/columnar.py"):
         tree = ast.parse((ROOT / "engine" / name).read_text(encoding="utf-8"))
         imported = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module} | \
-            {f"engine.{a.name}" for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module == "engine"
+            {f"{n.module}.{a.name}" for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module
              for a in n.names}
-        assert {"engine.mechanics", "engine.plan", "engine.pricing", "engine.lookup"} <= imported, name
+        assert {"engine.core.mechanics", "engine.core.plan", "engine.core.pricing", "engine.core.lookup"} <= imported, name
 
 
 def test_period_of_a_day_before_any_bound(registry, determine):

@@ -1,4 +1,4 @@
-"""`jubao fmt` (engine.fmt): canonical layout, idempotent, never a change of meaning."""
+"""`jubao fmt` (engine.tools.fmt): canonical layout, idempotent, never a change of meaning."""
 import random
 import re
 import shutil
@@ -9,9 +9,9 @@ import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from engine.cases import load_cases, run_case
-from engine.fmt import FormatError, format_paths, format_text, width
-from engine.registry import Registry
+from engine.language.registry import Registry
+from engine.tools.cases import load_cases, run_case
+from engine.tools.fmt import FormatError, format_paths, format_text, width
 
 ROOT = Path(__file__).resolve().parent.parent
 POLICY_FILES = sorted(ROOT.glob("policies/*/*.policy")) + sorted(ROOT.glob("tests/regions/*/*.policy"))
@@ -341,7 +341,7 @@ def test_every_broken_example_is_refused_or_kept_in_meaning():
 def test_a_layout_that_would_change_the_meaning_is_never_returned(monkeypatch):
     """The re-parse guard: a full layout that reads differently falls back to whitespace-only changes, and
     when that reads differently too, the text is refused."""
-    from engine import fmt
+    from engine.tools import fmt
 
     text = "value v\n  from 2020-01-01  1  cite s\n  from 2010-01-01  2  cite s\n"
     real = fmt._layout

@@ -9,8 +9,8 @@ import json
 from pathlib import Path
 
 from engine import Registry, evaluate, policy_from_texts, read_as_of, read_person
-from engine.cases import load_cases, run_case
-from engine.render import decision_json, explanation_text
+from engine.core.render import decision_json, explanation_text
+from engine.tools.cases import load_cases, run_case
 
 ROOT = Path(__file__).resolve().parent.parent
 PERSON = {"id": "mg-1", "birth_date": "1955-04-01", "hukou": {"type": "rural", "county": "明光"},
@@ -97,7 +97,7 @@ def test_registry_fixture_is_untouched(registry: Registry):
 
 def test_parsing_feeds_each_line_to_the_parser_once():
     """Block-by-block parsing once padded each block with all earlier newlines (quadratic in blocks)."""
-    from engine.parse import _chunks
+    from engine.language.parse import _chunks
 
     text = "region anhui\n" + "".join(f"let x{i} = {i}\n  cite s\n" for i in range(2000))
     fed = sum(len(chunk) for _, chunk in _chunks(text))

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import attrs
 import pytest
+from conftest import sqlite_write_switch
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import sqlite_write_switch
 from web import create_app
 
 ROOT = Path(__file__).resolve().parent.parent

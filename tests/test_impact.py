@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from engine import Registry, read_as_of
-from engine.impact import compare, compare_by_person, write_report
-from engine.population import generate
+from engine.populations.impact import compare, compare_by_person, write_report
+from engine.populations.population import generate
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -122,7 +122,7 @@ EDITS = {
 
 @pytest.mark.parametrize("region", ["ningxia", "anhui"])
 def test_fast_path_equals_person_by_person(tmp_path, registry, monkeypatch, region):
-    from engine import batch
+    from engine.populations import batch
 
     monkeypatch.setattr(batch, "COLUMN_CHUNK", 700)  # several chunks, over a pool of two processes
     proposal = _proposal(tmp_path, EDITS[region])
@@ -150,8 +150,8 @@ def test_fast_path_equals_person_by_person(tmp_path, registry, monkeypatch, regi
 def test_failed_rows_are_listed_with_their_problems(tmp_path, registry, monkeypatch):
     """A row failing under either version is left out of the figures, counted, and the first are listed by row
     with each version's problem; rows failing under one version only leave the other version's totals too."""
-    from engine import batch
-    from engine.impact import FAILURES_SHOWN
+    from engine.populations import batch
+    from engine.populations.impact import FAILURES_SHOWN
 
     monkeypatch.setattr(batch, "COLUMN_CHUNK", 150)
     proposal = _proposal(tmp_path, {("anhui", "contributions.policy"): [

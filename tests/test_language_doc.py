@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from engine.catalogue import CATALOGUE
 from engine.cli import main
-from engine.parse import keywords, parse
-from engine.source import SourceFile
+from engine.language.catalogue import CATALOGUE
+from engine.language.parse import keywords, parse
+from engine.language.source import SourceFile
 
 ROOT = Path(__file__).resolve().parent.parent
 DOC = (ROOT / "docs" / "language.md").read_text(encoding="utf-8")
@@ -68,7 +68,7 @@ def keys_the_engine_names() -> set[str]:
 
 
 def test_every_text_the_engine_names_is_in_the_catalogue_in_both_languages():
-    from engine.catalogue import TEXTS
+    from engine.language.catalogue import TEXTS
 
     assert keys_the_engine_names() - set(TEXTS) == set()
     for key, (zh, en) in TEXTS.items():
@@ -78,7 +78,7 @@ def test_every_text_the_engine_names_is_in_the_catalogue_in_both_languages():
 
 @pytest.mark.parametrize("path", sorted((ROOT / "tests" / "broken").glob("*.policy")), ids=lambda p: p.stem)
 def test_every_diagnostic_reads_in_chinese_and_in_english(path, registry):
-    from engine.registry import check_texts
+    from engine.language.registry import check_texts
 
     for d in check_texts({path.name: path.read_text(encoding="utf-8")}, base=registry):
         assert re.search(r"[\u4e00-\u9fff]", d.message), d

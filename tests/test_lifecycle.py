@@ -16,8 +16,9 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from conftest import database_kinds
+from conftest import database_url as url_for
 
-from conftest import database_kinds, database_url as url_for
 from web import create_app
 from web.store import LIVE_HISTORY, Store
 

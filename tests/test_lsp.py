@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from engine.parse import keywords
-from engine.registry import Registry
-from engine.source import SourceFile
+from engine.language.parse import keywords
+from engine.language.registry import Registry
+from engine.language.source import SourceFile
 
 ROOT = Path(__file__).resolve().parent.parent
 POLICIES = ROOT / "policies"
@@ -289,7 +289,7 @@ def test_completion_offers_keywords_groups_names_and_levels(client):
 
 
 def test_formatting_goes_through_jubao_fmt(client, folder):
-    from engine.fmt import format_text
+    from engine.tools.fmt import format_text
 
     path = folder / REGION / "pension.policy"
     text = path.read_text(encoding="utf-8")

@@ -14,13 +14,13 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from click.testing import CliRunner
-
-from engine.cli import main as cli
 from conftest import database_kinds, database_url
+
+import web.store  # noqa: F401  (its tables join METADATA)
+from engine.cli import main as cli
 from web import create_app
 from web.decisions import METADATA, make_engine
 from web.migrate import FIRST, SchemaOutOfDate, ensure_schema, head, revision, upgrade
-import web.store  # noqa: F401  (its tables join METADATA)
 
 FIXTURE = Path(__file__).parent / "fixtures" / "database_0_1_0.sql"
 TABLES_0_1_0 = ("decisions", "policy_versions", "policy_live", "policy_live_history", "users", "audit_log")

@@ -12,7 +12,7 @@ import json
 from engine import check_texts
 bad = check_texts({"x.policy": "region x\\nvalue y: 元\\n  70.00 cite a\\n"})
 print(json.dumps([[d.code, d.span.line, d.span.column, str(d.message)] for d in bad], ensure_ascii=False))
-from engine import parse
+from engine.language import parse
 print(parse._grammar_cache())
 """
 

@@ -1,19 +1,18 @@
-"""Parsed policy files are kept in the user's cache folder (engine.parsed_files): a process start loads the nodes
+"""Parsed policy files are kept in the user's cache folder (engine.language.parsed_files): a process start loads the nodes
 instead of parsing every chunk through Lark. A kept file gives the very nodes the parser gives; a syntax error is
 never kept; a corrupt, foreign or unusable cache costs the parse, never an answer or a message."""
 import json
 import pickle
 from pathlib import Path
 
+import pytest
 from conftest import python_with_cache
 
-import pytest
-
-from engine import parsed_files
-from engine.errors import PolicyError
-from engine.parse import parse
-from engine.registry import Registry, check_texts, parse_files
-from engine.source import SourceFile
+from engine.language import parsed_files
+from engine.language.errors import PolicyError
+from engine.language.parse import parse
+from engine.language.registry import Registry, check_texts, parse_files
+from engine.language.source import SourceFile
 
 CLEAN = SourceFile.from_text("x/a.policy", "region x\nvalue y: 元\n  from 2014-07-01 70.00 cite a\n")
 BROKEN = SourceFile.from_text("x/b.policy", "region x\nvalue y: 元\n  70.00 cite a\n")  # no "from"
@@ -96,7 +95,7 @@ def test_the_cache_is_pruned_past_its_bound(cache_home, monkeypatch):
 PROBE = """
 import json, sys
 from engine import Registry
-from engine.render import decision_json
+from engine.core.render import decision_json
 from engine import evaluate, read_person
 policy = Registry().policy("ningxia")
 person = json.load(open("examples/ningxia-tier500-2011-2025.json", encoding="utf-8"))

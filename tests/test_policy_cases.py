@@ -3,8 +3,8 @@ from pathlib import Path
 
 import pytest
 
-from engine.cases import load_cases, run_case
-from engine.registry import Registry
+from engine.language.registry import Registry
+from engine.tools.cases import load_cases, run_case
 
 ROOT = Path(__file__).resolve().parent.parent
 REGISTRY = Registry(ROOT / "policies")

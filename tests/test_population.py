@@ -3,7 +3,7 @@
 Seed 000 (安庆, 2021), end 2020: 3490.09万 insured, 938.66万 receiving (27%),
 average contribution 338 yuan/year, average pension 128 yuan/month (domain.md §3).
 
-Then `engine.population`, the generator behind `jubao population`: every person it makes is valid in every
+Then `engine.populations.population`, the generator behind `jubao population`: every person it makes is valid in every
 region (policies/ and tests/regions/), its tiers are open on their dates, a seed gives the same persons, and
 Parquet, JSON Lines and CSV hold the same persons.
 """
@@ -18,7 +18,8 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from engine import batch, population, read_as_of
+from engine import read_as_of
+from engine.populations import batch, population
 
 AS_OF = "2020-12-31"
 # Tier mix giving an average contribution near 338 yuan (most residents pay the lowest tiers).
@@ -66,7 +67,7 @@ def test_anhui_population_is_plausible(determine):
     assert 0.20 <= share <= 0.35
 
 
-# ── engine.population: the generator of `jubao population` ────────────────
+# ── engine.populations.population: the generator of `jubao population` ────────────────
 ROOT = Path(__file__).resolve().parent.parent
 REGIONS = [("registry", p.name, "2020-12-31") for p in sorted((ROOT / "policies").iterdir()) if p.is_dir()]
 CONSTRUCT_REGIONS = [("construct_registry", p.name, "2026-06-01")

@@ -1,4 +1,4 @@
-"""The pricing memo (engine.pricing): a record's figures kept per policy version without an explanation.
+"""The pricing memo (engine.core.pricing): a record's figures kept per policy version without an explanation.
 
 A memo keyed on less than what the figures depend on would hand one person another's figures (another
 group's 代缴, another hukou's tier table) or drop an unconfirmed figure from `uses_unconfirmed`. Every person of
@@ -12,10 +12,10 @@ import datetime as dt
 import pytest
 
 from engine import evaluate, read_person
-from engine.errors import InvalidInput
-from engine.population import generate
-from engine.memo import Memo
-from engine.render import decision_json
+from engine.core.memo import Memo
+from engine.core.render import decision_json
+from engine.language.errors import InvalidInput
+from engine.populations.population import generate
 
 AS_OF = dt.date(2026, 3, 1)
 

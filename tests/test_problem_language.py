@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from engine import InvalidInput, evaluate, problem_of, read_as_of, read_person
-from engine.catalogue import TEXTS
+from engine.language.catalogue import TEXTS
 from tests.test_contract import jubao
 from tests.test_robustness import dates, persons
 from web import create_app
@@ -72,8 +72,8 @@ def test_every_problem_text_has_both_languages_with_the_same_arguments(key):
 
 def test_problem_and_field_error_render_in_either_language():
     from engine import Problem
-    from engine.catalogue import say
-    from engine.errors import FieldError
+    from engine.language.catalogue import say
+    from engine.language.errors import FieldError
 
     problem = Problem(422, say("person.invalid"), [FieldError("/person/birth_date", say("person.birth-required"))])
     assert problem.as_dict()["detail"] == "参保人信息有误" == str(problem)

@@ -91,12 +91,12 @@ def test_a_higher_tier_never_lowers_the_pension(determine, person, region, data)
 @given(st.lists(st.decimals(allow_nan=False, allow_infinity=False, min_value=-10**9, max_value=10**9, places=4),
                 min_size=1, max_size=20), st.randoms())
 def test_money_text_is_the_half_up_fen_whatever_was_printed_before(values, rnd):
-    """fmt's memo (engine.money) answers equal Decimals alike: 570.0 and 570.00 print the same, and 0 and −0
+    """fmt's memo (engine.core.money) answers equal Decimals alike: 570.0 and 570.00 print the same, and 0 and −0
     are the one pair that must not share an answer. Printed in any order, in any exponent, each value's text is
     its own half-up quantize."""
     from decimal import ROUND_HALF_UP
 
-    from engine.money import FEN, fmt
+    from engine.core.money import FEN, fmt
     variants = []
     for v in values:
         variants += [v, v.quantize(Decimal("0.0001")), -v, Decimal(0), Decimal("-0.000")]

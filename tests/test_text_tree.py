@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from engine import evaluate, read_as_of, read_person
-from engine.render import decision_json, decision_text, explanation_text, fold_repeats
-from engine.trace import Step
+from engine.core.render import decision_json, decision_text, explanation_text, fold_repeats
+from engine.core.trace import Step
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "ningxia-tier500-2011-2025.json"  # README: jubao eval --region ningxia …

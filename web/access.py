@@ -14,8 +14,8 @@ from urllib.parse import quote
 
 from flask import current_app, redirect, request
 
+from engine.language import say
 from web.auth import current_user, require_user
-from engine.catalogue import say
 from web.bodies import HttpProblem
 
 ROUTES = {

@@ -6,19 +6,33 @@ import re
 
 from flask import Blueprint, current_app, g
 
-from engine import InvalidInput, PolicyError, Problem, Registry, UnknownRegion, check_texts, evaluate, \
-    policy_from_texts, problem_of, read_as_of, read_person, run_case
-from engine.catalogue import say
-from engine.changes import rule_changes
-from engine.errors import FieldError
-from engine.fmt import format_text
-from engine.decision import Decision
-from engine.model import UNCONFIRMED, AmountRange, Policy
-from engine.money import fmt
-from engine.render import decision_json, explanation_json
+from engine import (
+    InvalidInput,
+    PolicyError,
+    Problem,
+    Registry,
+    UnknownRegion,
+    check_texts,
+    evaluate,
+    policy_from_texts,
+    problem_of,
+    read_as_of,
+    read_person,
+    run_case,
+)
+from engine.core import Decision, decision_json, explanation_json, fmt
+from engine.language import UNCONFIRMED, AmountRange, FieldError, Policy, rule_changes, say
+from engine.tools import format_text
 from web.auth import current_user
-from web.bodies import HttpProblem, encoded_json_response, json_response, object_body, policy_files, raise_if, \
-    request_lang
+from web.bodies import (
+    HttpProblem,
+    encoded_json_response,
+    json_response,
+    object_body,
+    policy_files,
+    raise_if,
+    request_lang,
+)
 from web.bounded import within
 from web.codec import dumps
 from web.live import policy_part, test_part

@@ -6,23 +6,22 @@ import sys
 import time
 
 from flask import Flask, g, request
-
 from werkzeug.exceptions import HTTPException
 
 from engine import InvalidInput, PolicyError, Problem, Registry, UnknownRegion, problem_of
-from engine.catalogue import say
+from engine.language import say
 from web.access import enforce
-from web.auth import CookieSessions
 from web.api import api
+from web.auth import CookieSessions
 from web.bodies import SECURITY_HEADERS, HttpProblem, Response, json_response, problem_response
 from web.codec import dumps_text
-from web.pages import pages, render_page_error
 from web.decisions import DecisionLog, DecisionLogUnavailable, make_engine
 from web.lifecycle import lifecycle
 from web.live import LivePolicies
-from web.store import Store
 from web.openapi import openapi_document
+from web.pages import pages, render_page_error
 from web.settings import Settings
+from web.store import Store
 
 access_log = logging.getLogger("jubao.access")
 API_PREFIXES = ("/v1/", "/healthz", "/readyz", "/openapi.json")

@@ -7,7 +7,7 @@ import secrets
 from flask import current_app, g, request, session
 from flask.sessions import SecureCookieSessionInterface
 
-from engine.catalogue import say
+from engine.language import say
 from web.bodies import HttpProblem
 from web.store import Store, User
 

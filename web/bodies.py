@@ -9,9 +9,7 @@ import flask
 from flask import current_app, request
 
 from engine import Problem
-from engine.catalogue import say
-from engine.errors import FieldError, pointer
-from engine.text import Text
+from engine.language import FieldError, Text, pointer, say
 from web.codec import dumps
 
 NOWHERE = Text("", "")

@@ -12,7 +12,7 @@ import traceback
 
 from flask import current_app
 
-from engine.catalogue import say
+from engine.language import say
 from web.bodies import HttpProblem
 
 RETRY_AFTER = "30"

@@ -15,8 +15,7 @@ import attrs
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
 
-from engine.decision import Decision
-from engine.render import decision_json
+from engine.core import Decision, decision_json
 from web.blocking import off_loop
 from web.codec import dumps_text
 from web.group_commit import GroupCommit

@@ -63,7 +63,7 @@ TEXTS = {
     "login_note": ("令牌由运维人员发放，命令：", "Tokens come from the operator, with the command"),
     "role_reader": ("查询", "reader"), "role_caseworker": ("经办", "caseworker"), "role_officer": ("政策经办", "officer"),
     "role_reviewer": ("审核", "reviewer"), "role_admin": ("管理员", "admin"),
-    "versions": ("版本与审核", "Versions and review"), "time": ("时间", "Time"), "status": ("状态", "Status"),
+    "versions": ("版本与审核", "Versions and review"), "time": ("时间", "Time"),
     "author": ("提交人", "Author"), "approved_by": ("批准人", "Approved by"), "message": ("说明", "Message"),
     "live": ("现行", "live"), "draft": ("草稿", "draft"), "published": ("已发布", "published"),
     "approve": ("批准发布", "Approve"),

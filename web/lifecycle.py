@@ -6,13 +6,11 @@ import re
 
 from flask import Blueprint, current_app, request
 
-from engine.changes import rule_changes
-from engine.errors import FieldError
+from engine.language import FieldError, rule_changes, say
 from web.api import known_region, registry
-from engine.catalogue import say
+from web.auth import require_user, store
 from web.bodies import HttpProblem, json_response, object_body, policy_files
 from web.bounded import within
-from web.auth import require_user, store
 from web.live import LivePolicies, own_files
 
 lifecycle = Blueprint("lifecycle", __name__)

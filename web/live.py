@@ -18,10 +18,8 @@ import attrs
 import sqlalchemy as sa
 
 from engine import PolicyError, Registry, load_cases, run_case
-from engine.cases import cases_from_texts
-from engine.catalogue import diagnostic, say
-from engine.errors import FieldError
-from engine.source import Span
+from engine.language import FieldError, Span, diagnostic, say
+from engine.tools import cases_from_texts
 from web.bodies import TEST_FILE_NAME, HttpProblem
 from web.store import StaleDraft, Store
 

@@ -4,8 +4,7 @@ from __future__ import annotations
 from flask import Flask
 
 from engine import evaluate, read_as_of, read_person
-from engine.problem import ENGINE_ERRORS
-from engine.render import decision_json
+from engine.core import ENGINE_ERRORS, decision_json
 from web.schema import DATE, person_schema
 
 # The worked example of contract.md ("DETERMINATION — a consistent example"): the request as written there,

@@ -12,14 +12,14 @@ import attrs
 from flask import Blueprint, abort, current_app, redirect, render_template, request, send_from_directory, session
 
 from engine import PolicyError, Problem, keywords
-from engine.coverage import region_coverage
-from engine.render import fold_repeats
-from engine.units import share_text
+from engine.core import fold_repeats
+from engine.language import share_text
+from engine.tools import region_coverage
 from web.api import registry, stored_decision
 from web.auth import csrf_token, current_user, sign_in, sign_out, store
 from web.highlight import highlight_line
-from web.live import test_part
 from web.i18n import translator
+from web.live import test_part
 
 pages = Blueprint("pages", __name__)
 
@@ -191,7 +191,7 @@ def policy_edit(region: str):
 @attrs.frozen
 class Coverage:
     """The region's rule coverage by its test cases (as `jubao test --coverage`), for marking unused lines."""
-    files: tuple  # engine.coverage.FileCoverage per policy file
+    files: tuple  # engine.tools.coverage.FileCoverage per policy file
     cases: int
     failed: int
 

@@ -1,9 +1,17 @@
 """JSON Schema of the PERSON for one region, derived from the region's declared facts and groups."""
 from __future__ import annotations
 
-from engine.model import Policy
-from engine.person import CONTRIBUTION_FIELDS, CONTRIBUTION_REQUIRED, DATE_PATTERN, FIRST_YEAR, GROUP_REQUIRED, \
-    LAST_YEAR, MONEY_PATTERN, OPENING_FIELDS
+from engine.core import (
+    CONTRIBUTION_FIELDS,
+    CONTRIBUTION_REQUIRED,
+    DATE_PATTERN,
+    FIRST_YEAR,
+    GROUP_REQUIRED,
+    LAST_YEAR,
+    MONEY_PATTERN,
+    OPENING_FIELDS,
+)
+from engine.language import Policy
 
 MONEY = {"oneOf": [{"type": "string", "pattern": MONEY_PATTERN}, {"type": "number", "minimum": 0}],
          "description": "yuan, ≥ 0, at most two decimals, e.g. \"300.00\""}

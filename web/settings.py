@@ -7,7 +7,7 @@ from pathlib import Path
 
 import attrs
 
-from engine.registry import DEFAULT_POLICY_DIR
+from engine.language import DEFAULT_POLICY_DIR
 
 
 @attrs.frozen

@@ -6,8 +6,8 @@ Prints one JSON line; exits 1 if any file differs from the first.
 from __future__ import annotations
 
 import json
-from decimal import Decimal
 import sys
+from decimal import Decimal
 
 import pyarrow.parquet as pq
 

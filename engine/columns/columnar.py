@@ -1,0 +1,875 @@
+"""The population back end: a batch of persons in one pass of array arithmetic, on the same plan.
+
+Persons are columns (Arrow in, numpy integer arrays inside; money in exact fractions of a yuan,
+`engine.core.algebra.Q`). The mechanics are `engine.core.mechanics` on day-number arrays, the formulas the
+region's compiled `engine.core.plan` over `engine.core.algebra`'s arrays, the record figures `engine.core.pricing`
+priced once for each distinct (period, facts, groups held, kind, tier) through a probe person. A person
+outside the common shape — a field the columns do not read, an invalid record, a death, a given start
+date, an opening balance — is marked for the scalar back end, so every row is the scalar back end's row
+to the fen (tests/test_columnar.py compares both on random persons).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import math
+from decimal import Decimal
+
+import attrs
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from engine.columns.arrays import Q, Unsupported, arrays
+from engine.columns.days import DAY_ARRAYS, FAR, day_number, from_day_number, from_ymd, years_of, ymd
+from engine.core import mechanics
+from engine.core.algebra import band_index
+from engine.core.explain import NoTrace
+from engine.core.lookup import Lookup, Uses
+from engine.core.person import (
+    CONTRIBUTION_KEYS,
+    DATE_PATTERN,
+    EARLIEST,
+    FIRST_YEAR,
+    LAST_YEAR,
+    LATEST,
+    MONEY,
+    Person,
+    Record,
+)
+from engine.core.plan import compile_plan, component
+from engine.core.pricing import Pricing, caps_of
+from engine.language.errors import InvalidInput
+from engine.language.model import LEVELS, Policy
+
+TOP = {"id", "birth_date", "hukou", "groups", "contributions", "scheme_start_date"}
+INTERPRETED = {"death_date", "pension_start_date", "opening_balance"}  # rows that give one go to the scalar back end
+STATUS_CODES = {name: code for code, name in enumerate(mechanics.STATUSES)}
+NO_TRACE = NoTrace()
+__all__ = ["Result", "Unsupported", "evaluate_batch"]
+
+
+class RecordFigures:
+    """Priced records by policy version: (period, facts, groups held, kind, tier) → figures in fen.
+
+    Bounded: a long-running process sees a few thousand distinct keys per policy; past the bound it starts afresh.
+    """
+
+    LIMIT = 200_000
+
+    def __init__(self):
+        self.by_policy: dict[str, dict] = {}
+
+    def of(self, policy: Policy) -> dict:
+        table = self.by_policy.get(policy.digest)
+        if table is None or len(table) > self.LIMIT:
+            if len(self.by_policy) > 16:
+                self.by_policy.clear()
+            table = self.by_policy[policy.digest] = {}
+        return table
+
+
+FIGURES = RecordFigures()
+
+
+@attrs.frozen
+class Result:
+    """Output columns for a batch, the rows the scalar back end must answer, and the component totals."""
+
+    columns: dict
+    fallback: np.ndarray  # bool per row
+    totals: dict
+
+
+def evaluate_batch(policy: Policy, as_of: dt.date, table: pa.Table) -> Result:
+    """Evaluate every row it can; `fallback` marks the rows left to the scalar back end."""
+    return _Batch(policy, as_of, table).run()
+
+
+class _Batch:
+    def __init__(self, policy: Policy, as_of: dt.date, table: pa.Table):
+        self.policy, self.as_of, self.table = policy, as_of, table
+        self.n = table.num_rows
+        self.route = np.zeros(self.n, dtype=bool)
+        self.as_of_day = day_number(as_of)
+        self.lookup = Lookup(policy, Person.probe({}, ()), "en")
+        self.alg = arrays(self.n)
+        self.plan = compile_plan(policy)
+
+    # The screen: only fields whose reading is re-done here exactly; anything else goes to the scalar back end.
+    def run(self) -> Result:
+        names = set(self.table.column_names)
+        if not names <= TOP | INTERPRETED or "birth_date" not in names:
+            raise Unsupported("columns outside the common shape")
+        for name in names & INTERPRETED:
+            self.route |= _valid(self.table.column(name).combine_chunks())
+        self.constants()
+        self.read_ids()
+        self.read_birth()
+        self.read_hukou()
+        self.read_groups()
+        self.read_contributions()
+        self.scheme()
+        self.judge_records()
+        self.record_figures()
+        self.eligibility()
+        self.years()
+        self.account()
+        components = self.pension()
+        return self.output(components)
+
+    def constants(self) -> None:
+        for name in ("pension_age", "enrolment_age", "full_contribution_years"):
+            if any(v.condition for v in self.policy.all_versions(name)):
+                raise Unsupported(f"{name} depends on a fact")
+        try:
+            self.pension_age = int(self.lookup.constant("pension_age", self.as_of))
+            self.enrolment_age = int(self.lookup.constant("enrolment_age", self.as_of))
+            self.full_years = int(self.lookup.constant("full_contribution_years", self.as_of))
+        except InvalidInput as exc:
+            raise Unsupported(str(exc)) from None
+
+    def read_ids(self) -> None:
+        if "id" in self.table.column_names and not (_is_text(self.table.column("id").type)
+                                                    or pa.types.is_null(self.table.column("id").type)):
+            raise Unsupported("id is not a string column")
+
+    def read_birth(self) -> None:
+        days, ok = day_numbers(self.table.column("birth_date"))
+        self.route |= ~ok | (days > self.as_of_day)
+        self.birth = np.where(ok, days, 0)
+        self.by, self.bm, self.bd = ymd(self.birth)
+
+    def read_hukou(self) -> None:
+        declared = {name.split(".", 1)[1]: f for name, f in self.policy.facts.items() if name.startswith("hukou.")}
+        keys = list(declared)
+        codes = np.full((self.n, len(keys)), -1, dtype="int64")  # index into `values[k]`, -1 for none
+        values: list[list] = [[] for _ in keys]
+        column = self.table.column("hukou").combine_chunks() if "hukou" in self.table.column_names else None
+        if column is not None and not pa.types.is_null(column.type):
+            if not pa.types.is_struct(column.type):
+                raise Unsupported("hukou is not an object column")
+            valid = _valid(column)
+            for i in range(column.type.num_fields):
+                field = column.type.field(i)
+                present = _valid(column.field(i)) & valid
+                if field.name not in declared or not _is_text(field.type):
+                    self.route |= present
+                    continue
+                k = keys.index(field.name)
+                dictionary, index = _encoded(column.field(i))
+                values[k] = dictionary.to_pylist()
+                choices = {c for c, _ in declared[field.name].choices}
+                allowed = np.array([not choices or v in choices for v in values[k]] + [True], dtype=bool)
+                index = np.where(present, index, -1)
+                self.route |= ~allowed[index]
+                codes[:, k] = index
+        if self.n and keys and math.prod(len(v) + 1 for v in values) >= 2**62:
+            unique, inverse = np.unique(codes, axis=0, return_inverse=True)
+        elif self.n and keys:
+            # the distinct rows of codes in np.unique's (lexicographic) order, by one mixed-radix key per person
+            radix = [len(v) + 1 for v in values]
+            key = np.zeros(self.n, dtype="int64")
+            for k in range(len(keys)):
+                key = key * radix[k] + (codes[:, k] + 1)
+            distinct, inverse = _distinct(key, math.prod(radix))
+            unique = np.zeros((len(distinct), len(keys)), dtype="int64")
+            for k in range(len(keys) - 1, -1, -1):
+                distinct, unique[:, k] = np.divmod(distinct, radix[k])
+            unique -= 1
+        else:
+            unique, inverse = np.zeros((1, len(keys)), dtype="int64") - 1, np.zeros(self.n, dtype="int64")
+        self.fact_class = np.asarray(inverse, dtype="int64").reshape(-1)
+        self.classes = [{k: (values[j][c] if c >= 0 else None) for j, (k, c) in enumerate(zip(keys, row))}
+                        for row in unique]
+
+    def read_groups(self) -> None:
+        self.group_names = list(self.policy.groups)
+        self.group_start = np.full((self.n, len(self.group_names)), FAR, dtype="int64")
+        self.group_end = np.full((self.n, len(self.group_names)), FAR, dtype="int64")
+        if "groups" not in self.table.column_names:
+            return
+        column = self.table.column("groups").combine_chunks()
+        if pa.types.is_null(column.type):
+            return
+        if not pa.types.is_list(column.type):
+            raise Unsupported("groups is not a list column")
+        items = column.flatten()
+        owner = _owners(column)
+        if len(items) == 0:
+            return
+        if pa.types.is_null(items.type):
+            self.route[owner] = True  # null entries in the list
+            return
+        if not pa.types.is_struct(items.type):
+            raise Unsupported("groups are not objects")
+        self.route[owner[~_valid(items)]] = True
+        fields = {items.type.field(i).name: items.field(i) for i in range(items.type.num_fields)}
+        for name, values in fields.items():
+            if name not in ("id", "from", "to"):
+                self.route[owner[_valid(values)]] = True
+        if "id" not in fields or "from" not in fields:
+            self.route[owner] = True
+            return
+        if not _is_text(fields["id"].type):
+            raise Unsupported("group ids are not text")
+        dictionary, index = _encoded(fields["id"])
+        usable = [self.group_names.index(g) if g in self.policy.groups and not self.policy.groups[g].required_key
+                  else -1 for g in dictionary.to_pylist()]
+        group = np.array(usable + [-1], dtype="int64")[index]
+        start, ok = day_numbers(fields["from"])
+        end = np.full(len(items), FAR, dtype="int64")
+        if "to" in fields and not pa.types.is_null(fields["to"].type):
+            given = _valid(fields["to"])
+            end_days, end_ok = day_numbers(fields["to"])
+            ok &= ~given | (end_ok & (end_days >= start))
+            end = np.where(given, end_days, FAR)
+        good = (group >= 0) & ok
+        self.route[owner[~good]] = True
+        owner, group, start, end = owner[good], group[good], start[good], end[good]
+        # One membership per group is a period; several open-ended ones hold from the earliest; several
+        # with end dates are left to the interpreter.
+        cell, cells = owner * len(self.group_names) + group, self.group_start.size
+        count = np.bincount(cell, minlength=cells).reshape(self.group_start.shape)
+        ended = np.bincount(cell[end < FAR], minlength=cells).reshape(self.group_start.shape)
+        self.route |= ((count > 1) & (ended > 0)).any(axis=1)
+        if count.size and count.max() > 1:
+            np.minimum.at(self.group_start, (owner, group), start)
+            np.minimum.at(self.group_end, (owner, group), end)
+        else:  # each membership in a cell of its own: the minimum with "never" is the membership's own dates
+            self.group_start[owner, group] = start
+            self.group_end[owner, group] = end
+
+    def read_contributions(self) -> None:
+        empty = np.zeros(0, dtype="int64")
+        self.r_person = self.r_year = self.r_tier = self.r_kind = self.r_date = self.r_collective = empty
+        self.r_tier_code, self.tier_codes = empty, 1
+        self.r_has_date = np.zeros(0, dtype=bool)
+        if "contributions" not in self.table.column_names:
+            return
+        column = self.table.column("contributions").combine_chunks()
+        if pa.types.is_null(column.type):
+            return
+        if not pa.types.is_list(column.type):
+            raise Unsupported("contributions is not a list column")
+        items = column.flatten()
+        owner = _owners(column)
+        if len(items) == 0:
+            return
+        if not pa.types.is_struct(items.type):
+            raise Unsupported("contribution records are not objects")
+        bad = ~np.asarray(items.is_valid().to_numpy(zero_copy_only=False))
+        fields = {items.type.field(i).name: items.field(i) for i in range(items.type.num_fields)}
+        for name, values in fields.items():
+            if name not in CONTRIBUTION_KEYS:
+                bad |= np.asarray(values.is_valid().to_numpy(zero_copy_only=False))
+        for name in ("year", "tier", "kind"):
+            if name not in fields:
+                bad[:] = True
+                self.route[owner] = True
+                return
+        year = fields["year"]
+        if not pa.types.is_integer(year.type):
+            raise Unsupported("year is not an integer column")
+        year_values = np.asarray(year.fill_null(0).to_numpy(zero_copy_only=False), dtype="int64")
+        bad |= (year_values < FIRST_YEAR) | (year_values > LAST_YEAR)
+        tier_fen, tier_ok, tier_code, self.tier_codes = _money_codes(fields["tier"])
+        bad |= ~tier_ok
+        kind = fields["kind"]
+        if not _is_text(kind.type):
+            raise Unsupported("kind is not a string column")
+        dictionary, index = _encoded(kind)
+        kinds = {"regular": 0, "back_payment": 1}
+        kind_code = np.array([kinds.get(k, -1) for k in dictionary.to_pylist()] + [-1], dtype="int64")[index]
+        bad |= kind_code < 0
+        if "date" in fields:
+            date_values = fields["date"]
+            has_date = np.asarray(date_values.is_valid().to_numpy(zero_copy_only=False))
+            days, ok = day_numbers(date_values)
+            bad |= has_date & ~ok
+        else:
+            has_date = np.zeros(len(items), dtype=bool)
+            days = np.zeros(len(items), dtype="int64")
+        collective = np.zeros(len(items), dtype="int64")
+        if "collective" in fields and not pa.types.is_null(fields["collective"].type):
+            given = _valid(fields["collective"])
+            collective, ok = _money_fen(fields["collective"])
+            bad |= given & ~ok
+            collective = np.where(given, collective, 0)
+        self.route[owner[bad]] = True
+        self.r_person, self.r_year, self.r_tier, self.r_kind = owner, year_values, tier_fen, kind_code
+        self.r_tier_code = tier_code  # the tier's text among the column's distinct texts
+        self.r_collective = collective
+        self.r_date, self.r_has_date = np.where(has_date, days, 0), has_date
+
+    def scheme(self) -> None:
+        """Scheme start per fact class, by the same lookup as one person's (a table keyed by county …)."""
+        starts = np.zeros(len(self.classes), dtype="int64")
+        failed = np.zeros(len(self.classes), dtype=bool)
+        for c, facts in enumerate(self.classes):
+            try:
+                starts[c] = day_number(Lookup(self.policy, Person.probe(facts, ())).scheme_start(self.as_of)[0])
+            except InvalidInput:
+                failed[c] = True
+        given, days = np.zeros(self.n, dtype=bool), np.zeros(self.n, dtype="int64")
+        if "scheme_start_date" in self.table.column_names:
+            column = self.table.column("scheme_start_date").combine_chunks()
+            given = _valid(column)
+            days, ok = day_numbers(column)
+            self.route |= given & ~ok
+        self.route |= failed[self.fact_class] & ~given
+        self.scheme_start = np.where(given, days, starts[self.fact_class])
+        self.sy, self.sm, self.sd = ymd(self.scheme_start)
+        cal = DAY_ARRAYS
+        self.enrolment_day = from_ymd(*cal.anniversary(self.by, self.bm, self.bd, self.enrolment_age))
+        y, m, d = cal.anniversary(self.by, self.bm, self.bd, self.pension_age)
+        self.pension_month = cal.first_of_next_month(from_ymd(y, m, d))
+        self.age_at_start = cal.age_on(self.by, self.bm, self.bd, self.sy, self.sm, self.sd)
+        self.required = mechanics.required_years(cal, self.age_at_start, self.pension_age, self.full_years, y,
+                                                 self.sy)
+
+    def judge_records(self) -> None:
+        """The day each record is judged on, and the persons with a record the mechanics refuse."""
+        p = self.r_person
+        earliest = mechanics.earliest_back_payment_year(DAY_ARRAYS, self.sy, ymd(self.enrolment_day)[0])
+        day, problem = mechanics.record_problem(DAY_ARRAYS, self.r_kind == 0, self.r_has_date, self.r_date,
+                                                self.r_year, self.scheme_start[p], earliest[p], self.enrolment_day[p])
+        bad = problem != mechanics.RECORD_OK
+        order = _order(p, self.r_year)
+        po, yo = _taken(p, order), _taken(self.r_year, order)
+        second = np.flatnonzero((po[1:] == po[:-1]) & (yo[1:] == yo[:-1])) + 1
+        bad[second if order is None else order[second]] = True  # a second record for a year
+        self.route[p[bad]] = True
+        self.r_day = day
+
+    def record_figures(self) -> None:
+        """Personal, 代缴, subsidy by level per record: engine.core.pricing's figures for each distinct key."""
+        keep = ~self.route[self.r_person]
+        if not keep.all():
+            self.r_person, self.r_year, self.r_tier, self.r_kind, self.r_day, self.r_collective, self.r_tier_code = (
+                a[keep] for a in (self.r_person, self.r_year, self.r_tier, self.r_kind, self.r_day,
+                                  self.r_collective, self.r_tier_code))
+        p, day = self.r_person, self.r_day
+        bounds = np.array([day_number(d) for d in self.plan.change_days], dtype="int64")
+        interval = _intervals(bounds, day)
+        held = np.zeros(len(p), dtype="int64")
+        in_group = np.zeros(self.n, dtype=bool)
+        for g in range(len(self.group_names)):
+            in_group |= self.group_start[:, g] < FAR
+        member = np.flatnonzero(in_group[p])  # the records of persons in some group
+        if len(member) and self.group_names:
+            pm, dm = p[member], day[member][:, None]
+            inside = (self.group_start[pm] <= dm) & (dm <= self.group_end[pm])
+            held[member] = inside.astype("int64") @ (1 << np.arange(len(self.group_names), dtype="int64"))
+        # by the tier's text (a record kept has a valid one): a few codes, where the fen span thousands of yuan
+        tiers, tier_index = _distinct(self.r_tier_code, self.tier_codes)
+        # One integer key per record, of the ranks among the values present (a small range); each distinct key is
+        # priced once (and remembered across batches).
+        parts = [_distinct(interval, len(bounds) + 1), (None, self.fact_class[p]),
+                 _distinct(held, 1 << len(self.group_names)), (None, self.r_kind), (tiers, tier_index)]
+        sizes = [len(parts[0][0]), len(self.classes), len(parts[2][0]), 2, len(tiers)]
+        key = np.zeros(len(p), dtype="int64")
+        for (_, part), size in zip(parts, sizes):
+            if size > 1:  # a part with one value adds nothing to the key
+                key *= size
+                key += part
+        unique, inverse = _distinct(key, math.prod(sizes))
+        first = _first_of(inverse, len(unique))
+        cache = FIGURES.of(self.policy)
+        caps = list(caps_of(self.policy).items())
+        # ok, personal, gov, levels…, then each capped item's levels (priced as if no year were used yet)
+        width = 3 + len(LEVELS) * (1 + len(caps))
+        facts_of = [tuple(sorted(facts.items())) for facts in self.classes]
+        priced = []
+        for c, mask, kind, tier, at, d in zip(*(a.tolist() for a in (self.fact_class[p[first]], held[first],
+                                                                     self.r_kind[first], self.r_tier[first],
+                                                                     interval[first], day[first]))):
+            lookup = (at, facts_of[c], mask, kind, tier)
+            figures = cache.get(lookup)
+            if figures is None:
+                figures = cache[lookup] = self._price(self.classes[c], mask, kind, Decimal(tier) / 100,
+                                                      from_day_number(d))
+            priced.append(figures)
+        figures = np.array(priced, dtype="int64").reshape(len(unique), width)
+        if not figures[:, 0].all():
+            ok = figures[:, 0].astype(bool)[inverse]
+            self.route[p[~ok]] = True
+        # Only what a record puts in the account is needed on: sums over the levels per distinct key, then one
+        # gather per record (a capped item past its cap comes off the subsidy).
+        # (what a key credits but the collective aid, gathered once; the aid and the capped items per record)
+        levels = figures[:, 3:3 + len(LEVELS)].sum(axis=1)
+        credited = mechanics.credited(figures[:, 1], figures[:, 2], levels, 0)[inverse] + self.r_collective
+        for i, (_, cap) in enumerate(caps):
+            item = figures[:, 3 + len(LEVELS) * (i + 1):][:, :len(LEVELS)].sum(axis=1)
+            if item.any():
+                credited = credited - self._beyond_cap(item[inverse], cap)
+        self.r_credited = credited
+
+    def _beyond_cap(self, item: np.ndarray, cap: int) -> np.ndarray:
+        """The item on the records past the first `cap` (in year order) of each person that earn it (else 0)."""
+        earns = item != 0
+        order = _order(self.r_person, self.r_year)
+        p, e = _taken(self.r_person, order), _taken(earns, order).astype("int64")
+        before = np.cumsum(e) - e  # records that earned it before this one, over everyone …
+        first = np.searchsorted(p, p, side="left")  # … less those of the persons before this one
+        if order is None:
+            rank = before - before[first]
+        else:
+            rank = np.empty(len(order), dtype="int64")
+            rank[order] = before - before[first]
+        return np.where(earns & (rank >= cap), item, 0)
+
+    def _price(self, facts: dict, mask: int, kind: int, tier: Decimal, day: dt.date) -> list[int]:
+        groups = tuple(g for i, g in enumerate(self.group_names) if mask >> i & 1)
+        lookup = Lookup(self.policy, Person.probe(facts, groups), "en")
+        errors: list = []
+        record = Record(0, day.year, tier, "regular" if kind == 0 else "back_payment", day, Decimal(0))
+        try:
+            priced = Pricing(lookup, Uses(self.policy), NO_TRACE, errors).price(record, day)
+        except InvalidInput:
+            priced = None
+        caps = caps_of(self.policy)
+        width = 3 + len(LEVELS) * (1 + len(caps))
+        if priced is None or errors:
+            return [0] * width
+        levels = dict(priced.subsidy.by_level)
+        if priced.subsidy.total != sum(levels.values(), Decimal(0)):
+            return [0] * width  # a subsidy without a funding level: leave it to the scalar back end
+        capped = dict(priced.capped)
+        try:
+            out = [1, _fen(priced.personal), _fen(priced.government_paid)] + \
+                [_fen(levels.get(l, Decimal(0))) for l in LEVELS]
+            for name in caps:
+                item = dict(capped[name].by_level) if name in capped else {}
+                if name in capped and capped[name].total != sum(item.values(), Decimal(0)):
+                    return [0] * width
+                out += [_fen(item.get(l, Decimal(0))) for l in LEVELS]
+            return out
+        except Unsupported:
+            return [0] * width
+
+    def eligibility(self) -> None:
+        n, p, cal = self.n, self.r_person, DAY_ARRAYS
+        candidates = []
+        aged = self.age_at_start >= self.pension_age
+        candidates.append(np.where(aged, mechanics.start_by_age(cal, self.scheme_start, self.pension_month), FAR))
+        # payment route: the day the required-th record (in date order, paid by as_of) was paid
+        paid = self.r_day <= self.as_of_day
+        order = _order(p, self.r_day)
+        order = np.flatnonzero(paid) if order is None else order[paid[order]]
+        counts = np.bincount(p[order], minlength=n)
+        offsets = np.concatenate([[0], np.cumsum(counts)[:-1]])
+        need = self.required
+        has = (~aged) & (need > 0) & (counts >= need)
+        met = np.full(n, FAR)
+        idx = np.flatnonzero(has)
+        met[idx] = self.r_day[order[offsets[idx] + need[idx] - 1]]
+        payment = mechanics.start_by_payment(cal, np.where(has, met, 0), self.pension_month)
+        candidates.append(np.where(has, payment, np.where((~aged) & (need == 0), self.pension_month, FAR)))
+        for name in self.policy.names_of_kind("early_start"):
+            definition = self.policy.definitions[name][0]
+            for version in self.policy.all_versions(name):
+                v_start = day_number(version.start) if version.start else -FAR
+                v_end = day_number(version.end) if version.end else FAR
+                for group in definition.for_groups:
+                    if group not in self.group_names:
+                        continue
+                    g_start = self.group_start[:, self.group_names.index(group)]
+                    g_end = self.group_end[:, self.group_names.index(group)]
+                    member = g_start < FAR
+                    day = mechanics.early_start_day(cal, v_start, self.pension_month, np.where(member, g_start, 0))
+                    good = member & (day <= g_end) & (v_start <= day) & (day <= v_end) & (day <= self.as_of_day)
+                    candidates.append(np.where(good, day, FAR))
+        self.start = functools.reduce(np.minimum, candidates)
+        self.eligible = self.start < FAR
+        late = self.eligible[p] & (self.r_day > self.start[p])
+        self.route[p[late]] = True
+
+    def years(self) -> None:
+        p = self.r_person
+        self.counted = self.r_day <= self.as_of_day
+        n_counted = np.bincount(p[self.counted], minlength=self.n)
+        self.counted_years = mechanics.counted_years(DAY_ARRAYS, n_counted, self.required, self.full_years)
+        sel = self.counted & (self.r_kind == 0)
+        ps, ys = p[sel], self.r_year[sel]
+        order = _order(ps, ys)
+        pp, yy = _taken(ps, order), _taken(ys, order)
+        breaks = np.ones(len(pp), dtype=bool)
+        breaks[1:] = (pp[1:] != pp[:-1]) | (yy[1:] != yy[:-1] + 1)
+        runs = np.flatnonzero(breaks)  # where each run of consecutive years starts, in person order
+        run_len = np.diff(np.append(runs, len(pp)))
+        best = np.zeros(self.n, dtype="int64")
+        if len(pp):
+            owner = pp[runs]
+            first = np.flatnonzero(np.append(True, owner[1:] != owner[:-1]))  # each person's first run
+            best[owner[first]] = np.maximum.reduceat(run_len, first)
+        self.continuous_years = best
+        self.regular_years = np.bincount(ps, minlength=self.n)
+        ay, am, ad = (np.array([part], dtype="int64") for part in (self.as_of.year, self.as_of.month, self.as_of.day))
+        self.age = DAY_ARRAYS.age_on(self.by, self.bm, self.bd, ay, am, ad)
+        # deaths are answered by the scalar back end: here nobody is deceased
+        self.status = mechanics.status(DAY_ARRAYS, False, self.eligible & (self.start <= self.as_of_day),
+                                       self.age < self.pension_age, self.eligible & (self.start > self.as_of_day))
+
+    def account(self) -> None:
+        self.started = self.eligible & (self.start <= self.as_of_day)
+        day = np.where(self.started, self.start, self.as_of_day)
+        until = years_of(day)
+        # Counted, and credited by the person's last year (a payment in a year after the pension start adds
+        # nothing to the balance at the start): a later year's cell would lie in the next person's row.
+        credit_year = years_of(self.r_day)
+        kept = self.counted & (credit_year <= until[self.r_person])
+        kept = slice(None) if kept.all() else kept  # (records after the as-of day or the start: rare)
+        p = self.r_person[kept]
+        credit_year = credit_year[kept]
+        credited = self.r_credited[kept]
+        balance = np.zeros(self.n, dtype="int64")
+        if len(p):
+            first, last = int(credit_year.min()), int(until.max())
+            width = last - first + 1
+            cells = np.bincount(p * width + (credit_year - first), weights=credited.astype("float64"),
+                                minlength=self.n * width)  # exact: sums stay far below 2**53 fen
+            by_year = np.rint(cells).astype("int64").reshape(self.n, width)
+            for y in range(first, last + 1):
+                add = np.where(y <= until, by_year[:, y - first], 0)
+                rate = self._rate(dt.date(y, 12, 31))
+                if rate is not None and y < last:
+                    interest = mechanics.yearly_interest(balance, rate)
+                    balance = balance + add + np.where(y < until, interest, 0)
+                else:
+                    balance = balance + add
+        self.at_start = np.where(self.started, balance, 0)
+        monthly = np.zeros(self.n, dtype="int64")
+        # the divisor in force on each distinct start day, then the persons of each distinct divisor at once
+        starts, start_index = np.unique(self.start[self.started], return_inverse=True)
+        ratios = [Decimal(self.lookup.rule("account_divisor", from_day_number(s)).figure).as_integer_ratio()
+                  for s in starts.tolist()]
+        divisors = list(dict.fromkeys(ratios))
+        by_divisor = np.array([divisors.index(r) for r in ratios] or [0], dtype="int64")[start_index.reshape(-1)]
+        at_start = self.at_start[self.started]
+        paid = np.zeros(len(at_start), dtype="int64")
+        for i, ratio in enumerate(divisors):
+            who = by_divisor == i if len(divisors) > 1 else slice(None)
+            paid[who] = mechanics.account_pension(at_start[who], ratio)
+        monthly[self.started] = paid
+        months = DAY_ARRAYS.months_inclusive(np.where(self.started, self.start, 0), np.full(self.n, self.as_of_day))
+        self.balance = np.where(self.started, mechanics.balance_after_start(DAY_ARRAYS, self.at_start, monthly, months),
+                                balance)
+
+    def _rate(self, day: dt.date):
+        versions = self.policy.versions_at("interest_rate", day)
+        if any(v.condition for v in versions):
+            raise Unsupported("interest rate depends on a fact")
+        if not versions:
+            return None
+        return Decimal(versions[0].figure).as_integer_ratio()
+
+    # ── the pension: the plan's formulas over arrays ───────────────────────
+    def pension(self) -> list:
+        env = _Formulas(self)
+        out = []
+        for c in self.plan.components:
+            paid = self.status == STATUS_CODES[c.formula.paid_while]
+            out.append((c.name, self.alg.masked(env.formula(c.name), paid)))
+        return out
+
+    # ── output ─────────────────────────────────────────────────────────────
+    def output(self, components: list) -> Result:
+        total = Q(np.zeros(self.n, "int64"), 1)
+        columns, totals = {}, {}
+        keep = ~self.route
+        anyone = bool(keep.any())
+        keep = slice(None) if keep.all() else keep  # every row (the common case): no selection to copy
+        for name, money in components:
+            total = total + money.total
+            fen = money.total.fen_values()
+            columns[name] = fen
+            if not anyone:
+                continue
+            parts = totals.setdefault(name, {"total": Decimal(int(fen[keep].sum())) / 100})
+            if name == "account_pension":
+                continue
+            for level, v in money.by_level:
+                level_fen = v.fen_values()
+                if np.any(v.num[keep] != 0):
+                    parts[level] = Decimal(int(level_fen[keep].sum())) / 100
+        columns["monthly_pension_total"] = total.fen_values()
+        columns["account_balance"] = self.balance
+        columns["status"] = self.status
+        return Result(columns, self.route.copy(), totals)
+
+
+class _Formulas:
+    """The environment the plan's formulas evaluate in for a batch (engine.core.plan's node protocol)."""
+
+    def __init__(self, batch: _Batch):
+        self.batch, self.alg, self.as_of = batch, batch.alg, batch.as_of
+        self.cache: dict = {}
+
+    def builtin(self, name: str):
+        b = self.batch
+        if name == "balance_at_pension_start":
+            return self.alg.money(Q.fen(b.at_start))
+        if name in ("age_at_pension_start", "pension_start_year"):
+            sy, sm, sd = ymd(np.where(b.eligible, b.start, 0))
+            value = sy if name == "pension_start_year" else DAY_ARRAYS.age_on(b.by, b.bm, b.bd, sy, sm, sd)
+            return self.alg.integer(np.where(b.eligible, value, 0))
+        years = {"age": b.age, "counted_years": b.counted_years, "continuous_years": b.continuous_years,
+                 "regular_years": b.regular_years}
+        return self.alg.integer(years[name])  # the checker admits no other builtin
+
+    def formula(self, name: str):
+        if name not in self.cache:
+            self.cache[name] = component(self, self.batch.plan.formulas[name])
+        return self.cache[name]
+
+    def _versions(self, definition) -> list:
+        """The version on the as-of date for each fact class (None: none in force); the persons of a class whose
+        lookup fails (a fact it needs is missing) go to the scalar back end, which says which."""
+        b = self.batch
+        versions, failed = [], np.zeros(len(b.classes), dtype=bool)
+        for c, facts in enumerate(b.classes):
+            try:
+                versions.append(Lookup(b.policy, Person.probe(facts, ()), "en").value(definition.name, self.as_of))
+            except InvalidInput:
+                versions.append(None)
+                failed[c] = True
+        if failed.any():
+            b.route |= failed[b.fact_class]
+        return versions
+
+    def figure(self, definition):
+        b = self.batch
+        figures = [v.figure if v is not None else None for v in self._versions(definition)]
+        if {type(f) for f in figures if f is not None} - {Decimal}:
+            raise Unsupported(f"{definition.name} is not a number")
+        ratios = [Decimal(f if f is not None else 0).as_integer_ratio() for f in figures]
+        den = math.lcm(*(d for _, d in ratios)) if ratios else 1
+        nums = np.array([n * (den // d) for n, d in ratios] or [0], dtype="int64")
+        value = Q(nums[b.fact_class] if ratios else np.zeros(b.n, "int64"), den)
+        if not (definition.unit is not None and definition.unit.startswith("元")):
+            return value
+        missing = np.array([f is None for f in figures] or [False], dtype=bool)[b.fact_class] if figures \
+            else np.zeros(b.n, bool)
+        money = self.alg.money_at(definition.paid_by, value)
+        # no version in force: the scalar back end's empty Amount (no funding level)
+        return self.alg.choose(missing, self.alg.zero(), money) if missing.any() else money
+
+    def bonus(self, definition):
+        b, alg = self.batch, self.alg
+        results = self._versions(definition)
+        total = alg.zero()
+        for c, version in enumerate(results):
+            if version is None:
+                continue
+            layer = b.policy.layer_of(version) or definition
+            level = layer.paid_by or "province"
+            basis = self.builtin(layer.basis)
+            if layer.beyond is not None:
+                years = basis - alg.const(layer.beyond)
+                amount = alg.money_at(level, alg.const(version.figure) * Q(np.maximum(years.num, 0), years.den))
+            else:
+                nums, den = _band_figures(version.rows)
+                amount = alg.money_at(level, Q(nums[band_index(alg, basis, version.rows)], den))
+            total = alg.choose(b.fact_class == c, amount, total)
+        return total
+
+    def raises(self, definition):
+        """Each raise since the pension start, by the age on its date (engine.core.one_person's _raises, over arrays)."""
+        b, alg = self.batch, self.alg
+        total = alg.zero()
+        for version in b.policy.events(definition.name):
+            day = day_number(version.start)
+            if day > b.as_of_day:
+                continue
+            applies = b.eligible & (b.start < day)
+            level = (b.policy.layer_of(version) or definition).paid_by or "province"
+            if version.rows:
+                y, m, d = (np.full(b.n, part, dtype="int64") for part in (version.start.year, version.start.month,
+                                                                           version.start.day))
+                index = band_index(alg, alg.integer(DAY_ARRAYS.age_on(b.by, b.bm, b.bd, y, m, d)), version.rows)
+                nums, den = _band_figures(version.rows)
+                value = Q(np.where(applies, nums[index], 0), den)
+            else:
+                num, den = Decimal(version.figure).as_integer_ratio()
+                value = Q(np.where(applies, num, 0).astype("int64"), den)
+            total = total + alg.money_at(level, value)
+        return total
+
+    def member(self, group: str):
+        b = self.batch
+        if group not in b.group_names:
+            return np.zeros(b.n, dtype=bool)
+        g = b.group_names.index(group)
+        return (b.group_start[:, g] <= b.as_of_day) & (b.as_of_day <= b.group_end[:, g])
+
+    def fact_is(self, fact: str, value: str):
+        b = self.batch
+        if not fact.startswith("hukou."):
+            raise Unsupported(f"{fact} is not read by the population back end")
+        have = [facts.get(fact.split(".", 1)[1]) for facts in b.classes]  # a class holds hukou facts by key
+        missing = np.array([h is None for h in have] or [False], dtype=bool)
+        if missing.any():  # the scalar back end names the missing fact
+            b.route |= missing[b.fact_class]
+        return np.array([h == value for h in have] or [False], dtype=bool)[b.fact_class]
+
+    def condition(self, held) -> None:
+        if not self.alg.is_condition(held):
+            raise Unsupported("a condition that is not true/false")
+
+    def unconfirmed_rule(self, c, value) -> None:
+        pass  # the batch output lists no unconfirmed figures (`jubao why` explains a row)
+
+
+def _band_figures(rows) -> tuple[np.ndarray, int]:
+    """The amounts of a table's bands over one denominator, and a 0 after them (band_index's -1: no band)."""
+    figures = np.array([Decimal(r.amount).as_integer_ratio() for r in rows] or [(0, 1)])
+    den = math.lcm(*(int(d) for d in figures[:, 1]))
+    return np.append(figures[:, 0] * (den // figures[:, 1]), 0).astype("int64"), den
+
+
+def _fen(x: Decimal) -> int:
+    scaled = x * 100
+    if scaled != scaled.to_integral_value():
+        raise Unsupported("an amount finer than a fen")
+    return int(scaled)
+
+
+def _distinct(key: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """np.unique(key, return_inverse=True) for non-negative keys below `size`: by counting when the range is small
+    (no sort: linear in the rows), else by sorting."""
+    if size > max(8 * len(key), 1 << 21):  # counting costs a few passes over `size`; a sort, log n over the rows
+        unique, inverse = np.unique(key, return_inverse=True)
+        return unique, inverse.reshape(-1)
+    seen = np.bincount(key, minlength=size) > 0
+    unique = np.flatnonzero(seen)
+    rank = np.cumsum(seen) - 1
+    return unique, rank[key]
+
+
+def _intervals(bounds: np.ndarray, days: np.ndarray) -> np.ndarray:
+    """np.searchsorted(bounds, days, side="right"): looked up in a table of the days' span when it is short (the
+    records of a batch fall within a few years), else searched."""
+    if len(days) and int(days.max()) - int(days.min()) < len(days):
+        low = int(days.min())
+        table = np.searchsorted(bounds, np.arange(low, int(days.max()) + 1, dtype="int64"), side="right")
+        return table[days - low]
+    return np.searchsorted(bounds, days, side="right")
+
+
+def _taken(values: np.ndarray, order: np.ndarray | None) -> np.ndarray:
+    """`values` in `_order`'s order."""
+    return values if order is None else values[order]
+
+
+def _first_of(inverse: np.ndarray, size: int) -> np.ndarray:
+    """For each of `size` values, the index of its first row in `inverse` (np.unique's return_index)."""
+    first = np.zeros(size, dtype="int64")
+    first[inverse[::-1]] = np.arange(len(inverse) - 1, -1, -1)  # the last write, the lowest index, holds
+    return first
+
+
+def _order(major: np.ndarray, minor: np.ndarray) -> np.ndarray | None:
+    """np.lexsort((minor, major)): stable, by major then minor; None when the rows are already in that order (a
+    person's records are by year, mostly: the callers then use the rows as they are), else one sort of a combined
+    key."""
+    n = len(major)
+    if n < 2 or np.all((major[1:] > major[:-1]) | ((major[1:] == major[:-1]) & (minor[1:] >= minor[:-1]))):
+        return None
+    low, span = int(minor.min()), int(minor.max()) - int(minor.min()) + 1
+    if int(major.min()) >= 0 and (int(major.max()) + 1) * span < 2**62:
+        return np.argsort(major * span + (minor - low), kind="stable")
+    return np.lexsort((minor, major))
+
+
+def _owners(column: pa.ListArray) -> np.ndarray:
+    """For each flattened list item, the row it belongs to."""
+    offsets = np.asarray(column.offsets.to_numpy(zero_copy_only=False), dtype="int64")
+    lengths = np.diff(offsets)
+    if column.null_count:
+        lengths = np.where(np.asarray(column.is_valid().to_numpy(zero_copy_only=False)), lengths, 0)
+    return np.repeat(np.arange(len(column), dtype="int64"), lengths)
+
+
+def _valid(values) -> np.ndarray:
+    return np.asarray(values.is_valid().to_numpy(zero_copy_only=False), dtype=bool)
+
+
+def day_numbers(values) -> tuple[np.ndarray, np.ndarray]:
+    """Day numbers of YYYY-MM-DD strings and whether each is a valid date in range (null → not valid)."""
+    values = values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
+    n = len(values)
+    if pa.types.is_null(values.type) or n == 0:
+        return np.zeros(n, "int64"), np.zeros(n, bool)
+    if pa.types.is_dictionary(values.type) and _is_text(values.type):
+        # each distinct text read once (a Parquet column read as a dictionary: a few thousand dates), then gathered
+        days, ok = day_numbers(values.dictionary)
+        index = _indices(values)
+        return np.append(days, 0)[index], np.append(ok, False)[index]
+    if not pa.types.is_string(values.type):
+        raise Unsupported("a date column that is not text")
+    try:
+        # Arrow's own reading takes exactly YYYY-MM-DD of ASCII digits and a real calendar date, as the pattern and
+        # the round trip below do; a column with any other text fails as a whole and takes the long way.
+        days = values.cast(pa.date32()).view(pa.int32())
+    except pa.ArrowInvalid:
+        pass
+    else:
+        numbers = np.asarray(days.fill_null(0).to_numpy(zero_copy_only=False), dtype="int64")
+        ok = _valid(days) & (numbers >= day_number(EARLIEST)) & (numbers <= day_number(LATEST))
+        return np.where(ok, numbers, 0), ok
+    shaped = np.asarray(pc.match_substring_regex(values, DATE_PATTERN).fill_null(False).to_numpy(zero_copy_only=False),
+                        dtype=bool)
+    text = pc.if_else(pa.array(shaped), values, "1970-01-01")
+    y, m, d = (np.asarray(pc.cast(pc.utf8_slice_codeunits(text, a, b), pa.int64()).to_numpy(zero_copy_only=False))
+               for a, b in ((0, 4), (5, 7), (8, 10)))
+    # A calendar date survives the round trip through a day number ("1970-02-30" does not).
+    numbers = from_ymd(y, np.clip(m, 1, 12), np.clip(d, 1, 31))
+    back = ymd(numbers)
+    ok = shaped & (back[0] == y) & (back[1] == m) & (back[2] == d)
+    ok &= (numbers >= day_number(EARLIEST)) & (numbers <= day_number(LATEST))
+    return np.where(ok, numbers, 0), ok
+
+
+def _money_fen(values) -> tuple[np.ndarray, np.ndarray]:
+    """Fen of money strings like "300.00" (at most two decimals, no sign)."""
+    fen, ok, _, _ = _money_codes(values)
+    return fen, ok
+
+
+def _money_codes(values) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+    """(fen, valid, code of the text among the distinct texts (-1 for a null), number of distinct texts) of money
+    strings like "300.00" (at most two decimals, no sign)."""
+    if not _is_text(values.type):
+        raise Unsupported("tier is not a text column")
+    dictionary, indices = _encoded(values)
+    fen_of = []
+    for text in dictionary.to_pylist():
+        fen_of.append(_fen(Decimal(text)) if text is not None and _is_money(text) else -1)
+    fen = np.array(fen_of + [-1], dtype="int64")[indices]
+    return np.maximum(fen, 0), fen >= 0, indices, max(len(fen_of), 1)
+
+
+def _is_text(type_) -> bool:
+    """A text column: strings, or strings by dictionary (a Parquet column read as its dictionary)."""
+    return pa.types.is_string(type_) or (pa.types.is_dictionary(type_) and pa.types.is_string(type_.value_type))
+
+
+def _indices(values) -> np.ndarray:
+    """A dictionary array's indices as int64, -1 for a null."""
+    return np.asarray(values.indices.fill_null(-1).to_numpy(zero_copy_only=False), dtype="int64") \
+        if values.null_count else np.asarray(values.indices.to_numpy(zero_copy_only=False), dtype="int64")
+
+
+def _encoded(values) -> tuple[pa.Array, np.ndarray]:
+    """(distinct texts, index into them per row with -1 for a null) of a text column, plain or by dictionary."""
+    if not pa.types.is_dictionary(values.type):
+        values = pc.dictionary_encode(values)
+    index = _indices(values)
+    if values.dictionary.null_count:  # a null among the texts is a null
+        index = np.append(_valid(values.dictionary), False)[index] * (index + 1) - 1
+    return values.dictionary, index
+
+
+def _is_money(text: str) -> bool:
+    return bool(MONEY.fullmatch(text))

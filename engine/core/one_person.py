@@ -1,0 +1,731 @@
+"""The scalar back end: one person under a region's plan, the `Decision` and (when asked) its explanation.
+
+The order of domain.md §2: records dated and priced (代缴, subsidies, rewards) → eligibility (required
+years, pension start) → the account (credits, yearly interest) → the components of the monthly
+pension → death. The mechanics are `engine.core.mechanics` (shared with the population back end, here on
+`datetime.date`s), the pricing `engine.core.pricing`, the formulas the region's compiled `engine.core.plan`.
+Every figure is told to a recorder (`engine.core.explain`); without an explanation nobody listens.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import operator
+from decimal import Decimal
+
+from engine.core import dates, mechanics
+from engine.core.algebra import SCALAR, band_index
+from engine.core.decision import (
+    Account,
+    Component,
+    ContributionRow,
+    Death,
+    Decision,
+    Eligibility,
+    MonthlyPension,
+    TierOption,
+    UnconfirmedUse,
+)
+from engine.core.explain import NoTrace, Trace
+from engine.core.lookup import Lookup, Uses, layer_of, show
+from engine.core.mechanics import DATES
+from engine.core.memo import Memo, memo_on
+from engine.core.money import ZERO, Amount
+from engine.core.person import Person, Record
+from engine.core.plan import Compiled, compile_plan, component, trace_component
+from engine.core.pricing import Priced, Pricing, fen_of
+from engine.language import model
+from engine.language.catalogue import say
+from engine.language.errors import FieldError, InvalidPerson, InvalidRecord, pointer
+from engine.language.text import Text
+
+NO_TRACE = NoTrace()
+_first = operator.itemgetter(0)
+
+
+def evaluate(policy: model.Policy, person: Person, as_of: dt.date, explain: bool = False,
+             lang: str = "zh", recorder=None) -> Decision:
+    """The decision for `person` on `as_of` (with its explanation when asked); InvalidRecord on invalid records.
+
+    `recorder`: who listens to each figure (default: `Trace` when `explain`, else nobody).
+    """
+    if recorder is None:
+        recorder = Trace(policy, lang) if explain else NO_TRACE
+    return _OnePerson(policy, person, as_of, recorder, lang).decide()
+
+NOTHING = Text("", "")
+_BALANCE_FIELDS = frozenset({"account.balance"})  # what a counted record reaches (before, after a pension start)
+_STARTED_FIELDS = frozenset({"account.balance", "account.balance_at_pension_start", "monthly_pension.account_pension"})
+
+
+class _Row:
+    """A usable contribution record, its judging day and its figures."""
+
+    __slots__ = ("record", "day", "priced", "counted", "credited_fen")
+
+    def __init__(self, record: Record, day: dt.date, priced: Priced, credited_fen: int):
+        self.record, self.day, self.priced, self.counted = record, day, priced, True
+        self.credited_fen = credited_fen
+
+
+class _OnePerson:
+    # slots: the evaluation reads its own attributes thousands of times per person (no instance dict to search)
+    __slots__ = ("policy", "person", "as_of", "rec", "lang", "quiet", "lookup", "uses", "errors", "pricing", "plan",
+                 "scheme_start", "scheme_version", "scheme_keys", "pension_age", "full_years", "enrolment_day",
+                 "pension_age_birthday", "pension_month", "age_at_start", "required", "start", "route",
+                 "route_version", "eligible", "rows", "status", "counted_years", "continuous_years")
+
+    def __init__(self, policy: model.Policy, person: Person, as_of: dt.date, recorder, lang: str):
+        self.policy, self.person, self.as_of, self.rec, self.lang = policy, person, as_of, recorder, lang
+        self.quiet = type(recorder) is NoTrace  # nobody listens: the steps' own figures need not be made
+        self.lookup = Lookup(policy, person, lang)
+        self.uses = Uses(policy)
+        self.errors: list[FieldError] = []
+        self.pricing = Pricing(self.lookup, self.uses, recorder, self.errors)
+        self.plan = compile_plan(policy)
+
+    # ── the decision ───────────────────────────────────────────────────────
+    def decide(self) -> Decision:
+        p, look = self.person, self.lookup
+        self.scheme_start, self.scheme_version = look.scheme_start(self.as_of)
+        self.scheme_keys = {self.uses.use(self.scheme_version, "eligibility.required_years",
+                                          show(self.scheme_start))} if self.scheme_version else set()
+        self.pension_age, self.full_years, enrolment_age, enrolment_rule = self.scheme_constants()
+        self.enrolment_day = dates.anniversary(p.birth_date, enrolment_age)
+        self.rec.consulted(enrolment_rule)
+        self.pension_age_birthday = dates.anniversary(p.birth_date, self.pension_age)
+        self.pension_month = dates.first_of_next_month(self.pension_age_birthday)
+        self.age_at_start = dates.age_on(p.birth_date, self.scheme_start)
+        self.required = mechanics.required_years(DATES, self.age_at_start, self.pension_age, self.full_years,
+                                                 self.pension_age_birthday.year, self.scheme_start.year)
+        rows = self.contributions()
+        self.start, self.route, self.route_version = self.pension_start(rows)
+        self.eligible = self.start is not None
+        rows = self.before_start(rows)
+        if self.errors:
+            unique = list({e.pointer: e for e in reversed(self.errors)}.values())[::-1]
+            raise InvalidRecord(say("record.invalid"), unique)
+        for row in rows:
+            row.counted = row.day <= self.as_of
+        self.rows = rows
+        self.status = self.status_of()
+        self.counted_years = mechanics.counted_years(DATES, sum(1 for r in rows if r.counted), self.required,
+                                                     self.full_years)
+        self.continuous_years = self.longest_run(rows)
+        account = self.account(rows)
+        pension = self.monthly_pension(account)
+        death = self.death(account)
+        return self.decision(rows, account, pension, death)
+
+    def scheme_constants(self) -> tuple[int, int, int, model.Version | None]:
+        """(pension age, full contribution years, enrolment age, the enrolment-age rule) on the as-of date: where
+        no version in force then depends on the person's facts, a pure function of the policy version and the
+        day, kept on it."""
+        memo = memo_on(self.policy, "_scheme_constants")
+        found = memo.get(self.as_of)
+        if found is None:
+            look, day = self.lookup, self.as_of
+            found = (int(look.constant("pension_age", day)), int(look.constant("full_contribution_years", day)),
+                     int(look.constant("enrolment_age", day)), look.value("enrolment_age", day))
+            if all(v.condition is None for name in ("pension_age", "full_contribution_years", "enrolment_age")
+                   for v in self.policy.versions_at(name, day)):
+                memo.put(day, found)
+        return found
+
+    # ── contributions ──────────────────────────────────────────────────────
+    def fail(self, record: Record, field: str, detail: Text) -> None:
+        self.errors.append(FieldError(pointer("person", "contributions", record.index, field), detail))
+
+    def contributions(self) -> list[_Row]:
+        rows, years, valid = [], {}, []
+        scheme_start, enrolment_day = self.scheme_start, self.enrolment_day
+        earliest_back_year = mechanics.earliest_back_payment_year(DATES, scheme_start.year, enrolment_day.year)
+        death = self.person.death_date
+        given_start = self.person.pension_start_date
+        record_problem = mechanics.record_problem
+        for record in self.person.contributions:
+            year, date = record.year, record.date
+            if year in years:
+                self.fail(record, "year", say("record.second", year=year, first=years[year]))
+                continue
+            years[year] = record.index
+            regular = record.kind == "regular"
+            day, problem = record_problem(DATES, regular, date is not None, date, year, scheme_start,
+                                          earliest_back_year, enrolment_day, own=_record_day(regular, date, year))
+            if problem:
+                self.record_problem(record, day, problem)
+                continue
+            if death and day > death:
+                self.fail(record, "date", say("record.after-death", day=day, death=death,
+                                              undated=say("record.undated-death") if date is None else NOTHING))
+                continue
+            if given_start and day > given_start:
+                self.fail(record, "date", say("record.after-pension-start", day=day, start=given_start,
+                                              undated=say("record.undated-pension-start") if date is None else NOTHING))
+                continue
+            valid.append((year, record, day))
+        # priced in year order: an item paid for at most N years goes to the first N years that earn it (a year
+        # is never twice among them, so the order never compares the records themselves)
+        valid.sort(key=_first)
+        price = self.pricing.price
+        for _, record, day in valid:
+            priced = price(record, day)
+            if priced is not None:
+                collective = record.collective
+                rows.append(_Row(record, day, priced, priced.credited_fen + fen_of(collective) if collective
+                                 else priced.credited_fen))
+        return rows
+
+    def record_problem(self, record: Record, day: dt.date, problem: int) -> None:
+        """The words for a record the mechanics refused (engine.core.mechanics.record_problem's codes)."""
+        year = record.year
+        if problem == mechanics.WRONG_YEAR:
+            self.fail(record, "date", say("record.wrong-year", year=year, day=day))
+        elif problem == mechanics.UNDATED_BACK_PAYMENT:
+            self.fail(record, "date", say("record.undated-back-payment", year=year))
+        elif problem == mechanics.BACK_PAYMENT_IN_ITS_YEAR:
+            self.fail(record, "date", say("record.back-payment-in-year", year=year))
+        elif problem == mechanics.BACK_PAYMENT_TOO_EARLY:
+            by_scheme = self.scheme_start.year >= self.enrolment_day.year
+            earliest = max(self.scheme_start.year, self.enrolment_day.year)
+            self.fail(record, "year", say("record.back-payment-too-early", year=year, earliest=earliest,
+                                          limit=say("record.scheme-start-year" if by_scheme else "record.year-16")))
+        elif problem == mechanics.BEFORE_SCHEME_START:
+            self.fail(record, "date", say("record.before-scheme-start", day=day, start=self.scheme_start))
+        else:
+            self.fail(record, "date", say("record.before-16", day=day, birthday=self.enrolment_day))
+
+    # ── eligibility ────────────────────────────────────────────────────────
+    def pension_start(self, rows: list[_Row]) -> tuple[dt.date | None, str | None, model.Version | None]:
+        """(start, route, the rule of that route): the earliest day any route allows."""
+        if self.person.pension_start_date:
+            return self.person.pension_start_date, "given", None
+        look = self.lookup
+        candidates = []
+        if self.age_at_start >= self.pension_age:
+            candidates.append((mechanics.start_by_age(DATES, self.scheme_start, self.pension_month),
+                               "pension_age_at_start", look.rule("pension_age", self.as_of)))
+        else:
+            as_of = self.as_of
+            paid = sorted([r.day for r in rows if r.day <= as_of])
+            rule = look.rule("full_contribution_years", self.as_of)
+            if self.required == 0:
+                candidates.append((self.pension_month, "payment", rule))
+            elif len(paid) >= self.required:
+                candidates.append((mechanics.start_by_payment(DATES, paid[self.required - 1], self.pension_month),
+                                   "payment", rule))
+        early = self.early_start()
+        if early:
+            candidates.append(early)
+        if not candidates:
+            return None, None, look.rule("full_contribution_years", self.as_of)
+        return min(candidates, key=lambda c: c[0])
+
+    def early_start(self):
+        best = None
+        if not self.person.groups:  # every route is for members of some group
+            return best
+        for name in self.policy.names_of_kind("early_start"):
+            d = self.policy.definitions[name][0]
+            for version in self.policy.all_versions(name):
+                for m in self.person.groups:
+                    if m.group not in d.for_groups:
+                        continue
+                    day = mechanics.early_start_day(DATES, version.start or dt.date.min, self.pension_month, m.start)
+                    if m.holds(day) and version.covers(day) and day <= self.as_of and (best is None or day < best[0]):
+                        best = (day, f"early_start:{name}", version)
+        return best
+
+    def before_start(self, rows: list[_Row]) -> list[_Row]:
+        """Records after a worked-out pension start are refused (a given start was checked with the records)."""
+        if self.start is None or self.person.pension_start_date or all(row.day <= self.start for row in rows):
+            return rows
+        kept = []
+        for row in rows:
+            if row.day > self.start:
+                self.fail(row.record, "date", say("record.after-pension-start", day=row.day, start=self.start,
+                                                  undated=say("record.undated-pension-start")
+                                                  if row.record.date is None else NOTHING))
+            else:
+                kept.append(row)
+        return kept
+
+    def status_of(self) -> str:
+        p = self.person
+        started = self.start is not None and self.start <= self.as_of
+        code = mechanics.status(DATES, bool(p.death_date and p.death_date <= self.as_of), started,
+                                dates.age_on(p.birth_date, self.as_of) < self.pension_age,
+                                self.eligible and self.start > self.as_of)
+        return mechanics.STATUSES[code]
+
+    def longest_run(self, rows: list[_Row]) -> int:
+        """The most counted regular years in a row (`rows` are in year order, each year at most once)."""
+        best = run = 0
+        last = None
+        for r in rows:
+            if r.counted and r.record.kind == "regular":
+                year = r.record.year
+                run = run + 1 if year - 1 == last else 1
+                last = year
+                if run > best:
+                    best = run
+        return best
+
+    # ── the account ────────────────────────────────────────────────────────
+    def account(self, rows: list[_Row]) -> dict:
+        opening = self.person.opening_balance
+        credits = [r for r in rows if r.counted and not (opening and r.day <= opening[1])]
+        death = self.person.death_date
+        started_by = min(self.as_of, death) if death else self.as_of
+        started = self.start is not None and self.start <= started_by
+        death = death if self.status == "deceased" else None
+        info = {"started": started, "credits": credits}
+        if started:
+            at_start, at_start_step = self.balance_on(credits, opening, self.start, "balance_at_pension_start")
+            divisor = self.lookup.rule("account_divisor", self.start)
+            ratio = Decimal(divisor.figure).as_integer_ratio()
+            monthly = mechanics.account_pension(fen_of(at_start), ratio)
+            months = dates.months_inclusive(self.start, death or self.as_of)
+            balance = Decimal(mechanics.balance_after_start(DATES, fen_of(at_start), monthly, months)) / 100
+            monthly = Decimal(monthly) / 100
+            info.update(at_start=at_start, at_start_step=at_start_step, balance=balance,
+                        balance_step=self.rec.balance_after_start(balance, at_start, monthly, months, divisor,
+                                                                  at_start_step))
+        else:
+            balance, step = self.balance_on(credits, opening, death or self.as_of, "account_balance")
+            info.update(at_start=ZERO, at_start_step=None, balance=balance, balance_step=step)
+        return info
+
+    def balance_on(self, credits: list[_Row], opening, day: dt.date, id: str):
+        """The account on `day`: credits on their dates, interest at the very end of each 31 December (fen)."""
+        if opening:
+            first, balance = opening[1].year + 1, fen_of(opening[0])
+        elif credits:
+            first, balance = min(r.day.year for r in credits), 0
+        else:
+            return ZERO, self.rec.empty_balance(id, self.lookup.rule("interest_rate", self.as_of))
+        fields = _STARTED_FIELDS if id == "balance_at_pension_start" else _BALANCE_FIELDS
+        quiet = self.quiet
+        steps = [self.rec.opening_balance(opening[0], opening[1])] if opening else []
+        credited: dict[int, int] = {}  # fen credited in each year, up to `day`
+        by_year: dict[int, list[_Row]] = {}  # the credits of each year, for their steps
+        for r in credits:
+            if r.day <= day:
+                year = r.day.year
+                credited[year] = credited.get(year, 0) + r.credited_fen
+                if not quiet:
+                    by_year.setdefault(year, []).append(r)
+        rates = memo_on(self.policy, "_interest_rates")
+        told = None  # the rate last told to the ledger of uses (years in a row share one; telling it again adds nothing)
+        last = day.year
+        yearly_interest = mechanics.yearly_interest
+        for year in range(first, last):  # every year before `day`'s: its credits, then its interest
+            start_balance = balance
+            balance += credited.get(year, 0)
+            if not quiet:
+                steps.extend(r.priced.step for r in by_year.get(year, ()))
+            version, ratio = rates.get(year) or self.interest_rate(year)
+            if version is None:
+                continue
+            interest = yearly_interest(start_balance, ratio)
+            balance += interest
+            if start_balance:
+                if version is not told:
+                    self.uses.use(version, fields)
+                    told = version
+                if not quiet:
+                    steps.append(self.rec.interest(year, version, Decimal(start_balance) / 100,
+                                                   Decimal(interest) / 100))
+        if first <= last:  # `day`'s year: its credits up to `day`, no interest yet
+            balance += credited.get(last, 0)
+            if not quiet:
+                steps.extend(r.priced.step for r in by_year.get(last, ()))
+        amount = Decimal(balance) / 100
+        return amount, self.rec.balance(id, amount, day, self.lookup.rule("interest_rate", day), steps)
+
+    def interest_rate(self, year: int) -> tuple[model.Version | None, tuple[int, int] | None]:
+        """(version, rate as a ratio) of the interest credited at the end of `year`; where no version in force
+        then depends on the person's facts, a pure function of the policy version and the year, kept on it."""
+        memo = memo_on(self.policy, "_interest_rates")
+        found = memo.get(year)
+        if found is None:
+            day = dates.year_end(year)
+            version = self.lookup.value("interest_rate", day)
+            found = (version, Decimal(version.figure).as_integer_ratio() if version is not None else None)
+            if all(v.condition is None for v in self.policy.versions_at("interest_rate", day)):
+                memo.put(year, found)
+        return found
+
+    # ── the monthly pension ────────────────────────────────────────────────
+    def monthly_pension(self, account: dict) -> dict:
+        env = _Formulas(self, account)
+        parts, steps, total, components = [], [], ZERO, []
+        for c in self.plan.components:
+            amount, step = env.component(c, self.status == c.formula.paid_while)
+            parts.append((c.name, amount))
+            components.append(Component(c.name, amount, c.label_zh))
+            steps.append(step)
+            total += amount.total
+        return {"step": self.rec.monthly_pension(total, parts, steps),
+                "answer": MonthlyPension(total, tuple(components))}
+
+    # ── death ──────────────────────────────────────────────────────────────
+    def death(self, account: dict) -> dict:
+        if self.status != "deceased":
+            return {"funeral_grant": ZERO, "inheritable_balance": ZERO, "step": None}
+        day = self.person.death_date
+        grant, grant_step = ZERO, None
+        needs_pension = self.lookup.value("funeral_grant_needs_pension", day)
+        if not account["started"]:
+            self.rec.consulted(needs_pension)  # it decides whether a grant is paid before any pension
+        by_rule = not account["started"] and needs_pension is not None and needs_pension.figure is False
+        if account["started"] or by_rule:
+            if by_rule:  # the region's rule, not the pension, is why the grant is paid: its status travels with it
+                self.uses.use(needs_pension, "death.funeral_grant")
+            version = self.lookup.value("funeral_grant", day)
+            self.rec.consulted(version)  # a grant of 0.00 is a figure too
+            if version is not None and version.figure:
+                grant = version.figure
+                self.uses.use(version, "death.funeral_grant")
+                grant_step = self.rec.funeral_grant(version, grant)
+        balance = inheritable = account["balance"]
+        excluded = None
+        rule = self.lookup.value("subsidy_inheritable", day)
+        if rule is not None and rule.figure is False:
+            self.uses.use(rule, "death.inheritable_balance")
+            excluded = sum((r.priced.subsidy.total for r in account["credits"] if r.day <= day), ZERO)
+            inheritable = max(inheritable - excluded, ZERO)
+        inheritable_step = self.rec.inheritable(rule, inheritable, balance, excluded)
+        return {"funeral_grant": grant, "inheritable_balance": inheritable,
+                "step": self.rec.death(grant + inheritable, (grant_step, inheritable_step))}
+
+    # ── the result ─────────────────────────────────────────────────────────
+    def tier_options(self) -> tuple[TierOption, ...]:
+        if self.status not in ("contributing", "not_eligible"):
+            return ()
+        if self.as_of < self.enrolment_day or self.as_of < self.scheme_start:
+            return ()
+        return tuple(TierOption(*option) for option in self.pricing.options(self.as_of))
+
+    def contribution_range(self) -> tuple[Decimal, Decimal] | None:
+        """contract.md: a region of free amounts carries the range open on the as-of date beside its options."""
+        if self.status not in ("contributing", "not_eligible"):
+            return None
+        found = self.pricing.amount_range(self.as_of)
+        return (found.low, found.high) if found else None
+
+    def decision(self, rows: list[_Row], account: dict, pension: dict, death: dict) -> Decision:
+        # The unconfirmed figures a counted record used reach the account; records share their keys (one `Priced`
+        # for everyone paying the same on the same day), so each distinct set is attached once.
+        counted_keys = {r.priced.uses for r in rows if r.counted and r.priced.uses}
+        if counted_keys:
+            self.uses.attach(frozenset().union(*counted_keys),
+                             _STARTED_FIELDS if account["started"] else _BALANCE_FIELDS)
+        if self.route in ("payment", "pension_age_at_start"):
+            self.uses.attach(self.scheme_keys, "eligibility.pension_start_date")
+        if self.route and self.route.startswith("early_start"):
+            self.uses.use(self.route_version, "eligibility.pension_start_date")
+        tier_options = self.tier_options()  # before the list of unconfirmed figures: the options use figures too
+        eligibility = Eligibility(self.eligible, self.required, self.counted_years, self.continuous_years,
+                                  self.start if self.eligible else None, tuple(self.reasons()))
+        contribution_range = self.contribution_range() if tier_options else None
+        uses_unconfirmed = _unconfirmed_uses(self.policy, self.uses.listed())
+        return Decision(  # by position, in the order of its fields (made for every answer)
+            self.policy.region, self.policy.digest, self.as_of, self.person.id, self.status, eligibility,
+            pension["answer"], tuple([_contribution_row(r) for r in rows]),
+            Account(account["balance"], account["at_start"]),
+            Death(death["funeral_grant"], death["inheritable_balance"]),
+            tier_options, uses_unconfirmed, self.explanation(pension, account, death) if self.rec.active else None,
+            contribution_range)
+
+    def reasons(self, zh: bool = False) -> list[str]:
+        """Why the pension starts when it does: canonical English in the JSON, Chinese in the explanation."""
+        if self.route == "given":
+            return ["待遇领取起始日由申报给定" if zh else "pension_start_date given as a fact"]
+        if self.route == "pension_age_at_start":
+            return [f"参保起始日（{self.scheme_start}）已满 {self.pension_age} 周岁，不缴费直接领取基础养老金" if zh else
+                    f"aged {self.pension_age}+ at scheme start ({self.scheme_start}): basic pension without paying"]
+        if self.route == "payment":
+            return [f"累计缴费满 {self.required} 年，{self.start} 起领取" if zh else
+                    f"required {self.required} contribution years met; pension from {self.start}"]
+        if self.route and self.route.startswith("early_start"):
+            return [self.early_start_reason(zh)]
+        return [f"尚未满足领取条件：应缴 {self.required} 年" if zh else
+                f"not yet eligible: {self.required} contribution years required"]
+
+    def early_start_reason(self, zh: bool) -> str:
+        """The early-start route in words, from its policy block: the groups it serves and its start month."""
+        version = self.route_version
+        layer = self.policy.layer_of(version) or self.policy.definition(version.name)
+        since = version.start.strftime("%Y-%m") if version.start else None
+        if zh:
+            groups = "、".join(self.policy.group_label(g, "zh") for g in layer.for_groups)
+            return (f"{groups}年满 {self.pension_age} 周岁未领取的，直接领取基础养老金" +
+                    (f"（{since} 规定）" if since else ""))
+        return (f"{', '.join(layer.for_groups)} aged {self.pension_age}+ without a pension draws the basic pension"
+                + (f" ({since} rule)" if since else ""))
+
+    def explanation(self, pension: dict, account: dict, death: dict):
+        rec = self.rec
+        full = self.lookup.rule("full_contribution_years", self.as_of)
+        required = rec.required_years(self.required, full, rec.scheme_start(self.scheme_start, self.scheme_version),
+                                      self.age_at_start, self.pension_age, self.pension_age_birthday.year,
+                                      self.scheme_start.year)
+        counted = rec.counted_years(self.counted_years, full, sum(1 for r in self.rows if r.counted), self.required)
+        eligibility = rec.eligibility(self.start, self.route_version, "；".join(self.reasons(zh=self.lang == "zh")),
+                                      (required, counted))
+        first = self.policy.formulas[self.policy.components[0]]
+        return rec.whole(pension["step"], first, (eligibility, account["balance_step"], death["step"]))
+
+
+_RECORD_DAYS = Memo()  # (regular, date, year) → mechanics.record_day: records repeat the same few dates and years
+
+
+def _record_day(regular: bool, date: dt.date | None, year: int) -> tuple[dt.date, int]:
+    """`mechanics.record_day` of a record, a pure function of it, kept in a bounded memo (an undated record is
+    judged as dated 31 December of its year, which its problems never name)."""
+    key = (regular, date, year)
+    found = _RECORD_DAYS.get(key)
+    if found is None:
+        found = mechanics.record_day(DATES, regular, date is not None, date or dates.year_end(year), year)
+        _RECORD_DAYS.put(key, found)
+    return found
+
+
+def _unconfirmed_uses(policy: model.Policy, listed: list[dict]) -> tuple[UnconfirmedUse, ...]:
+    """The answer's `uses_unconfirmed`: each entry a pure function of the policy line, its texts and the fields
+    it reached, the same few again and again for a region; kept in a bounded memo on the policy version."""
+    memo = memo_on(policy, "_unconfirmed_uses")
+    out = []
+    for u in listed:
+        key = (u["file"], u["line"], u["value"], u["text_zh"], u["status"], frozenset(u["used_by"]))
+        made = memo.get(key)
+        if made is None:
+            made = UnconfirmedUse(u["value"], u["status"], tuple(sorted(u["used_by"])), u["file"], u["line"],
+                                  u["text_zh"])
+            memo.put(key, made)
+        out.append(made)
+    return tuple(out)
+
+
+def _contribution_row(r: _Row) -> ContributionRow:
+    """The row of the answer for a usable record: a pure function of its figures (one `Priced`, shared through the
+    price memo by everyone paying the same on the same day), the record and whether it is counted — kept on the
+    `Priced` and used again while the record's values are the very objects it was made from."""
+    record, priced = r.record, r.priced
+    made = priced.rows.get(r.counted)
+    # Shared through the memo, the figures were priced for an equal day, year, kind, tier and collective aid; of
+    # those only a Decimal can print otherwise (500 and 500.00): the row is used again for the very same objects.
+    if made is not None and made.tier is record.tier and made.collective is record.collective:
+        return made
+    made = priced.rows[r.counted] = ContributionRow(
+        record.year, record.tier, record.kind, r.day, priced.personal, priced.government_paid, priced.subsidy,
+        record.collective, r.counted, priced.rewards, priced.government_by_level)
+    return made
+
+
+class _Formulas:
+    """The environment the plan's formulas evaluate in for one person (engine.core.plan's node protocol)."""
+
+    alg = SCALAR
+    __slots__ = ("run", "account", "as_of", "lang", "rec", "lookup", "uses", "plan", "field", "cache")
+
+    def __init__(self, run: _OnePerson, account: dict):
+        self.run, self.account = run, account
+        self.as_of, self.lang, self.rec = run.as_of, run.lang, run.rec
+        self.lookup, self.uses, self.plan = run.lookup, run.uses, run.plan
+        self.field = ""
+        self.cache: dict = {}
+
+    def component(self, c: Compiled, paid: bool) -> tuple[Amount, object]:
+        rec = self.rec
+        if not paid:
+            return Amount(), rec.component_not_paid(c.formula)
+        self.field = c.field
+        if not rec.active:
+            return component(self, c), None
+        value, steps, text, outcome = trace_component(self, c)
+        if outcome == "not_in_force":
+            return value, rec.component_not_in_force(c.formula, self.as_of)
+        if outcome == "condition":
+            return value, rec.component_condition(c.formula, text, steps)
+        return value, rec.component(c.formula, value, text, steps)
+
+    # the node protocol
+    def show(self, value) -> str:
+        return show(value)
+
+    def group_label(self, group: str) -> str:
+        return self.run.policy.group_label(group, self.lang)
+
+    def builtin(self, name: str):
+        run = self.run
+        if name == "age":
+            return Decimal(dates.age_on(run.person.birth_date, self.as_of))
+        if name == "balance_at_pension_start":
+            return Amount(self.account["at_start"])
+        if name == "counted_years":
+            return Decimal(run.counted_years)
+        if name == "regular_years":  # counted years less back payments (e.g. 长缴多得 where 补缴 years do not count)
+            return Decimal(sum(1 for r in run.rows if r.counted and r.record.kind == "regular"))
+        if name == "age_at_pension_start":
+            return Decimal(dates.age_on(run.person.birth_date, run.start) if run.start else 0)
+        if name == "pension_start_year":
+            return Decimal(run.start.year if run.start else 0)
+        return Decimal(run.continuous_years)  # the checker admits no other builtin
+
+    def trace_builtin(self, name: str):
+        value = self.builtin(name)
+        if name == "balance_at_pension_start":
+            step = self.account.get("at_start_step")
+            return value, [step] if step else []
+        return value, [self.rec.builtin(name, value)]
+
+    def formula(self, name: str):
+        if name not in self.cache:
+            self.cache[name] = self._formula(name)
+        return self.cache[name][0]
+
+    def trace_formula(self, name: str):
+        if name not in self.cache:
+            self.cache[name] = self._formula(name)
+        return self.cache[name]
+
+    def _formula(self, name: str):
+        outer = self.field
+        try:
+            return self.component(self.plan.formulas[name], True)
+        finally:
+            self.field = outer
+
+    def _version(self, definition):
+        return self.lookup.value(definition.name, self.as_of)
+
+    def figure(self, definition):
+        return self._figure(definition, self._version(definition))
+
+    def _figure(self, definition, version):
+        if version is None:
+            return Amount()
+        self.uses.use(version, self.field)
+        return _figure_value(self.run.policy, definition, version)
+
+    def trace_figure(self, definition):
+        version = self._version(definition)
+        value = self._figure(definition, version)
+        return value, [self.rec.figure(definition, version, value)] if version is not None else []
+
+    def bonus(self, definition):
+        return self._bonus(definition)[0]
+
+    def trace_bonus(self, definition):
+        amount, version, basis, row, beyond = self._bonus(definition)
+        if version is None:
+            return amount, []
+        return amount, [self.rec.bonus(definition, version, amount, basis, row, beyond)]
+
+    def _bonus(self, definition):
+        version = self._version(definition)
+        if version is None:
+            return Amount(), None, None, None, None
+        # The layer the version comes from decides its basis (a region may change `per` into `by`).
+        layer = layer_of(self.run.policy, version) or definition
+        level = layer.paid_by or "province"
+        basis = self.builtin(layer.basis)
+        if layer.beyond is not None:
+            amount = Amount.at(level, version.figure * max(basis - layer.beyond, ZERO))
+            row = None
+        else:
+            row, amount = _band_amount(self.run.policy, version, basis, level)
+        if amount.total:
+            self.uses.use(version, self.field)
+        return amount, version, basis, row, layer.beyond
+
+    def raises(self, definition):
+        return self._raises(definition)[0]
+
+    def trace_raises(self, definition):
+        total, applied = self._raises(definition)
+        return total, [self.rec.raises(definition, total, applied, self.run.start)]
+
+    def _raises(self, definition):
+        """(total, [(version, age on its date, amount)]): every raise after the pension start, up to the as-of date."""
+        run, total, applied = self.run, Amount(), []
+        if run.start is None:
+            return total, applied
+        for version in run.policy.events(definition.name):
+            if not run.start < version.start <= self.as_of:
+                continue
+            layer = layer_of(run.policy, version) or definition
+            age = Decimal(dates.age_on(run.person.birth_date, version.start))
+            if version.rows:
+                index = band_index(SCALAR, age, version.rows)
+                amount = version.rows[index].amount if index >= 0 else ZERO
+            else:
+                amount = version.figure
+            if amount:
+                total = total + Amount.at(layer.paid_by or "province", amount)
+                self.uses.use(version, self.field)
+            applied.append((version, age, amount))
+        return total, applied
+
+    def member(self, group: str) -> bool:
+        return any(m.group == group for m in self.run.person.groups_on(self.as_of))
+
+    def fact_is(self, fact: str, value: str) -> bool:
+        have = self.run.person.fact(fact)
+        if have is None:
+            raise InvalidPerson(say("fact.needed-for", fact=fact, field=self.field or fact), [FieldError(
+                pointer("person", *fact.split(".")), say("fact.compared", fact=fact, value=value))])
+        return have == value
+
+    def condition(self, held) -> None:
+        pass  # the checker types conditions as true/false
+
+    def unconfirmed_rule(self, c: Compiled, value: Amount) -> None:
+        if value.total:
+            self.uses.use_formula(c.formula, self.field)
+
+
+def _figure_value(policy: model.Policy, definition: model.Definition, version: model.Version):
+    """A figure as a formula reads it: an amount in yuan with its funding level, other figures as they are; a pure
+    function of the definition and the version, kept in a bounded memo on the policy (each entry holds its
+    version, so an id is never another's)."""
+    memo = memo_on(policy, "_figure_values")
+    key = (id(definition), id(version))
+    hit = memo.get(key)
+    if hit is not None and hit[0] is version and hit[1] is definition:
+        return hit[2]
+    figure = version.figure
+    if isinstance(figure, Decimal) and definition.unit and definition.unit.startswith("元"):
+        figure = Amount.at(definition.paid_by, figure)
+    memo.put(key, (version, definition, figure))
+    return figure
+
+
+def _band_amount(policy: model.Policy, version: model.Version, basis: Decimal, level: str):
+    """(row, amount paid at `level`) of a banded bonus for `basis`: like `_band`, a pure function of the policy
+    version, the schedule's version, the basis and the level, kept in a bounded memo on the policy."""
+    memo = memo_on(policy, "_band_amounts")
+    key = (id(version), basis, level)
+    hit = memo.get(key)
+    if hit is not None and hit[0] is version:
+        return hit[1], hit[2]
+    index = _band(policy, version, basis)
+    row = version.rows[index] if index >= 0 else None
+    amount = Amount.at(level, row.amount if row else ZERO)
+    memo.put(key, (version, row, amount))
+    return row, amount
+
+
+def _band(policy: model.Policy, version: model.Version, basis: Decimal) -> int:
+    """`band_index` of `basis` in a bonus schedule's bands: a pure function of the policy version, the schedule's
+    version and the basis (an age or a number of years), kept in a bounded memo on the policy. Each entry holds
+    its version, so an id is never another's."""
+    memo = memo_on(policy, "_bands")
+    key = (id(version), basis)
+    hit = memo.get(key)
+    if hit is not None and hit[0] is version:
+        return hit[1]
+    index = band_index(SCALAR, basis, version.rows)
+    memo.put(key, (version, index))
+    return index
