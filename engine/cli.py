@@ -337,14 +337,14 @@ def _fail(problem: Problem, fmt: str, lang: str = "zh") -> None:
 @click.option("--policies", type=click.Path(exists=True, file_okay=False), help="policy folder (default: policies/)")
 def batch(region, as_of, source, target, workers, engine, scheduler, method, lang, policies) -> None:
     """Evaluate a population file (.jsonl, .csv or .parquet) into TARGET, one row per person."""
-    from engine.populations import batch as batch_run
+    from engine.populations import count_rows, run_batch
 
     registry = _registry(policies)
-    total = batch_run.count_rows(source)
+    total = count_rows(source)
     # the same bar as `jubao population` and `jubao impact` (click's: shown on a terminal, quiet in a pipe)
     with click.progressbar(length=total, label="persons", show_pos=True, file=sys.stderr) as bar:
         try:
-            summary = batch_run.run(registry, region, as_of, source, target, workers, bar.update, engine, scheduler,
+            summary = run_batch(registry, region, as_of, source, target, workers, bar.update, engine, scheduler,
                                     method, lang)
         except ENGINE_ERRORS as error:
             bar.render_finish()
@@ -367,13 +367,13 @@ def batch(region, as_of, source, target, workers, engine, scheduler, method, lan
 @click.option("--policies", type=click.Path(exists=True, file_okay=False), help="policy folder (default: policies/)")
 def why(region, as_of, source, row, lang, fmt, policies) -> None:
     """Explain one ROW of a population file (the row number of `jubao batch` output), with the interpreter."""
-    from engine.populations import batch as batch_run
+    from engine.populations import read_rows
 
     registry = _registry(policies)
-    person = next((p for number, p in batch_run.read_rows(source) if number == row), None)
+    person = next((p for number, p in read_rows(source) if number == row), None)
     try:
         if person is None:
-            count = sum(1 for _ in batch_run.read_rows(source))
+            count = sum(1 for _ in read_rows(source))
             raise InvalidInput(say("cli.no-row", source=source, row=row), [FieldError(
                 "/row", say("cli.rows-from-1", source=source, count=count, s="s" if count != 1 else ""))])
         if isinstance(person, InvalidInput):

@@ -86,6 +86,24 @@ def test_imports_flow_one_way(room):
     assert offenders == {}
 
 
+def test_the_web_and_the_cli_use_the_faces():
+    """`engine`, `engine.<room>`: never a module inside a room (what a room exports is its face's list)."""
+    deep = {}
+    for path in [*sorted((ROOT / "web").rglob("*.py")), ENGINE / "cli.py"]:
+        for module, _ in imports_of(path):
+            parts = module.split(".")
+            if parts[0] == "engine" and len(parts) > 2:
+                deep.setdefault(path.relative_to(ROOT).as_posix(), []).append(module)
+    assert deep == {}
+
+
+def test_no_module_over_700_lines():
+    """Small modules with one job each; the message catalogue is data."""
+    long = {p.relative_to(ENGINE).as_posix(): n for p in engine_modules()
+            if (n := len(p.read_text(encoding="utf-8").splitlines())) > 700 and p.name != "catalogue.py"}
+    assert long == {}
+
+
 def test_engine_never_imports_the_web_layer():
     for path in engine_modules():
         assert not top_packages(path) & {"flask", "web", "werkzeug", "jinja2"}, path

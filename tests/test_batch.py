@@ -56,7 +56,7 @@ def test_bad_rows_become_error_rows_in_place(tmp_path, workers, method):
 def test_parquet_round_trip_matches_the_interpreter(tmp_path, registry, people):
     source = tmp_path / "in.parquet"
     pq.write_table(pa.Table.from_pylist(people), source)
-    summary = batch.run(registry, "anhui", AS_OF, source, tmp_path / "out.parquet", workers=2)
+    summary = batch.run_batch(registry, "anhui", AS_OF, source, tmp_path / "out.parquet", workers=2)
     out = pq.read_table(tmp_path / "out.parquet").to_pylist()
     assert summary.rows == len(people) == len(out) and summary.errors == 0
     policy = registry.policy("anhui")
@@ -83,8 +83,8 @@ def test_parquet_round_trip_matches_the_interpreter(tmp_path, registry, people):
 
 def test_many_processes_give_the_same_rows_as_one(tmp_path, registry, people):
     source = write_jsonl(tmp_path / "in.jsonl", [json.dumps(p, ensure_ascii=False) for p in people * 4])
-    batch.run(registry, "anhui", AS_OF, source, tmp_path / "one.csv", workers=1)
-    batch.run(registry, "anhui", AS_OF, source, tmp_path / "two.csv", workers=2)
+    batch.run_batch(registry, "anhui", AS_OF, source, tmp_path / "one.csv", workers=1)
+    batch.run_batch(registry, "anhui", AS_OF, source, tmp_path / "two.csv", workers=2)
     assert (tmp_path / "one.csv").read_text(encoding="utf-8") == (tmp_path / "two.csv").read_text(encoding="utf-8")
 
 
@@ -94,7 +94,7 @@ def test_flat_csv_input(tmp_path, registry):
         w = csv.writer(f)
         w.writerow(["id", "birth_date", "hukou.type", "groups"])
         w.writerow(["mg-1", "1955-04-01", "rural", json.dumps([{"id": "poverty_registered", "from": "2019-06-10"}])])
-    summary = batch.run(registry, "anhui", "2019-07-15", source, tmp_path / "out.jsonl", workers=1)
+    summary = batch.run_batch(registry, "anhui", "2019-07-15", source, tmp_path / "out.jsonl", workers=1)
     row = json.loads((tmp_path / "out.jsonl").read_text(encoding="utf-8"))
     assert summary.errors == 0 and row["monthly_pension_total"] == "110.00"  # domain.md §6, 明光
 
@@ -117,8 +117,8 @@ def test_generated_contributions_approach_the_target_mean(registry, people):
 def test_dask_local_cluster_gives_the_same_rows(tmp_path, registry, people):
     # The distributed engine in its local mode: same chunks, same kernel, same output, same order.
     source = write_jsonl(tmp_path / "in.jsonl", [json.dumps(p, ensure_ascii=False) for p in people])
-    local = batch.run(registry, "anhui", AS_OF, source, tmp_path / "local.jsonl", workers=1)
-    dask = batch.run(registry, "anhui", AS_OF, source, tmp_path / "dask.jsonl", workers=2, engine="dask")
+    local = batch.run_batch(registry, "anhui", AS_OF, source, tmp_path / "local.jsonl", workers=1)
+    dask = batch.run_batch(registry, "anhui", AS_OF, source, tmp_path / "dask.jsonl", workers=2, engine="dask")
     assert (tmp_path / "local.jsonl").read_text(encoding="utf-8") == \
         (tmp_path / "dask.jsonl").read_text(encoding="utf-8")
     assert local == dask

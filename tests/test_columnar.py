@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from engine import read_as_of
-from engine.columns import arrays, columnar, days
+from engine.columns import arrays, columnar, days, segments
 from engine.core import dates, mechanics
 from engine.language.model import KeyedRow
 from engine.populations import batch
@@ -213,7 +213,7 @@ def test_batch_files_are_identical_by_either_method_and_any_row_can_be_explained
     assert run("population", "--region", "yuxi", "--size", 1500, "--seed", 3, "-o", source).returncode == 0
     outputs = {}
     for method in ("columns", "interpreter"):
-        summary = batch.run(registry, "yuxi", "2020-12-31", source, tmp_path / f"{method}.parquet", workers=2,
+        summary = batch.run_batch(registry, "yuxi", "2020-12-31", source, tmp_path / f"{method}.parquet", workers=2,
                             method=method)
         outputs[method] = (pq.read_table(tmp_path / f"{method}.parquet"), summary.lines())
     assert outputs["columns"][0].equals(outputs["interpreter"][0])
@@ -347,7 +347,7 @@ def test_record_intervals_by_table_are_those_by_search(bounds, days, spread):
     import numpy as np
 
     bounds, days = np.array(sorted(bounds), dtype="int64"), np.array(days, dtype="int64") // (1 + 100 * spread)
-    assert np.array_equal(columnar._intervals(bounds, days), np.searchsorted(bounds, days, side="right"))
+    assert np.array_equal(segments.intervals(bounds, days), np.searchsorted(bounds, days, side="right"))
 
 
 @pytest.mark.parametrize("region, as_of, records", [

@@ -20,7 +20,7 @@ from engine import evaluate, read_person
 from engine.core import person as person_module
 from engine.core.algebra import SCALAR, band_index
 from engine.core.lookup import layer_of
-from engine.core.one_person import _band
+from engine.core.person_formulas import band as _band
 from engine.language.errors import InvalidInput
 from engine.populations.population import generate
 

@@ -82,7 +82,7 @@ def test_every_generated_person_is_valid_with_open_tiers_near_the_target(request
     policy = registry.policy(region)
     source = tmp_path / "people.parquet"
     assert population.write(policy, 2000, 5, read_as_of(as_of), source) == 2000
-    summary = batch.run(registry, region, as_of, source, tmp_path / "out.parquet", workers=1)
+    summary = batch.run_batch(registry, region, as_of, source, tmp_path / "out.parquet", workers=1)
     assert summary.rows == 2000 and summary.errors == 0
     paid, aimed = [], []
     for person in pq.read_table(source).to_pylist():
@@ -138,7 +138,7 @@ def test_the_three_formats_hold_the_same_persons(registry, tmp_path, monkeypatch
     assert lines == [json.dumps(p, ensure_ascii=False) for p in persons]
     outputs = {}
     for suffix in ("parquet", "jsonl", "csv"):
-        summary = batch.run(registry, "yuxi", str(as_of), tmp_path / f"people.{suffix}", tmp_path / f"{suffix}.jsonl",
+        summary = batch.run_batch(registry, "yuxi", str(as_of), tmp_path / f"people.{suffix}", tmp_path / f"{suffix}.jsonl",
                             workers=1)
         assert summary.errors == 0
         outputs[suffix] = (tmp_path / f"{suffix}.jsonl").read_text(encoding="utf-8")

@@ -18,26 +18,23 @@ from decimal import Decimal
 import attrs
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from engine.columns.arrays import Q, Unsupported, arrays
+from engine.columns.arrow import day_numbers, encoded, exact_fen, is_text, is_valid, money_codes, money_fen, owners
 from engine.columns.days import DAY_ARRAYS, FAR, day_number, from_day_number, from_ymd, years_of, ymd
+from engine.columns.formulas import BatchFormulas
+from engine.columns.segments import distinct_keys, first_of, intervals, person_order, taken
 from engine.core import mechanics
-from engine.core.algebra import band_index
 from engine.core.explain import NoTrace
 from engine.core.lookup import Lookup, Uses
 from engine.core.person import (
     CONTRIBUTION_KEYS,
-    DATE_PATTERN,
-    EARLIEST,
     FIRST_YEAR,
     LAST_YEAR,
-    LATEST,
-    MONEY,
     Person,
     Record,
 )
-from engine.core.plan import compile_plan, component
+from engine.core.plan import compile_plan
 from engine.core.pricing import Pricing, caps_of
 from engine.language.errors import InvalidInput
 from engine.language.model import LEVELS, Policy
@@ -83,10 +80,10 @@ class Result:
 
 def evaluate_batch(policy: Policy, as_of: dt.date, table: pa.Table) -> Result:
     """Evaluate every row it can; `fallback` marks the rows left to the scalar back end."""
-    return _Batch(policy, as_of, table).run()
+    return Batch(policy, as_of, table).run()
 
 
-class _Batch:
+class Batch:
     def __init__(self, policy: Policy, as_of: dt.date, table: pa.Table):
         self.policy, self.as_of, self.table = policy, as_of, table
         self.n = table.num_rows
@@ -102,7 +99,7 @@ class _Batch:
         if not names <= TOP | INTERPRETED or "birth_date" not in names:
             raise Unsupported("columns outside the common shape")
         for name in names & INTERPRETED:
-            self.route |= _valid(self.table.column(name).combine_chunks())
+            self.route |= is_valid(self.table.column(name).combine_chunks())
         self.constants()
         self.read_ids()
         self.read_birth()
@@ -130,7 +127,7 @@ class _Batch:
             raise Unsupported(str(exc)) from None
 
     def read_ids(self) -> None:
-        if "id" in self.table.column_names and not (_is_text(self.table.column("id").type)
+        if "id" in self.table.column_names and not (is_text(self.table.column("id").type)
                                                     or pa.types.is_null(self.table.column("id").type)):
             raise Unsupported("id is not a string column")
 
@@ -149,15 +146,15 @@ class _Batch:
         if column is not None and not pa.types.is_null(column.type):
             if not pa.types.is_struct(column.type):
                 raise Unsupported("hukou is not an object column")
-            valid = _valid(column)
+            valid = is_valid(column)
             for i in range(column.type.num_fields):
                 field = column.type.field(i)
-                present = _valid(column.field(i)) & valid
-                if field.name not in declared or not _is_text(field.type):
+                present = is_valid(column.field(i)) & valid
+                if field.name not in declared or not is_text(field.type):
                     self.route |= present
                     continue
                 k = keys.index(field.name)
-                dictionary, index = _encoded(column.field(i))
+                dictionary, index = encoded(column.field(i))
                 values[k] = dictionary.to_pylist()
                 choices = {c for c, _ in declared[field.name].choices}
                 allowed = np.array([not choices or v in choices for v in values[k]] + [True], dtype=bool)
@@ -172,7 +169,7 @@ class _Batch:
             key = np.zeros(self.n, dtype="int64")
             for k in range(len(keys)):
                 key = key * radix[k] + (codes[:, k] + 1)
-            distinct, inverse = _distinct(key, math.prod(radix))
+            distinct, inverse = distinct_keys(key, math.prod(radix))
             unique = np.zeros((len(distinct), len(keys)), dtype="int64")
             for k in range(len(keys) - 1, -1, -1):
                 distinct, unique[:, k] = np.divmod(distinct, radix[k])
@@ -195,7 +192,7 @@ class _Batch:
         if not pa.types.is_list(column.type):
             raise Unsupported("groups is not a list column")
         items = column.flatten()
-        owner = _owners(column)
+        owner = owners(column)
         if len(items) == 0:
             return
         if pa.types.is_null(items.type):
@@ -203,24 +200,24 @@ class _Batch:
             return
         if not pa.types.is_struct(items.type):
             raise Unsupported("groups are not objects")
-        self.route[owner[~_valid(items)]] = True
+        self.route[owner[~is_valid(items)]] = True
         fields = {items.type.field(i).name: items.field(i) for i in range(items.type.num_fields)}
         for name, values in fields.items():
             if name not in ("id", "from", "to"):
-                self.route[owner[_valid(values)]] = True
+                self.route[owner[is_valid(values)]] = True
         if "id" not in fields or "from" not in fields:
             self.route[owner] = True
             return
-        if not _is_text(fields["id"].type):
+        if not is_text(fields["id"].type):
             raise Unsupported("group ids are not text")
-        dictionary, index = _encoded(fields["id"])
+        dictionary, index = encoded(fields["id"])
         usable = [self.group_names.index(g) if g in self.policy.groups and not self.policy.groups[g].required_key
                   else -1 for g in dictionary.to_pylist()]
         group = np.array(usable + [-1], dtype="int64")[index]
         start, ok = day_numbers(fields["from"])
         end = np.full(len(items), FAR, dtype="int64")
         if "to" in fields and not pa.types.is_null(fields["to"].type):
-            given = _valid(fields["to"])
+            given = is_valid(fields["to"])
             end_days, end_ok = day_numbers(fields["to"])
             ok &= ~given | (end_ok & (end_days >= start))
             end = np.where(given, end_days, FAR)
@@ -253,7 +250,7 @@ class _Batch:
         if not pa.types.is_list(column.type):
             raise Unsupported("contributions is not a list column")
         items = column.flatten()
-        owner = _owners(column)
+        owner = owners(column)
         if len(items) == 0:
             return
         if not pa.types.is_struct(items.type):
@@ -273,12 +270,12 @@ class _Batch:
             raise Unsupported("year is not an integer column")
         year_values = np.asarray(year.fill_null(0).to_numpy(zero_copy_only=False), dtype="int64")
         bad |= (year_values < FIRST_YEAR) | (year_values > LAST_YEAR)
-        tier_fen, tier_ok, tier_code, self.tier_codes = _money_codes(fields["tier"])
+        tier_fen, tier_ok, tier_code, self.tier_codes = money_codes(fields["tier"])
         bad |= ~tier_ok
         kind = fields["kind"]
-        if not _is_text(kind.type):
+        if not is_text(kind.type):
             raise Unsupported("kind is not a string column")
-        dictionary, index = _encoded(kind)
+        dictionary, index = encoded(kind)
         kinds = {"regular": 0, "back_payment": 1}
         kind_code = np.array([kinds.get(k, -1) for k in dictionary.to_pylist()] + [-1], dtype="int64")[index]
         bad |= kind_code < 0
@@ -292,8 +289,8 @@ class _Batch:
             days = np.zeros(len(items), dtype="int64")
         collective = np.zeros(len(items), dtype="int64")
         if "collective" in fields and not pa.types.is_null(fields["collective"].type):
-            given = _valid(fields["collective"])
-            collective, ok = _money_fen(fields["collective"])
+            given = is_valid(fields["collective"])
+            collective, ok = money_fen(fields["collective"])
             bad |= given & ~ok
             collective = np.where(given, collective, 0)
         self.route[owner[bad]] = True
@@ -314,7 +311,7 @@ class _Batch:
         given, days = np.zeros(self.n, dtype=bool), np.zeros(self.n, dtype="int64")
         if "scheme_start_date" in self.table.column_names:
             column = self.table.column("scheme_start_date").combine_chunks()
-            given = _valid(column)
+            given = is_valid(column)
             days, ok = day_numbers(column)
             self.route |= given & ~ok
         self.route |= failed[self.fact_class] & ~given
@@ -335,8 +332,8 @@ class _Batch:
         day, problem = mechanics.record_problem(DAY_ARRAYS, self.r_kind == 0, self.r_has_date, self.r_date,
                                                 self.r_year, self.scheme_start[p], earliest[p], self.enrolment_day[p])
         bad = problem != mechanics.RECORD_OK
-        order = _order(p, self.r_year)
-        po, yo = _taken(p, order), _taken(self.r_year, order)
+        order = person_order(p, self.r_year)
+        po, yo = taken(p, order), taken(self.r_year, order)
         second = np.flatnonzero((po[1:] == po[:-1]) & (yo[1:] == yo[:-1])) + 1
         bad[second if order is None else order[second]] = True  # a second record for a year
         self.route[p[bad]] = True
@@ -351,7 +348,7 @@ class _Batch:
                                   self.r_collective, self.r_tier_code))
         p, day = self.r_person, self.r_day
         bounds = np.array([day_number(d) for d in self.plan.change_days], dtype="int64")
-        interval = _intervals(bounds, day)
+        interval = intervals(bounds, day)
         held = np.zeros(len(p), dtype="int64")
         in_group = np.zeros(self.n, dtype=bool)
         for g in range(len(self.group_names)):
@@ -362,19 +359,19 @@ class _Batch:
             inside = (self.group_start[pm] <= dm) & (dm <= self.group_end[pm])
             held[member] = inside.astype("int64") @ (1 << np.arange(len(self.group_names), dtype="int64"))
         # by the tier's text (a record kept has a valid one): a few codes, where the fen span thousands of yuan
-        tiers, tier_index = _distinct(self.r_tier_code, self.tier_codes)
+        tiers, tier_index = distinct_keys(self.r_tier_code, self.tier_codes)
         # One integer key per record, of the ranks among the values present (a small range); each distinct key is
         # priced once (and remembered across batches).
-        parts = [_distinct(interval, len(bounds) + 1), (None, self.fact_class[p]),
-                 _distinct(held, 1 << len(self.group_names)), (None, self.r_kind), (tiers, tier_index)]
+        parts = [distinct_keys(interval, len(bounds) + 1), (None, self.fact_class[p]),
+                 distinct_keys(held, 1 << len(self.group_names)), (None, self.r_kind), (tiers, tier_index)]
         sizes = [len(parts[0][0]), len(self.classes), len(parts[2][0]), 2, len(tiers)]
         key = np.zeros(len(p), dtype="int64")
         for (_, part), size in zip(parts, sizes):
             if size > 1:  # a part with one value adds nothing to the key
                 key *= size
                 key += part
-        unique, inverse = _distinct(key, math.prod(sizes))
-        first = _first_of(inverse, len(unique))
+        unique, inverse = distinct_keys(key, math.prod(sizes))
+        first = first_of(inverse, len(unique))
         cache = FIGURES.of(self.policy)
         caps = list(caps_of(self.policy).items())
         # ok, personal, gov, levels…, then each capped item's levels (priced as if no year were used yet)
@@ -408,8 +405,8 @@ class _Batch:
     def _beyond_cap(self, item: np.ndarray, cap: int) -> np.ndarray:
         """The item on the records past the first `cap` (in year order) of each person that earn it (else 0)."""
         earns = item != 0
-        order = _order(self.r_person, self.r_year)
-        p, e = _taken(self.r_person, order), _taken(earns, order).astype("int64")
+        order = person_order(self.r_person, self.r_year)
+        p, e = taken(self.r_person, order), taken(earns, order).astype("int64")
         before = np.cumsum(e) - e  # records that earned it before this one, over everyone …
         first = np.searchsorted(p, p, side="left")  # … less those of the persons before this one
         if order is None:
@@ -437,13 +434,13 @@ class _Batch:
             return [0] * width  # a subsidy without a funding level: leave it to the scalar back end
         capped = dict(priced.capped)
         try:
-            out = [1, _fen(priced.personal), _fen(priced.government_paid)] + \
-                [_fen(levels.get(l, Decimal(0))) for l in LEVELS]
+            out = [1, exact_fen(priced.personal), exact_fen(priced.government_paid)] + \
+                [exact_fen(levels.get(l, Decimal(0))) for l in LEVELS]
             for name in caps:
                 item = dict(capped[name].by_level) if name in capped else {}
                 if name in capped and capped[name].total != sum(item.values(), Decimal(0)):
                     return [0] * width
-                out += [_fen(item.get(l, Decimal(0))) for l in LEVELS]
+                out += [exact_fen(item.get(l, Decimal(0))) for l in LEVELS]
             return out
         except Unsupported:
             return [0] * width
@@ -455,7 +452,7 @@ class _Batch:
         candidates.append(np.where(aged, mechanics.start_by_age(cal, self.scheme_start, self.pension_month), FAR))
         # payment route: the day the required-th record (in date order, paid by as_of) was paid
         paid = self.r_day <= self.as_of_day
-        order = _order(p, self.r_day)
+        order = person_order(p, self.r_day)
         order = np.flatnonzero(paid) if order is None else order[paid[order]]
         counts = np.bincount(p[order], minlength=n)
         offsets = np.concatenate([[0], np.cumsum(counts)[:-1]])
@@ -492,8 +489,8 @@ class _Batch:
         self.counted_years = mechanics.counted_years(DAY_ARRAYS, n_counted, self.required, self.full_years)
         sel = self.counted & (self.r_kind == 0)
         ps, ys = p[sel], self.r_year[sel]
-        order = _order(ps, ys)
-        pp, yy = _taken(ps, order), _taken(ys, order)
+        order = person_order(ps, ys)
+        pp, yy = taken(ps, order), taken(ys, order)
         breaks = np.ones(len(pp), dtype=bool)
         breaks[1:] = (pp[1:] != pp[:-1]) | (yy[1:] != yy[:-1] + 1)
         runs = np.flatnonzero(breaks)  # where each run of consecutive years starts, in person order
@@ -566,7 +563,7 @@ class _Batch:
 
     # ── the pension: the plan's formulas over arrays ───────────────────────
     def pension(self) -> list:
-        env = _Formulas(self)
+        env = BatchFormulas(self)
         out = []
         for c in self.plan.components:
             paid = self.status == STATUS_CODES[c.formula.paid_while]
@@ -599,277 +596,3 @@ class _Batch:
         return Result(columns, self.route.copy(), totals)
 
 
-class _Formulas:
-    """The environment the plan's formulas evaluate in for a batch (engine.core.plan's node protocol)."""
-
-    def __init__(self, batch: _Batch):
-        self.batch, self.alg, self.as_of = batch, batch.alg, batch.as_of
-        self.cache: dict = {}
-
-    def builtin(self, name: str):
-        b = self.batch
-        if name == "balance_at_pension_start":
-            return self.alg.money(Q.fen(b.at_start))
-        if name in ("age_at_pension_start", "pension_start_year"):
-            sy, sm, sd = ymd(np.where(b.eligible, b.start, 0))
-            value = sy if name == "pension_start_year" else DAY_ARRAYS.age_on(b.by, b.bm, b.bd, sy, sm, sd)
-            return self.alg.integer(np.where(b.eligible, value, 0))
-        years = {"age": b.age, "counted_years": b.counted_years, "continuous_years": b.continuous_years,
-                 "regular_years": b.regular_years}
-        return self.alg.integer(years[name])  # the checker admits no other builtin
-
-    def formula(self, name: str):
-        if name not in self.cache:
-            self.cache[name] = component(self, self.batch.plan.formulas[name])
-        return self.cache[name]
-
-    def _versions(self, definition) -> list:
-        """The version on the as-of date for each fact class (None: none in force); the persons of a class whose
-        lookup fails (a fact it needs is missing) go to the scalar back end, which says which."""
-        b = self.batch
-        versions, failed = [], np.zeros(len(b.classes), dtype=bool)
-        for c, facts in enumerate(b.classes):
-            try:
-                versions.append(Lookup(b.policy, Person.probe(facts, ()), "en").value(definition.name, self.as_of))
-            except InvalidInput:
-                versions.append(None)
-                failed[c] = True
-        if failed.any():
-            b.route |= failed[b.fact_class]
-        return versions
-
-    def figure(self, definition):
-        b = self.batch
-        figures = [v.figure if v is not None else None for v in self._versions(definition)]
-        if {type(f) for f in figures if f is not None} - {Decimal}:
-            raise Unsupported(f"{definition.name} is not a number")
-        ratios = [Decimal(f if f is not None else 0).as_integer_ratio() for f in figures]
-        den = math.lcm(*(d for _, d in ratios)) if ratios else 1
-        nums = np.array([n * (den // d) for n, d in ratios] or [0], dtype="int64")
-        value = Q(nums[b.fact_class] if ratios else np.zeros(b.n, "int64"), den)
-        if not (definition.unit is not None and definition.unit.startswith("元")):
-            return value
-        missing = np.array([f is None for f in figures] or [False], dtype=bool)[b.fact_class] if figures \
-            else np.zeros(b.n, bool)
-        money = self.alg.money_at(definition.paid_by, value)
-        # no version in force: the scalar back end's empty Amount (no funding level)
-        return self.alg.choose(missing, self.alg.zero(), money) if missing.any() else money
-
-    def bonus(self, definition):
-        b, alg = self.batch, self.alg
-        results = self._versions(definition)
-        total = alg.zero()
-        for c, version in enumerate(results):
-            if version is None:
-                continue
-            layer = b.policy.layer_of(version) or definition
-            level = layer.paid_by or "province"
-            basis = self.builtin(layer.basis)
-            if layer.beyond is not None:
-                years = basis - alg.const(layer.beyond)
-                amount = alg.money_at(level, alg.const(version.figure) * Q(np.maximum(years.num, 0), years.den))
-            else:
-                nums, den = _band_figures(version.rows)
-                amount = alg.money_at(level, Q(nums[band_index(alg, basis, version.rows)], den))
-            total = alg.choose(b.fact_class == c, amount, total)
-        return total
-
-    def raises(self, definition):
-        """Each raise since the pension start, by the age on its date (engine.core.one_person's _raises, over arrays)."""
-        b, alg = self.batch, self.alg
-        total = alg.zero()
-        for version in b.policy.events(definition.name):
-            day = day_number(version.start)
-            if day > b.as_of_day:
-                continue
-            applies = b.eligible & (b.start < day)
-            level = (b.policy.layer_of(version) or definition).paid_by or "province"
-            if version.rows:
-                y, m, d = (np.full(b.n, part, dtype="int64") for part in (version.start.year, version.start.month,
-                                                                           version.start.day))
-                index = band_index(alg, alg.integer(DAY_ARRAYS.age_on(b.by, b.bm, b.bd, y, m, d)), version.rows)
-                nums, den = _band_figures(version.rows)
-                value = Q(np.where(applies, nums[index], 0), den)
-            else:
-                num, den = Decimal(version.figure).as_integer_ratio()
-                value = Q(np.where(applies, num, 0).astype("int64"), den)
-            total = total + alg.money_at(level, value)
-        return total
-
-    def member(self, group: str):
-        b = self.batch
-        if group not in b.group_names:
-            return np.zeros(b.n, dtype=bool)
-        g = b.group_names.index(group)
-        return (b.group_start[:, g] <= b.as_of_day) & (b.as_of_day <= b.group_end[:, g])
-
-    def fact_is(self, fact: str, value: str):
-        b = self.batch
-        if not fact.startswith("hukou."):
-            raise Unsupported(f"{fact} is not read by the population back end")
-        have = [facts.get(fact.split(".", 1)[1]) for facts in b.classes]  # a class holds hukou facts by key
-        missing = np.array([h is None for h in have] or [False], dtype=bool)
-        if missing.any():  # the scalar back end names the missing fact
-            b.route |= missing[b.fact_class]
-        return np.array([h == value for h in have] or [False], dtype=bool)[b.fact_class]
-
-    def condition(self, held) -> None:
-        if not self.alg.is_condition(held):
-            raise Unsupported("a condition that is not true/false")
-
-    def unconfirmed_rule(self, c, value) -> None:
-        pass  # the batch output lists no unconfirmed figures (`jubao why` explains a row)
-
-
-def _band_figures(rows) -> tuple[np.ndarray, int]:
-    """The amounts of a table's bands over one denominator, and a 0 after them (band_index's -1: no band)."""
-    figures = np.array([Decimal(r.amount).as_integer_ratio() for r in rows] or [(0, 1)])
-    den = math.lcm(*(int(d) for d in figures[:, 1]))
-    return np.append(figures[:, 0] * (den // figures[:, 1]), 0).astype("int64"), den
-
-
-def _fen(x: Decimal) -> int:
-    scaled = x * 100
-    if scaled != scaled.to_integral_value():
-        raise Unsupported("an amount finer than a fen")
-    return int(scaled)
-
-
-def _distinct(key: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
-    """np.unique(key, return_inverse=True) for non-negative keys below `size`: by counting when the range is small
-    (no sort: linear in the rows), else by sorting."""
-    if size > max(8 * len(key), 1 << 21):  # counting costs a few passes over `size`; a sort, log n over the rows
-        unique, inverse = np.unique(key, return_inverse=True)
-        return unique, inverse.reshape(-1)
-    seen = np.bincount(key, minlength=size) > 0
-    unique = np.flatnonzero(seen)
-    rank = np.cumsum(seen) - 1
-    return unique, rank[key]
-
-
-def _intervals(bounds: np.ndarray, days: np.ndarray) -> np.ndarray:
-    """np.searchsorted(bounds, days, side="right"): looked up in a table of the days' span when it is short (the
-    records of a batch fall within a few years), else searched."""
-    if len(days) and int(days.max()) - int(days.min()) < len(days):
-        low = int(days.min())
-        table = np.searchsorted(bounds, np.arange(low, int(days.max()) + 1, dtype="int64"), side="right")
-        return table[days - low]
-    return np.searchsorted(bounds, days, side="right")
-
-
-def _taken(values: np.ndarray, order: np.ndarray | None) -> np.ndarray:
-    """`values` in `_order`'s order."""
-    return values if order is None else values[order]
-
-
-def _first_of(inverse: np.ndarray, size: int) -> np.ndarray:
-    """For each of `size` values, the index of its first row in `inverse` (np.unique's return_index)."""
-    first = np.zeros(size, dtype="int64")
-    first[inverse[::-1]] = np.arange(len(inverse) - 1, -1, -1)  # the last write, the lowest index, holds
-    return first
-
-
-def _order(major: np.ndarray, minor: np.ndarray) -> np.ndarray | None:
-    """np.lexsort((minor, major)): stable, by major then minor; None when the rows are already in that order (a
-    person's records are by year, mostly: the callers then use the rows as they are), else one sort of a combined
-    key."""
-    n = len(major)
-    if n < 2 or np.all((major[1:] > major[:-1]) | ((major[1:] == major[:-1]) & (minor[1:] >= minor[:-1]))):
-        return None
-    low, span = int(minor.min()), int(minor.max()) - int(minor.min()) + 1
-    if int(major.min()) >= 0 and (int(major.max()) + 1) * span < 2**62:
-        return np.argsort(major * span + (minor - low), kind="stable")
-    return np.lexsort((minor, major))
-
-
-def _owners(column: pa.ListArray) -> np.ndarray:
-    """For each flattened list item, the row it belongs to."""
-    offsets = np.asarray(column.offsets.to_numpy(zero_copy_only=False), dtype="int64")
-    lengths = np.diff(offsets)
-    if column.null_count:
-        lengths = np.where(np.asarray(column.is_valid().to_numpy(zero_copy_only=False)), lengths, 0)
-    return np.repeat(np.arange(len(column), dtype="int64"), lengths)
-
-
-def _valid(values) -> np.ndarray:
-    return np.asarray(values.is_valid().to_numpy(zero_copy_only=False), dtype=bool)
-
-
-def day_numbers(values) -> tuple[np.ndarray, np.ndarray]:
-    """Day numbers of YYYY-MM-DD strings and whether each is a valid date in range (null → not valid)."""
-    values = values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
-    n = len(values)
-    if pa.types.is_null(values.type) or n == 0:
-        return np.zeros(n, "int64"), np.zeros(n, bool)
-    if pa.types.is_dictionary(values.type) and _is_text(values.type):
-        # each distinct text read once (a Parquet column read as a dictionary: a few thousand dates), then gathered
-        days, ok = day_numbers(values.dictionary)
-        index = _indices(values)
-        return np.append(days, 0)[index], np.append(ok, False)[index]
-    if not pa.types.is_string(values.type):
-        raise Unsupported("a date column that is not text")
-    try:
-        # Arrow's own reading takes exactly YYYY-MM-DD of ASCII digits and a real calendar date, as the pattern and
-        # the round trip below do; a column with any other text fails as a whole and takes the long way.
-        days = values.cast(pa.date32()).view(pa.int32())
-    except pa.ArrowInvalid:
-        pass
-    else:
-        numbers = np.asarray(days.fill_null(0).to_numpy(zero_copy_only=False), dtype="int64")
-        ok = _valid(days) & (numbers >= day_number(EARLIEST)) & (numbers <= day_number(LATEST))
-        return np.where(ok, numbers, 0), ok
-    shaped = np.asarray(pc.match_substring_regex(values, DATE_PATTERN).fill_null(False).to_numpy(zero_copy_only=False),
-                        dtype=bool)
-    text = pc.if_else(pa.array(shaped), values, "1970-01-01")
-    y, m, d = (np.asarray(pc.cast(pc.utf8_slice_codeunits(text, a, b), pa.int64()).to_numpy(zero_copy_only=False))
-               for a, b in ((0, 4), (5, 7), (8, 10)))
-    # A calendar date survives the round trip through a day number ("1970-02-30" does not).
-    numbers = from_ymd(y, np.clip(m, 1, 12), np.clip(d, 1, 31))
-    back = ymd(numbers)
-    ok = shaped & (back[0] == y) & (back[1] == m) & (back[2] == d)
-    ok &= (numbers >= day_number(EARLIEST)) & (numbers <= day_number(LATEST))
-    return np.where(ok, numbers, 0), ok
-
-
-def _money_fen(values) -> tuple[np.ndarray, np.ndarray]:
-    """Fen of money strings like "300.00" (at most two decimals, no sign)."""
-    fen, ok, _, _ = _money_codes(values)
-    return fen, ok
-
-
-def _money_codes(values) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
-    """(fen, valid, code of the text among the distinct texts (-1 for a null), number of distinct texts) of money
-    strings like "300.00" (at most two decimals, no sign)."""
-    if not _is_text(values.type):
-        raise Unsupported("tier is not a text column")
-    dictionary, indices = _encoded(values)
-    fen_of = []
-    for text in dictionary.to_pylist():
-        fen_of.append(_fen(Decimal(text)) if text is not None and _is_money(text) else -1)
-    fen = np.array(fen_of + [-1], dtype="int64")[indices]
-    return np.maximum(fen, 0), fen >= 0, indices, max(len(fen_of), 1)
-
-
-def _is_text(type_) -> bool:
-    """A text column: strings, or strings by dictionary (a Parquet column read as its dictionary)."""
-    return pa.types.is_string(type_) or (pa.types.is_dictionary(type_) and pa.types.is_string(type_.value_type))
-
-
-def _indices(values) -> np.ndarray:
-    """A dictionary array's indices as int64, -1 for a null."""
-    return np.asarray(values.indices.fill_null(-1).to_numpy(zero_copy_only=False), dtype="int64") \
-        if values.null_count else np.asarray(values.indices.to_numpy(zero_copy_only=False), dtype="int64")
-
-
-def _encoded(values) -> tuple[pa.Array, np.ndarray]:
-    """(distinct texts, index into them per row with -1 for a null) of a text column, plain or by dictionary."""
-    if not pa.types.is_dictionary(values.type):
-        values = pc.dictionary_encode(values)
-    index = _indices(values)
-    if values.dictionary.null_count:  # a null among the texts is a null
-        index = np.append(_valid(values.dictionary), False)[index] * (index + 1) - 1
-    return values.dictionary, index
-
-
-def _is_money(text: str) -> bool:
-    return bool(MONEY.fullmatch(text))

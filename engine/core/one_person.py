@@ -13,7 +13,6 @@ import operator
 from decimal import Decimal
 
 from engine.core import dates, mechanics
-from engine.core.algebra import SCALAR, band_index
 from engine.core.decision import (
     Account,
     Component,
@@ -26,16 +25,17 @@ from engine.core.decision import (
     UnconfirmedUse,
 )
 from engine.core.explain import NoTrace, Trace
-from engine.core.lookup import Lookup, Uses, layer_of, show
+from engine.core.lookup import Lookup, Uses, show
 from engine.core.mechanics import DATES
 from engine.core.memo import Memo, memo_on
-from engine.core.money import ZERO, Amount
+from engine.core.money import ZERO
 from engine.core.person import Person, Record
-from engine.core.plan import Compiled, compile_plan, component, trace_component
+from engine.core.person_formulas import PersonFormulas
+from engine.core.plan import compile_plan
 from engine.core.pricing import Priced, Pricing, fen_of
 from engine.language import model
 from engine.language.catalogue import say
-from engine.language.errors import FieldError, InvalidPerson, InvalidRecord, pointer
+from engine.language.errors import FieldError, InvalidRecord, pointer
 from engine.language.text import Text
 
 NO_TRACE = NoTrace()
@@ -50,7 +50,7 @@ def evaluate(policy: model.Policy, person: Person, as_of: dt.date, explain: bool
     """
     if recorder is None:
         recorder = Trace(policy, lang) if explain else NO_TRACE
-    return _OnePerson(policy, person, as_of, recorder, lang).decide()
+    return OnePerson(policy, person, as_of, recorder, lang).decide()
 
 NOTHING = Text("", "")
 _BALANCE_FIELDS = frozenset({"account.balance"})  # what a counted record reaches (before, after a pension start)
@@ -67,7 +67,7 @@ class _Row:
         self.credited_fen = credited_fen
 
 
-class _OnePerson:
+class OnePerson:
     # slots: the evaluation reads its own attributes thousands of times per person (no instance dict to search)
     __slots__ = ("policy", "person", "as_of", "rec", "lang", "quiet", "lookup", "uses", "errors", "pricing", "plan",
                  "scheme_start", "scheme_version", "scheme_keys", "pension_age", "full_years", "enrolment_day",
@@ -357,7 +357,7 @@ class _OnePerson:
 
     # ── the monthly pension ────────────────────────────────────────────────
     def monthly_pension(self, account: dict) -> dict:
-        env = _Formulas(self, account)
+        env = PersonFormulas(self, account)
         parts, steps, total, components = [], [], ZERO, []
         for c in self.plan.components:
             amount, step = env.component(c, self.status == c.formula.paid_while)
@@ -523,209 +523,3 @@ def _contribution_row(r: _Row) -> ContributionRow:
     return made
 
 
-class _Formulas:
-    """The environment the plan's formulas evaluate in for one person (engine.core.plan's node protocol)."""
-
-    alg = SCALAR
-    __slots__ = ("run", "account", "as_of", "lang", "rec", "lookup", "uses", "plan", "field", "cache")
-
-    def __init__(self, run: _OnePerson, account: dict):
-        self.run, self.account = run, account
-        self.as_of, self.lang, self.rec = run.as_of, run.lang, run.rec
-        self.lookup, self.uses, self.plan = run.lookup, run.uses, run.plan
-        self.field = ""
-        self.cache: dict = {}
-
-    def component(self, c: Compiled, paid: bool) -> tuple[Amount, object]:
-        rec = self.rec
-        if not paid:
-            return Amount(), rec.component_not_paid(c.formula)
-        self.field = c.field
-        if not rec.active:
-            return component(self, c), None
-        value, steps, text, outcome = trace_component(self, c)
-        if outcome == "not_in_force":
-            return value, rec.component_not_in_force(c.formula, self.as_of)
-        if outcome == "condition":
-            return value, rec.component_condition(c.formula, text, steps)
-        return value, rec.component(c.formula, value, text, steps)
-
-    # the node protocol
-    def show(self, value) -> str:
-        return show(value)
-
-    def group_label(self, group: str) -> str:
-        return self.run.policy.group_label(group, self.lang)
-
-    def builtin(self, name: str):
-        run = self.run
-        if name == "age":
-            return Decimal(dates.age_on(run.person.birth_date, self.as_of))
-        if name == "balance_at_pension_start":
-            return Amount(self.account["at_start"])
-        if name == "counted_years":
-            return Decimal(run.counted_years)
-        if name == "regular_years":  # counted years less back payments (e.g. 长缴多得 where 补缴 years do not count)
-            return Decimal(sum(1 for r in run.rows if r.counted and r.record.kind == "regular"))
-        if name == "age_at_pension_start":
-            return Decimal(dates.age_on(run.person.birth_date, run.start) if run.start else 0)
-        if name == "pension_start_year":
-            return Decimal(run.start.year if run.start else 0)
-        return Decimal(run.continuous_years)  # the checker admits no other builtin
-
-    def trace_builtin(self, name: str):
-        value = self.builtin(name)
-        if name == "balance_at_pension_start":
-            step = self.account.get("at_start_step")
-            return value, [step] if step else []
-        return value, [self.rec.builtin(name, value)]
-
-    def formula(self, name: str):
-        if name not in self.cache:
-            self.cache[name] = self._formula(name)
-        return self.cache[name][0]
-
-    def trace_formula(self, name: str):
-        if name not in self.cache:
-            self.cache[name] = self._formula(name)
-        return self.cache[name]
-
-    def _formula(self, name: str):
-        outer = self.field
-        try:
-            return self.component(self.plan.formulas[name], True)
-        finally:
-            self.field = outer
-
-    def _version(self, definition):
-        return self.lookup.value(definition.name, self.as_of)
-
-    def figure(self, definition):
-        return self._figure(definition, self._version(definition))
-
-    def _figure(self, definition, version):
-        if version is None:
-            return Amount()
-        self.uses.use(version, self.field)
-        return _figure_value(self.run.policy, definition, version)
-
-    def trace_figure(self, definition):
-        version = self._version(definition)
-        value = self._figure(definition, version)
-        return value, [self.rec.figure(definition, version, value)] if version is not None else []
-
-    def bonus(self, definition):
-        return self._bonus(definition)[0]
-
-    def trace_bonus(self, definition):
-        amount, version, basis, row, beyond = self._bonus(definition)
-        if version is None:
-            return amount, []
-        return amount, [self.rec.bonus(definition, version, amount, basis, row, beyond)]
-
-    def _bonus(self, definition):
-        version = self._version(definition)
-        if version is None:
-            return Amount(), None, None, None, None
-        # The layer the version comes from decides its basis (a region may change `per` into `by`).
-        layer = layer_of(self.run.policy, version) or definition
-        level = layer.paid_by or "province"
-        basis = self.builtin(layer.basis)
-        if layer.beyond is not None:
-            amount = Amount.at(level, version.figure * max(basis - layer.beyond, ZERO))
-            row = None
-        else:
-            row, amount = _band_amount(self.run.policy, version, basis, level)
-        if amount.total:
-            self.uses.use(version, self.field)
-        return amount, version, basis, row, layer.beyond
-
-    def raises(self, definition):
-        return self._raises(definition)[0]
-
-    def trace_raises(self, definition):
-        total, applied = self._raises(definition)
-        return total, [self.rec.raises(definition, total, applied, self.run.start)]
-
-    def _raises(self, definition):
-        """(total, [(version, age on its date, amount)]): every raise after the pension start, up to the as-of date."""
-        run, total, applied = self.run, Amount(), []
-        if run.start is None:
-            return total, applied
-        for version in run.policy.events(definition.name):
-            if not run.start < version.start <= self.as_of:
-                continue
-            layer = layer_of(run.policy, version) or definition
-            age = Decimal(dates.age_on(run.person.birth_date, version.start))
-            if version.rows:
-                index = band_index(SCALAR, age, version.rows)
-                amount = version.rows[index].amount if index >= 0 else ZERO
-            else:
-                amount = version.figure
-            if amount:
-                total = total + Amount.at(layer.paid_by or "province", amount)
-                self.uses.use(version, self.field)
-            applied.append((version, age, amount))
-        return total, applied
-
-    def member(self, group: str) -> bool:
-        return any(m.group == group for m in self.run.person.groups_on(self.as_of))
-
-    def fact_is(self, fact: str, value: str) -> bool:
-        have = self.run.person.fact(fact)
-        if have is None:
-            raise InvalidPerson(say("fact.needed-for", fact=fact, field=self.field or fact), [FieldError(
-                pointer("person", *fact.split(".")), say("fact.compared", fact=fact, value=value))])
-        return have == value
-
-    def condition(self, held) -> None:
-        pass  # the checker types conditions as true/false
-
-    def unconfirmed_rule(self, c: Compiled, value: Amount) -> None:
-        if value.total:
-            self.uses.use_formula(c.formula, self.field)
-
-
-def _figure_value(policy: model.Policy, definition: model.Definition, version: model.Version):
-    """A figure as a formula reads it: an amount in yuan with its funding level, other figures as they are; a pure
-    function of the definition and the version, kept in a bounded memo on the policy (each entry holds its
-    version, so an id is never another's)."""
-    memo = memo_on(policy, "_figure_values")
-    key = (id(definition), id(version))
-    hit = memo.get(key)
-    if hit is not None and hit[0] is version and hit[1] is definition:
-        return hit[2]
-    figure = version.figure
-    if isinstance(figure, Decimal) and definition.unit and definition.unit.startswith("元"):
-        figure = Amount.at(definition.paid_by, figure)
-    memo.put(key, (version, definition, figure))
-    return figure
-
-
-def _band_amount(policy: model.Policy, version: model.Version, basis: Decimal, level: str):
-    """(row, amount paid at `level`) of a banded bonus for `basis`: like `_band`, a pure function of the policy
-    version, the schedule's version, the basis and the level, kept in a bounded memo on the policy."""
-    memo = memo_on(policy, "_band_amounts")
-    key = (id(version), basis, level)
-    hit = memo.get(key)
-    if hit is not None and hit[0] is version:
-        return hit[1], hit[2]
-    index = _band(policy, version, basis)
-    row = version.rows[index] if index >= 0 else None
-    amount = Amount.at(level, row.amount if row else ZERO)
-    memo.put(key, (version, row, amount))
-    return row, amount
-
-
-def _band(policy: model.Policy, version: model.Version, basis: Decimal) -> int:
-    """`band_index` of `basis` in a bonus schedule's bands: a pure function of the policy version, the schedule's
-    version and the basis (an age or a number of years), kept in a bounded memo on the policy. Each entry holds
-    its version, so an id is never another's."""
-    memo = memo_on(policy, "_bands")
-    key = (id(version), basis)
-    hit = memo.get(key)
-    if hit is not None and hit[0] is version:
-        return hit[1]
-    index = band_index(SCALAR, basis, version.rows)
-    memo.put(key, (version, index))
-    return index

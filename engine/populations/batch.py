@@ -434,7 +434,7 @@ def as_text(table):
 
 
 # ── the run ───────────────────────────────────────────────────────────────
-def run(registry: Registry, region: str, as_of_text: str, source: Path, target: Path,
+def run_batch(registry: Registry, region: str, as_of_text: str, source: Path, target: Path,
         workers: int | None = None, progress=None, engine: str = "local", scheduler: str | None = None,
         method: str = "columns", lang: str = "zh") -> Summary:
     """Stream `source` through evaluation into `target`; at most a few chunks are in memory at once.

@@ -1,0 +1,150 @@
+"""The environment the plan's formulas evaluate in for a batch (engine.core.plan's node protocol), over engine.columns.arrays."""
+from __future__ import annotations
+
+import math
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from engine.columns.arrays import Q, Unsupported
+from engine.columns.days import DAY_ARRAYS, day_number, ymd
+from engine.core.algebra import band_index
+from engine.core.lookup import Lookup
+from engine.core.person import (
+    Person,
+)
+from engine.core.plan import component
+from engine.language.errors import InvalidInput
+
+if TYPE_CHECKING:  # the back end that makes this environment
+    from engine.columns.columnar import Batch
+
+
+class BatchFormulas:
+    """The environment the plan's formulas evaluate in for a batch (engine.core.plan's node protocol)."""
+
+    def __init__(self, batch: Batch):
+        self.batch, self.alg, self.as_of = batch, batch.alg, batch.as_of
+        self.cache: dict = {}
+
+    def builtin(self, name: str):
+        b = self.batch
+        if name == "balance_at_pension_start":
+            return self.alg.money(Q.fen(b.at_start))
+        if name in ("age_at_pension_start", "pension_start_year"):
+            sy, sm, sd = ymd(np.where(b.eligible, b.start, 0))
+            value = sy if name == "pension_start_year" else DAY_ARRAYS.age_on(b.by, b.bm, b.bd, sy, sm, sd)
+            return self.alg.integer(np.where(b.eligible, value, 0))
+        years = {"age": b.age, "counted_years": b.counted_years, "continuous_years": b.continuous_years,
+                 "regular_years": b.regular_years}
+        return self.alg.integer(years[name])  # the checker admits no other builtin
+
+    def formula(self, name: str):
+        if name not in self.cache:
+            self.cache[name] = component(self, self.batch.plan.formulas[name])
+        return self.cache[name]
+
+    def _versions(self, definition) -> list:
+        """The version on the as-of date for each fact class (None: none in force); the persons of a class whose
+        lookup fails (a fact it needs is missing) go to the scalar back end, which says which."""
+        b = self.batch
+        versions, failed = [], np.zeros(len(b.classes), dtype=bool)
+        for c, facts in enumerate(b.classes):
+            try:
+                versions.append(Lookup(b.policy, Person.probe(facts, ()), "en").value(definition.name, self.as_of))
+            except InvalidInput:
+                versions.append(None)
+                failed[c] = True
+        if failed.any():
+            b.route |= failed[b.fact_class]
+        return versions
+
+    def figure(self, definition):
+        b = self.batch
+        figures = [v.figure if v is not None else None for v in self._versions(definition)]
+        if {type(f) for f in figures if f is not None} - {Decimal}:
+            raise Unsupported(f"{definition.name} is not a number")
+        ratios = [Decimal(f if f is not None else 0).as_integer_ratio() for f in figures]
+        den = math.lcm(*(d for _, d in ratios)) if ratios else 1
+        nums = np.array([n * (den // d) for n, d in ratios] or [0], dtype="int64")
+        value = Q(nums[b.fact_class] if ratios else np.zeros(b.n, "int64"), den)
+        if not (definition.unit is not None and definition.unit.startswith("元")):
+            return value
+        missing = np.array([f is None for f in figures] or [False], dtype=bool)[b.fact_class] if figures \
+            else np.zeros(b.n, bool)
+        money = self.alg.money_at(definition.paid_by, value)
+        # no version in force: the scalar back end's empty Amount (no funding level)
+        return self.alg.choose(missing, self.alg.zero(), money) if missing.any() else money
+
+    def bonus(self, definition):
+        b, alg = self.batch, self.alg
+        results = self._versions(definition)
+        total = alg.zero()
+        for c, version in enumerate(results):
+            if version is None:
+                continue
+            layer = b.policy.layer_of(version) or definition
+            level = layer.paid_by or "province"
+            basis = self.builtin(layer.basis)
+            if layer.beyond is not None:
+                years = basis - alg.const(layer.beyond)
+                amount = alg.money_at(level, alg.const(version.figure) * Q(np.maximum(years.num, 0), years.den))
+            else:
+                nums, den = band_figures(version.rows)
+                amount = alg.money_at(level, Q(nums[band_index(alg, basis, version.rows)], den))
+            total = alg.choose(b.fact_class == c, amount, total)
+        return total
+
+    def raises(self, definition):
+        """Each raise since the pension start, by the age on its date (engine.core.one_person's _raises, over arrays)."""
+        b, alg = self.batch, self.alg
+        total = alg.zero()
+        for version in b.policy.events(definition.name):
+            day = day_number(version.start)
+            if day > b.as_of_day:
+                continue
+            applies = b.eligible & (b.start < day)
+            level = (b.policy.layer_of(version) or definition).paid_by or "province"
+            if version.rows:
+                y, m, d = (np.full(b.n, part, dtype="int64") for part in (version.start.year, version.start.month,
+                                                                           version.start.day))
+                index = band_index(alg, alg.integer(DAY_ARRAYS.age_on(b.by, b.bm, b.bd, y, m, d)), version.rows)
+                nums, den = band_figures(version.rows)
+                value = Q(np.where(applies, nums[index], 0), den)
+            else:
+                num, den = Decimal(version.figure).as_integer_ratio()
+                value = Q(np.where(applies, num, 0).astype("int64"), den)
+            total = total + alg.money_at(level, value)
+        return total
+
+    def member(self, group: str):
+        b = self.batch
+        if group not in b.group_names:
+            return np.zeros(b.n, dtype=bool)
+        g = b.group_names.index(group)
+        return (b.group_start[:, g] <= b.as_of_day) & (b.as_of_day <= b.group_end[:, g])
+
+    def fact_is(self, fact: str, value: str):
+        b = self.batch
+        if not fact.startswith("hukou."):
+            raise Unsupported(f"{fact} is not read by the population back end")
+        have = [facts.get(fact.split(".", 1)[1]) for facts in b.classes]  # a class holds hukou facts by key
+        missing = np.array([h is None for h in have] or [False], dtype=bool)
+        if missing.any():  # the scalar back end names the missing fact
+            b.route |= missing[b.fact_class]
+        return np.array([h == value for h in have] or [False], dtype=bool)[b.fact_class]
+
+    def condition(self, held) -> None:
+        if not self.alg.is_condition(held):
+            raise Unsupported("a condition that is not true/false")
+
+    def unconfirmed_rule(self, c, value) -> None:
+        pass  # the batch output lists no unconfirmed figures (`jubao why` explains a row)
+
+
+def band_figures(rows) -> tuple[np.ndarray, int]:
+    """The amounts of a table's bands over one denominator, and a 0 after them (band_index's -1: no band)."""
+    figures = np.array([Decimal(r.amount).as_integer_ratio() for r in rows] or [(0, 1)])
+    den = math.lcm(*(int(d) for d in figures[:, 1]))
+    return np.append(figures[:, 0] * (den // figures[:, 1]), 0).astype("int64"), den
