@@ -97,8 +97,9 @@ PERSONS = {
     # domain.md §4: 88 central + 20 Ningxia (2018), aged 60+ at the 2011-07-01 start.
     "ningxia": ("2018-06-30", {"birth_date": "1950-01-01", "hukou.type": "rural"}, [], [], "108.00"),
     # docs/regions/chongqing.md: 2020-07-01 standard 125 (93 central + 32 local, 开州人社发〔2021〕2号),
-    # aged 76 → 70+ add-on 10 (渝人社发〔2019〕112号): 135.
-    "chongqing": ("2021-06-30", {"birth_date": "1945-01-01", "hukou.type": "rural"}, [], [], "135.00"),
+    # aged 76 → 70+ add-on 10 (渝人社发〔2019〕112号): 135. The scheme start is by district (万州区: 2009-07-01).
+    "chongqing": ("2021-06-30", {"birth_date": "1945-01-01", "hukou.type": "rural", "hukou.county": "万州区"}, [], [],
+                  "135.00"),
     # docs/regions/nanjing.md: standard 535 from 2022-07-01 (98 central + 437 local), aged 77 → 高龄补贴 20: 555.
     "nanjing": ("2022-09-30", {"birth_date": "1945-01-01", "hukou.type": "rural"}, [], [], "555.00"),
 }
