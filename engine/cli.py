@@ -350,7 +350,7 @@ def batch(region, as_of, source, target, workers, engine, scheduler, method, lan
             bar.render_finish()
             _fail(problem_of(error), "text", lang)
             return
-    for line in summary.lines():
+    for line in summary.lines(lang):
         click.echo(line)
     sys.exit(1 if summary.errors else 0)
 

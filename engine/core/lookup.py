@@ -102,12 +102,16 @@ def layer_of(policy: model.Policy, version: model.Version) -> model.Definition |
 
 
 class Lookup:
-    """Versions and figures for one person: `for hukou.type = …` versions, table cells by the person's facts."""
+    """Versions and figures for one person: `for hukou.type = …` versions, table cells by the person's facts.
 
-    __slots__ = ("policy", "person", "lang")  # read on every figure looked up (no instance dict to search)
+    A fact a version or a cell needs and the person lacks is the person's problem (InvalidPerson), unless the
+    lookup is given a `missing` list: then the fact is added to it and nothing is found (the column back end's
+    probe persons, whose persons the one-person back end then answers with the problem)."""
 
-    def __init__(self, policy: model.Policy, person: Person, lang: str = "zh"):
-        self.policy, self.person, self.lang = policy, person, lang
+    __slots__ = ("policy", "person", "lang", "missing")  # read on every figure looked up (no instance dict to search)
+
+    def __init__(self, policy: model.Policy, person: Person, lang: str = "zh", missing: list[str] | None = None):
+        self.policy, self.person, self.lang, self.missing = policy, person, lang, missing
 
     def label(self, name: str) -> str:
         d = self.policy.definition(name)
@@ -127,7 +131,9 @@ class Lookup:
         if matching:
             return matching[0]
         missing = sorted({v.condition[0] for v in found if v.condition and self.person.fact(v.condition[0]) is None})
-        if missing:
+        if missing and self.missing is not None:
+            self.missing.extend(missing)
+        elif missing:
             label = self.labels(name)
             raise InvalidPerson(say("fact.needed", label=label), [
                 FieldError(pointer("person", *fact.split(".")), say("fact.depends", fact=fact, label=label, day=day))
@@ -152,6 +158,9 @@ class Lookup:
         key_fact = layer.keys[0]
         key = self.person.fact(key_fact)
         keys = [r.key for r in version.rows]
+        if (key is None or key not in keys) and self.missing is not None:
+            self.missing.append(key_fact)
+            return None
         if key is None or key not in keys:
             hint = say("fact.or-scheme-start") if version.name == "scheme_start" else Text("", "")
             choices = "、".join(keys)
@@ -166,6 +175,9 @@ class Lookup:
         column_fact = layer.keys[1] if len(layer.keys) > 1 else None
         column = self.person.fact(column_fact) if column_fact else None
         match = next((f for c, f in row.values if c == column), None)
+        if match is None and self.missing is not None:
+            self.missing.append(column_fact)
+            return None
         if match is None:
             raise InvalidPerson(say("fact.table-needs", label=_labels(layer), fact=column_fact), [FieldError(
                 pointer("person", *str(column_fact).split(".")), say(
