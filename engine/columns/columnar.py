@@ -53,38 +53,17 @@ from engine.core.person import (
     Record,
 )
 from engine.core.plan import compile_plan
+from engine.core.prepared import prepare
 from engine.core.pricing import Pricing, caps_of
 from engine.language.model import LEVELS, Policy
 
 TOP = {"id", "birth_date", "hukou", "groups", "contributions", "scheme_start_date"}
 INTERPRETED = {"death_date", "pension_start_date", "opening_balance"}  # rows that give one go to the scalar back end
+RECORD_FIGURES_MOST = 200_000  # distinct priced records kept per policy version (past it they are priced afresh)
 STATUS_CODES = {name: code for code, name in enumerate(mechanics.STATUSES)}
 NO_TRACE = NoTrace()
 BY_COLUMN = {"death_date": DEATH, "pension_start_date": GIVEN_START, "opening_balance": OPENING_BALANCE}
 __all__ = ["HANDED", "Result", "evaluate_batch"]
-
-
-class RecordFigures:
-    """Priced records by policy version: (period, facts, groups held, kind, tier) → figures in fen.
-
-    Bounded: a long-running process sees a few thousand distinct keys per policy; past the bound it starts afresh.
-    """
-
-    LIMIT = 200_000
-
-    def __init__(self):
-        self.by_policy: dict[str, dict] = {}
-
-    def of(self, policy: Policy) -> dict:
-        table = self.by_policy.get(policy.digest)
-        if table is None or len(table) > self.LIMIT:
-            if len(self.by_policy) > 16:
-                self.by_policy.clear()
-            table = self.by_policy[policy.digest] = {}
-        return table
-
-
-FIGURES = RecordFigures()
 
 
 @attrs.frozen
@@ -431,7 +410,9 @@ class Batch:
                 key += part
         unique, inverse = distinct_keys(key, math.prod(sizes))
         first = first_of(inverse, len(unique))
-        cache = FIGURES.of(self.policy)
+        cache = prepare(self.policy).record_figures
+        if len(cache) > RECORD_FIGURES_MOST:  # a long-running process sees a few thousand keys per policy version
+            cache.clear()
         caps = list(caps_of(self.policy).items())
         # why it is handed (0: priced), personal, gov, levels…, then each capped item's levels (priced as if no year
         # were used yet)

@@ -27,11 +27,12 @@ from engine.core.decision import (
 from engine.core.explain import NoTrace, Trace
 from engine.core.lookup import Lookup, Uses, show
 from engine.core.mechanics import DATES
-from engine.core.memo import Memo, memo_on
+from engine.core.memo import Memo
 from engine.core.money import ZERO
 from engine.core.person import Person, Record
 from engine.core.person_formulas import PersonFormulas
 from engine.core.plan import compile_plan
+from engine.core.prepared import Prepared
 from engine.core.pricing import Priced, Pricing, fen_of
 from engine.language import model
 from engine.language.catalogue import say
@@ -69,7 +70,8 @@ class _Row:
 
 class OnePerson:
     # slots: the evaluation reads its own attributes thousands of times per person (no instance dict to search)
-    __slots__ = ("policy", "person", "as_of", "rec", "lang", "quiet", "lookup", "uses", "errors", "pricing", "plan",
+    __slots__ = ("policy", "prepared", "person", "as_of", "rec", "lang", "quiet", "lookup", "uses", "errors", "pricing",
+                 "plan",
                  "scheme_start", "scheme_version", "scheme_keys", "pension_age", "full_years", "enrolment_day",
                  "pension_age_birthday", "pension_month", "age_at_start", "required", "start", "route",
                  "route_version", "eligible", "rows", "status", "counted_years", "continuous_years")
@@ -79,6 +81,7 @@ class OnePerson:
         self.quiet = type(recorder) is NoTrace  # nobody listens: the steps' own figures need not be made
         self.lookup = Lookup(policy, person, lang)
         self.uses = Uses(policy)
+        self.prepared = self.uses.prepared
         self.errors: list[FieldError] = []
         self.pricing = Pricing(self.lookup, self.uses, recorder, self.errors)
         self.plan = compile_plan(policy)
@@ -119,8 +122,8 @@ class OnePerson:
     def scheme_constants(self) -> tuple[int, int, int, model.Version | None]:
         """(pension age, full contribution years, enrolment age, the enrolment-age rule) on the as-of date: where
         no version in force then depends on the person's facts, a pure function of the policy version and the
-        day, kept on it."""
-        memo = memo_on(self.policy, "_scheme_constants")
+        day, kept in its prepared memo."""
+        memo = self.prepared.scheme_constants
         found = memo.get(self.as_of)
         if found is None:
             look, day = self.lookup, self.as_of
@@ -314,7 +317,7 @@ class OnePerson:
                 credited[year] = credited.get(year, 0) + r.credited_fen
                 if not quiet:
                     by_year.setdefault(year, []).append(r)
-        rates = memo_on(self.policy, "_interest_rates")
+        rates = self.prepared.interest_rates
         told = None  # the rate last told to the ledger of uses (years in a row share one; telling it again adds nothing)
         last = day.year
         yearly_interest = mechanics.yearly_interest
@@ -344,8 +347,9 @@ class OnePerson:
 
     def interest_rate(self, year: int) -> tuple[model.Version | None, tuple[int, int] | None]:
         """(version, rate as a ratio) of the interest credited at the end of `year`; where no version in force
-        then depends on the person's facts, a pure function of the policy version and the year, kept on it."""
-        memo = memo_on(self.policy, "_interest_rates")
+        then depends on the person's facts, a pure function of the policy version and the year, kept in its
+        prepared memo."""
+        memo = self.prepared.interest_rates
         found = memo.get(year)
         if found is None:
             day = dates.year_end(year)
@@ -428,10 +432,10 @@ class OnePerson:
         eligibility = Eligibility(self.eligible, self.required, self.counted_years, self.continuous_years,
                                   self.start if self.eligible else None, tuple(self.reasons()))
         contribution_range = self.contribution_range() if tier_options else None
-        uses_unconfirmed = _unconfirmed_uses(self.policy, self.uses.listed())
+        uses_unconfirmed = _unconfirmed_uses(self.prepared, self.uses.listed())
         return Decision(  # by position, in the order of its fields (made for every answer)
             self.policy.region, self.policy.digest, self.as_of, self.person.id, self.status, eligibility,
-            pension["answer"], tuple([_contribution_row(r) for r in rows]),
+            pension["answer"], tuple([_contribution_row(self.prepared, r) for r in rows]),
             Account(account["balance"], account["at_start"]),
             Death(death["funeral_grant"], death["inheritable_balance"]),
             tier_options, uses_unconfirmed, self.explanation(pension, account, death) if self.rec.active else None,
@@ -491,10 +495,10 @@ def _record_day(regular: bool, date: dt.date | None, year: int) -> tuple[dt.date
     return found
 
 
-def _unconfirmed_uses(policy: model.Policy, listed: list[dict]) -> tuple[UnconfirmedUse, ...]:
+def _unconfirmed_uses(prepared: Prepared, listed: list[dict]) -> tuple[UnconfirmedUse, ...]:
     """The answer's `uses_unconfirmed`: each entry a pure function of the policy line, its texts and the fields
-    it reached, the same few again and again for a region; kept in a bounded memo on the policy version."""
-    memo = memo_on(policy, "_unconfirmed_uses")
+    it reached, the same few again and again for a region; kept in the policy version's prepared memo."""
+    memo = prepared.unconfirmed_uses
     out = []
     for u in listed:
         key = (u["file"], u["line"], u["value"], u["text_zh"], u["status"], frozenset(u["used_by"]))
@@ -507,19 +511,20 @@ def _unconfirmed_uses(policy: model.Policy, listed: list[dict]) -> tuple[Unconfi
     return tuple(out)
 
 
-def _contribution_row(r: _Row) -> ContributionRow:
+def _contribution_row(prepared: Prepared, r: _Row) -> ContributionRow:
     """The row of the answer for a usable record: a pure function of its figures (one `Priced`, shared through the
-    price memo by everyone paying the same on the same day), the record and whether it is counted — kept on the
-    `Priced` and used again while the record's values are the very objects it was made from."""
+    price memo by everyone paying the same on the same day), the record and whether it is counted — kept in the
+    prepared memo by the `Priced` and used again while the record's values are the very objects it was made from."""
     record, priced = r.record, r.priced
-    made = priced.rows.get(r.counted)
+    key = (id(priced), r.counted)
+    hit = prepared.contribution_rows.get(key)
     # Shared through the memo, the figures were priced for an equal day, year, kind, tier and collective aid; of
     # those only a Decimal can print otherwise (500 and 500.00): the row is used again for the very same objects.
-    if made is not None and made.tier is record.tier and made.collective is record.collective:
-        return made
-    made = priced.rows[r.counted] = ContributionRow(
-        record.year, record.tier, record.kind, r.day, priced.personal, priced.government_paid, priced.subsidy,
-        record.collective, r.counted, priced.rewards, priced.government_by_level)
+    if hit is not None and hit[0] is priced and hit[1].tier is record.tier and hit[1].collective is record.collective:
+        return hit[1]
+    made = ContributionRow(record.year, record.tier, record.kind, r.day, priced.personal, priced.government_paid,
+                           priced.subsidy, record.collective, r.counted, priced.rewards, priced.government_by_level)
+    prepared.contribution_rows.put(key, (priced, made))
     return made
 
 

@@ -14,6 +14,7 @@ from typing import NamedTuple
 import attrs
 
 from engine.core.memo import Memo
+from engine.core.prepared import prepare
 from engine.language.catalogue import say
 from engine.language.errors import FieldError, InvalidInput, InvalidPerson, pointer
 from engine.language.model import Policy
@@ -462,10 +463,12 @@ class _Shape:
 
 
 def _shape(policy: Policy) -> _Shape:
-    shape = policy.__dict__.get("_person_shape")
+    """The reader's shape of the region's declared facts, kept in the policy version's `Prepared`."""
+    prepared = prepare(policy)
+    shape = prepared.person_shape
     if shape is None:
         facts = policy.facts
-        shape = policy.__dict__["_person_shape"] = _Shape(
+        shape = prepared.person_shape = _Shape(
             frozenset(name.split(".")[0] for name in facts),
             tuple((name, f) for name, f in facts.items()
                   if "." not in name and f.type not in ("groups", "contributions", "opening_balance")),

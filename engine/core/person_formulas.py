@@ -6,10 +6,10 @@ from typing import TYPE_CHECKING
 
 from engine.core import dates
 from engine.core.algebra import SCALAR, band_index
-from engine.core.lookup import layer_of, show
-from engine.core.memo import memo_on
+from engine.core.lookup import show
 from engine.core.money import ZERO, Amount
 from engine.core.plan import Compiled, component, trace_component
+from engine.core.prepared import Prepared
 from engine.language import model
 from engine.language.catalogue import say
 from engine.language.errors import FieldError, InvalidPerson, pointer
@@ -102,7 +102,7 @@ class PersonFormulas:
         if version is None:
             return Amount()
         self.uses.use(version, self.field)
-        return figure_value(self.run.policy, definition, version)
+        return figure_value(self.run.prepared, definition, version)
 
     def trace_figure(self, definition):
         version = self._version(definition)
@@ -123,14 +123,14 @@ class PersonFormulas:
         if version is None:
             return Amount(), None, None, None, None
         # The layer the version comes from decides its basis (a region may change `per` into `by`).
-        layer = layer_of(self.run.policy, version) or definition
+        layer = self.run.policy.layer_of(version) or definition
         level = layer.paid_by or "province"
         basis = self.builtin(layer.basis)
         if layer.beyond is not None:
             amount = Amount.at(level, version.figure * max(basis - layer.beyond, ZERO))
             row = None
         else:
-            row, amount = band_amount(self.run.policy, version, basis, level)
+            row, amount = band_amount(self.run.prepared, version, basis, level)
         if amount.total:
             self.uses.use(version, self.field)
         return amount, version, basis, row, layer.beyond
@@ -150,7 +150,7 @@ class PersonFormulas:
         for version in run.policy.events(definition.name):
             if not run.start < version.start <= self.as_of:
                 continue
-            layer = layer_of(run.policy, version) or definition
+            layer = run.policy.layer_of(version) or definition
             age = Decimal(dates.age_on(run.person.birth_date, version.start))
             if version.rows:
                 index = band_index(SCALAR, age, version.rows)
@@ -181,11 +181,11 @@ class PersonFormulas:
             self.uses.use_formula(c.formula, self.field)
 
 
-def figure_value(policy: model.Policy, definition: model.Definition, version: model.Version):
+def figure_value(prepared: Prepared, definition: model.Definition, version: model.Version):
     """A figure as a formula reads it: an amount in yuan with its funding level, other figures as they are; a pure
-    function of the definition and the version, kept in a bounded memo on the policy (each entry holds its
-    version, so an id is never another's)."""
-    memo = memo_on(policy, "_figure_values")
+    function of the definition and the version, kept in the prepared memo (each entry holds its version, so an id
+    is never another's)."""
+    memo = prepared.figure_values
     key = (id(definition), id(version))
     hit = memo.get(key)
     if hit is not None and hit[0] is version and hit[1] is definition:
@@ -197,26 +197,26 @@ def figure_value(policy: model.Policy, definition: model.Definition, version: mo
     return figure
 
 
-def band_amount(policy: model.Policy, version: model.Version, basis: Decimal, level: str):
+def band_amount(prepared: Prepared, version: model.Version, basis: Decimal, level: str):
     """(row, amount paid at `level`) of a banded bonus for `basis`: like `band`, a pure function of the policy
-    version, the schedule's version, the basis and the level, kept in a bounded memo on the policy."""
-    memo = memo_on(policy, "_band_amounts")
+    version, the schedule's version, the basis and the level, kept in the prepared memo."""
+    memo = prepared.band_amounts
     key = (id(version), basis, level)
     hit = memo.get(key)
     if hit is not None and hit[0] is version:
         return hit[1], hit[2]
-    index = band(policy, version, basis)
+    index = band(prepared, version, basis)
     row = version.rows[index] if index >= 0 else None
     amount = Amount.at(level, row.amount if row else ZERO)
     memo.put(key, (version, row, amount))
     return row, amount
 
 
-def band(policy: model.Policy, version: model.Version, basis: Decimal) -> int:
+def band(prepared: Prepared, version: model.Version, basis: Decimal) -> int:
     """`band_index` of `basis` in a bonus schedule's bands: a pure function of the policy version, the schedule's
-    version and the basis (an age or a number of years), kept in a bounded memo on the policy. Each entry holds
-    its version, so an id is never another's."""
-    memo = memo_on(policy, "_bands")
+    version and the basis (an age or a number of years), kept in the prepared memo. Each entry holds its version,
+    so an id is never another's."""
+    memo = prepared.bands
     key = (id(version), basis)
     hit = memo.get(key)
     if hit is not None and hit[0] is version:
