@@ -109,6 +109,10 @@ class Pricing:
                     best = (amount, version, row)
         return best
 
+    def open_tiers(self, table: model.Version, daijiao: bool, held: frozenset) -> dict[Decimal, model.TierRow]:
+        """The rows of the tier table open to a person with (or without) 代缴 and holding `held`, by tier."""
+        return _open_rows(self.prepared, table, daijiao, held if _kept_for_groups(self.prepared, table) else frozenset())
+
     def held(self, day: dt.date) -> frozenset:
         return frozenset(m.group for m in self.person.groups_on(day))
 

@@ -24,6 +24,7 @@ from engine.core.problem import problem_of
 from engine.core.render import component_json
 from engine.language.catalogue import say
 from engine.language.errors import InvalidInput, UnknownRegion
+from engine.language.model import LEVELS
 from engine.language.registry import Registry
 from engine.populations.files import (
     fen_decimal,
@@ -38,7 +39,6 @@ from engine.populations.files import (
 
 CHUNK = 500  # persons per job on the interpreter
 COLUMN_CHUNK = 32_768  # persons per job on columns: large enough for arrays, small enough for flat memory
-LEVELS = ("central", "province", "city", "county")
 
 
 @attrs.frozen
