@@ -366,6 +366,38 @@ def test_both_calendars_of_the_mechanics_agree(birth, day, years):
     assert int(cal.months_inclusive(np.array([start]), n)[0]) == dates.months_inclusive(birth, day)
 
 
+DAYS = st.dates(dt.date(1990, 1, 1), dt.date(2060, 12, 31))
+
+
+@given(aged=st.booleans(), required=st.integers(0, 15), scheme_start=DAYS, pension_month=DAYS,
+       met=st.one_of(st.none(), DAYS), rule=st.tuples(st.one_of(st.none(), DAYS), st.one_of(st.none(), DAYS)),
+       member=st.tuples(DAYS, st.one_of(st.none(), DAYS)), as_of=DAYS)
+def test_both_calendars_choose_the_same_pension_start(aged, required, scheme_start, pension_month, met, rule, member,
+                                                     as_of):
+    """The routes to a pension start (engine.core.mechanics: age, payment, early start), written once: one person's
+    dates and a population's day numbers give the same day, or both never."""
+    import numpy as np
+
+    pension_month = pension_month.replace(day=1)  # the first of a month, as the back ends make it
+    rule_start, rule_end = rule[0] or dt.date.min, rule[1] or dt.date.max
+    member_from, member_to = member[0], member[1] or dt.date.max
+    cal, one = days.DAY_ARRAYS, mechanics.DATES
+
+    def number(day):
+        return np.array([days.day_number(day) if day is not None else days.FAR])
+
+    def back(value):
+        return one.never if int(value[0]) == days.FAR else days.from_day_number(int(value[0]))
+
+    assert back(mechanics.age_start(cal, np.array([aged]), number(scheme_start), number(pension_month))) == \
+        mechanics.age_start(one, aged, scheme_start, pension_month)
+    assert back(mechanics.payment_start(cal, np.array([aged]), np.array([required]), number(met), number(pension_month))) \
+        == mechanics.payment_start(one, aged, required, met or one.never, pension_month)
+    assert back(mechanics.early_start(cal, number(rule_start), number(rule_end), number(pension_month),
+                                      number(member_from), number(member_to), number(as_of))) == \
+        mechanics.early_start(one, rule_start, rule_end, pension_month, member_from, member_to, as_of)
+
+
 @given(st.lists(st.integers(-5000, 60000), max_size=25), st.lists(st.integers(-5000, 60000), max_size=200),
        st.integers(0, 3))
 def test_record_intervals_by_table_are_those_by_search(bounds, days, spread):

@@ -485,37 +485,31 @@ class Batch:
         return [COMPUTED] + fen
 
     def eligibility(self) -> None:
+        """The pension start by engine.core.mechanics' routes, the earliest of them (FAR where none)."""
         n, p, cal = self.n, self.r_person, DAY_ARRAYS
-        candidates = []
         aged = self.age_at_start >= self.pension_age
-        candidates.append(np.where(aged, mechanics.start_by_age(cal, self.scheme_start, self.pension_month), FAR))
-        # payment route: the day the required-th record (in date order, paid by as_of) was paid
+        candidates = [mechanics.age_start(cal, aged, self.scheme_start, self.pension_month)]
+        # the payment route: the day the required-th record (in date order, paid by as_of) was paid
         paid = self.r_day <= self.as_of_day
         order = person_order(p, self.r_day)
         order = np.flatnonzero(paid) if order is None else order[paid[order]]
         counts = np.bincount(p[order], minlength=n)
         offsets = np.concatenate([[0], np.cumsum(counts)[:-1]])
         need = self.required
-        has = (~aged) & (need > 0) & (counts >= need)
+        has = (need > 0) & (counts >= need)
         met = np.full(n, FAR)
         idx = np.flatnonzero(has)
         met[idx] = self.r_day[order[offsets[idx] + need[idx] - 1]]
-        payment = mechanics.start_by_payment(cal, np.where(has, met, 0), self.pension_month)
-        candidates.append(np.where(has, payment, np.where((~aged) & (need == 0), self.pension_month, FAR)))
-        for name in self.policy.names_of_kind("early_start"):
-            definition = self.policy.definitions[name][0]
-            for version in self.policy.all_versions(name):
-                v_start = day_number(version.start) if version.start else -FAR
-                v_end = day_number(version.end) if version.end else FAR
-                for group in definition.for_groups:
-                    if group not in self.group_names:
-                        continue
-                    g_start = self.group_start[:, self.group_names.index(group)]
-                    g_end = self.group_end[:, self.group_names.index(group)]
-                    member = g_start < FAR
-                    day = mechanics.early_start_day(cal, v_start, self.pension_month, np.where(member, g_start, 0))
-                    good = member & (day <= g_end) & (v_start <= day) & (day <= v_end) & (day <= self.as_of_day)
-                    candidates.append(np.where(good, day, FAR))
+        candidates.append(mechanics.payment_start(cal, aged, need, met, self.pension_month))
+        for _, _, group, rule_start, rule_end in prepare(self.policy).early_routes:
+            if group not in self.group_names:
+                continue
+            g_start = self.group_start[:, self.group_names.index(group)]
+            member = g_start < FAR  # a person not in the group: a membership that ends before it begins
+            g_end = np.where(member, self.group_end[:, self.group_names.index(group)], -FAR)
+            candidates.append(mechanics.early_start(cal, day_number(rule_start), day_number(rule_end),
+                                                    self.pension_month, np.where(member, g_start, 0), g_end,
+                                                    self.as_of_day))
         self.start = functools.reduce(np.minimum, candidates)
         self.eligible = self.start < FAR
         late = self.eligible[p] & (self.r_day > self.start[p])

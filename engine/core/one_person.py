@@ -199,44 +199,31 @@ class OnePerson:
 
     # ── eligibility ────────────────────────────────────────────────────────
     def pension_start(self, rows: list[_Row]) -> tuple[dt.date | None, str | None, model.Version | None]:
-        """(start, route, the rule of that route): the earliest day any route allows."""
+        """(start, route, the rule of that route): the earliest day any route allows (engine.core.mechanics' routes;
+        the first of equals)."""
         if self.person.pension_start_date:
             return self.person.pension_start_date, "given", None
-        look = self.lookup
-        candidates = []
-        if self.age_at_start >= self.pension_age:
-            candidates.append((mechanics.start_by_age(DATES, self.scheme_start, self.pension_month),
-                               "pension_age_at_start", look.rule("pension_age", self.as_of)))
+        look, never = self.lookup, DATES.never
+        aged = self.age_at_start >= self.pension_age
+        if aged:
+            candidates = [(mechanics.age_start(DATES, aged, self.scheme_start, self.pension_month),
+                           "pension_age_at_start", look.rule("pension_age", self.as_of))]
         else:
             as_of = self.as_of
             paid = sorted([r.day for r in rows if r.day <= as_of])
-            rule = look.rule("full_contribution_years", self.as_of)
-            if self.required == 0:
-                candidates.append((self.pension_month, "payment", rule))
-            elif len(paid) >= self.required:
-                candidates.append((mechanics.start_by_payment(DATES, paid[self.required - 1], self.pension_month),
-                                   "payment", rule))
-        early = self.early_start()
-        if early:
-            candidates.append(early)
-        if not candidates:
+            met = paid[self.required - 1] if 0 < self.required <= len(paid) else never
+            candidates = [(mechanics.payment_start(DATES, aged, self.required, met, self.pension_month), "payment",
+                           look.rule("full_contribution_years", self.as_of))]
+        for name, version, group, rule_start, rule_end in self.prepared.early_routes if self.person.groups else ():
+            for m in self.person.groups:
+                if m.group == group:
+                    candidates.append((mechanics.early_start(DATES, rule_start, rule_end, self.pension_month, m.start,
+                                                             m.end or never, self.as_of),
+                                       f"early_start:{name}", version))
+        found = min(candidates, key=_first)
+        if found[0] == never:
             return None, None, look.rule("full_contribution_years", self.as_of)
-        return min(candidates, key=lambda c: c[0])
-
-    def early_start(self):
-        best = None
-        if not self.person.groups:  # every route is for members of some group
-            return best
-        for name in self.policy.names_of_kind("early_start"):
-            d = self.policy.definitions[name][0]
-            for version in self.policy.all_versions(name):
-                for m in self.person.groups:
-                    if m.group not in d.for_groups:
-                        continue
-                    day = mechanics.early_start_day(DATES, version.start or dt.date.min, self.pension_month, m.start)
-                    if m.holds(day) and version.covers(day) and day <= self.as_of and (best is None or day < best[0]):
-                        best = (day, f"early_start:{name}", version)
-        return best
+        return found
 
     def before_start(self, rows: list[_Row]) -> list[_Row]:
         """Records after a worked-out pension start are refused (a given start was checked with the records)."""

@@ -9,6 +9,7 @@ keys: it can never answer for another version, and it dies with its `Prepared`.
 """
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 from decimal import Decimal
 
@@ -25,6 +26,9 @@ class Prepared:
     caps: dict[str, int]  # items paid for at most N years (`at most 15 years` on a tiers, subsidy or reward block)
     condition_facts: tuple[str, ...]  # every fact a `for …` version depends on
     no_rewards: tuple[tuple[str, Decimal], ...]  # (name, 0) for every reward (a row earning none still lists each)
+    # every early-start route: (its name, version, a group it serves, the version's first and last day — the
+    # earliest and latest day there is where open)
+    early_routes: tuple[tuple[str, model.Version, str, dt.date, dt.date], ...]
     # filled on first use, by the module that owns each
     plan: object = None  # core.plan.Plan: the formulas compiled
     person_shape: object = None  # core.person: what reading a PERSON asks of the declared facts
@@ -58,7 +62,10 @@ class Prepared:
             {name: layers[0].cap for name, layers in policy.definitions.items() if layers[0].cap is not None},
             tuple(sorted({v.condition[0] for name in policy.definitions for v in policy.all_versions(name)
                           if v.condition})),
-            tuple((name, Decimal(0)) for name in policy.names_of_kind("reward")))
+            tuple((name, Decimal(0)) for name in policy.names_of_kind("reward")),
+            tuple((name, version, group, version.start or dt.date.min, version.end or dt.date.max)
+                  for name in policy.names_of_kind("early_start") for version in policy.all_versions(name)
+                  for group in policy.definitions[name][0].for_groups))
 
 
 class PreparedPolicies:
