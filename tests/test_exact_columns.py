@@ -83,8 +83,8 @@ DIGITS = st.integers(1, 10 ** 7)
 @st.composite
 def formulas(draw):
     """round(base × p1% × … [÷ (age + k)] [+ base × q%]) with percentages of up to five decimals: numerators far
-    past int64, values within an output column. At most 28 significant digits in any product, where Decimal (the
-    one-person back end) is exact too."""
+    past int64, values up to 10²⁰ yuan (past int64 in fen: refused). At most 28 significant digits in any product,
+    where Decimal (the one-person back end) is exact too."""
     factors = draw(st.lists(st.builds(lambda n, places: f"{Decimal(n).scaleb(-places)}%", DIGITS, st.integers(0, 5)),
                             min_size=1, max_size=3))
     text = "试验基数 × " + " × ".join(factors)
@@ -100,7 +100,7 @@ def formulas(draw):
 def test_both_back_ends_agree_on_decimals_past_int64(registry, formula, base):
     policy = policy_with(formula, base, registry)
     by_columns, one_by_one, handed = both_back_ends(policy)
-    if max(abs(v) for v in one_by_one) >= Decimal(10) ** 10:  # past an output column (decimal128(12, 2))
+    if max(abs(v) for v in one_by_one) * 100 > 2 ** 63 - 1:  # past the column back end's fen (int64)
         assert handed == {"whole_batch.too_large": len(PERSONS)}
         return
     assert handed == {}, formula

@@ -8,6 +8,7 @@ from decimal import Decimal
 import attrs
 import numpy as np
 
+from engine.core.algebra import band_index
 from engine.language.model import LEVELS
 
 
@@ -266,6 +267,19 @@ class _Arrays:
         if isinstance(a, Q):
             return a.where(mask, b)
         return np.where(mask, a, b)
+
+    def at_least_zero(self, value: Q) -> Q:
+        return Q(np.maximum(value.num, 0), value.den, value.peak)
+
+    def pick(self, amounts: tuple[Decimal, ...], index: np.ndarray) -> Q:
+        """amounts[index] for each row; 0 where the index is -1 (no band)."""
+        return Q.of_fractions([Decimal(a).as_integer_ratio() for a in amounts] + [(0, 1)], index)
+
+    def any_nonzero(self, value: Q) -> bool:
+        return bool(value.num.any())
+
+    def band(self, basis: Q, rows) -> np.ndarray:
+        return band_index(self, basis, rows)
 
     def masked(self, value: Money, mask) -> Money:
         """Zero where `mask` is False (a component not paid to that person)."""

@@ -1,6 +1,7 @@
 """The environment the plan's formulas evaluate in for a batch (engine.core.plan's node protocol), over engine.columns.arrays."""
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
@@ -9,7 +10,7 @@ import numpy as np
 from engine.columns.arrays import Q, Unsupported
 from engine.columns.days import DAY_ARRAYS, day_number, ymd
 from engine.columns.handed import MISSING_FACT
-from engine.core.algebra import band_index
+from engine.core import schedules
 from engine.core.lookup import Lookup
 from engine.core.person import (
     Person,
@@ -79,38 +80,21 @@ class BatchFormulas:
         for c, version in enumerate(results):
             if version is None:
                 continue
-            layer = b.policy.layer_of(version) or definition
-            level = layer.paid_by or "province"
-            basis = self.builtin(layer.basis)
-            if layer.beyond is not None:
-                years = basis - alg.const(layer.beyond)
-                amount = alg.money_at(level, alg.const(version.figure) * Q(np.maximum(years.num, 0), years.den,
-                                                                            years.peak))
-            else:
-                amount = alg.money_at(level, Q.of_fractions(band_fractions(version.rows),
-                                                            band_index(alg, basis, version.rows)))
+            layer, level = schedules.paid_at(b.policy, version, definition)
+            amount = alg.money_at(level, schedules.bonus(alg, version, layer, self.builtin(layer.basis)))
             total = alg.choose(b.fact_class == c, amount, total)
         return total
 
     def raises(self, definition):
-        """Each raise since the pension start, by the age on its date (engine.core.one_person's _raises, over arrays)."""
+        """Each raise since the pension start, by the age on its date (engine.core.schedules.raises)."""
         b, alg = self.batch, self.alg
-        total = alg.zero()
-        for version in b.policy.events(definition.name):
-            day = day_number(version.start)
-            if day > b.as_of_day:
-                continue
-            applies = b.eligible & (b.start < day)
-            level = (b.policy.layer_of(version) or definition).paid_by or "province"
-            if version.rows:
-                y, m, d = (np.full(b.n, part, dtype="int64") for part in (version.start.year, version.start.month,
-                                                                           version.start.day))
-                index = band_index(alg, alg.integer(DAY_ARRAYS.age_on(b.by, b.bm, b.bd, y, m, d)), version.rows)
-                value = Q.of_fractions(band_fractions(version.rows), np.where(applies, index, -1))
-            else:
-                value = Q.of_fractions([Decimal(version.figure).as_integer_ratio(), (0, 1)], np.where(applies, 0, 1))
-            total = total + alg.money_at(level, value)
-        return total
+
+        def age_on(day: dt.date):
+            y, m, d = (np.full(b.n, part, dtype="int64") for part in (day.year, day.month, day.day))
+            return alg.integer(DAY_ARRAYS.age_on(b.by, b.bm, b.bd, y, m, d))
+
+        return schedules.raises(alg, b.policy, definition, b.as_of, lambda day: b.eligible & (b.start < day_number(day)),
+                                age_on)[0]
 
     def member(self, group: str):
         b = self.batch
@@ -135,7 +119,3 @@ class BatchFormulas:
     def unconfirmed_rule(self, c, value) -> None:
         pass  # the batch output lists no unconfirmed figures (`jubao why` explains a row)
 
-
-def band_fractions(rows) -> list[tuple[int, int]]:
-    """The amounts of a table's bands as fractions, and a 0 after them (band_index's -1: no band)."""
-    return [Decimal(r.amount).as_integer_ratio() for r in rows] + [(0, 1)]

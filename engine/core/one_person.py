@@ -84,7 +84,7 @@ class OnePerson:
         self.prepared = self.uses.prepared
         self.errors: list[FieldError] = []
         self.pricing = Pricing(self.lookup, self.uses, recorder, self.errors)
-        self.plan = compile_plan(policy)
+        self.plan = self.prepared.plan or compile_plan(policy)
 
     # ── the decision ───────────────────────────────────────────────────────
     def decide(self) -> Decision:
@@ -503,7 +503,7 @@ def _contribution_row(prepared: Prepared, r: _Row) -> ContributionRow:
     price memo by everyone paying the same on the same day), the record and whether it is counted — kept in the
     prepared memo by the `Priced` and used again while the record's values are the very objects it was made from."""
     record, priced = r.record, r.priced
-    key = (id(priced), r.counted)
+    key = id(priced) << 1 | r.counted  # one int, no tuple to make and hash
     hit = prepared.contribution_rows.get(key)
     # Shared through the memo, the figures were priced for an equal day, year, kind, tier and collective aid; of
     # those only a Decimal can print otherwise (500 and 500.00): the row is used again for the very same objects.

@@ -38,15 +38,13 @@ class Prepared:
     # bounded memos (engine.core.memo.Memo), each of a pure function of the policy version and its key
     prices: Memo = attrs.field(factory=Memo)  # (person token, day, year, tier, kind, collective, groups) → figures
     price_person_keys: Memo = attrs.field(factory=Memo)  # (recorder, languages, facts) → person token
-    contribution_rows: Memo = attrs.field(factory=Memo)  # (Priced's id, counted) → (Priced, the answer's row)
+    contribution_rows: Memo = attrs.field(factory=Memo)  # Priced's id and counted → (Priced, the answer's row)
     scheme_constants: Memo = attrs.field(factory=Memo)  # as-of day → pension age, full years, enrolment age, its rule
     interest_rates: Memo = attrs.field(factory=Memo)  # year → (version, rate as a ratio)
     unconfirmed_uses: Memo = attrs.field(factory=Memo)  # a use's line, texts and fields → UnconfirmedUse
     use_texts: Memo = attrs.field(factory=Memo)  # (line, name, figure) → the texts of an unconfirmed figure used
     layers: Memo = attrs.field(factory=Memo)  # a version's id → (version, the layer it comes from)
     figure_values: Memo = attrs.field(factory=Memo)  # (definition's id, version's id) → the figure a formula reads
-    bands: Memo = attrs.field(factory=Memo)  # (version's id, basis) → the band of a bonus schedule
-    band_amounts: Memo = attrs.field(factory=Memo)  # (version's id, basis, level) → (row, amount)
     # a tier table's rows open to a person, by (table, condition, 代缴, the groups that matter to it); and the groups
     # some tier of a table is kept for, by table: both as many as the policy has tables
     open_tiers: dict = attrs.field(factory=dict)
