@@ -155,3 +155,18 @@ def test_every_package_travels_in_the_wheel():
     packages = {".".join(p.parent.relative_to(ROOT).parts) for folder in ("engine", "web")
                 for p in (ROOT / folder).rglob("__init__.py")}
     assert packages - listed == set()
+
+
+BACK_ENDS = ("core/one_person.py", "core/person_formulas.py", "columns/columnar.py", "columns/formulas.py")
+
+
+@pytest.mark.parametrize("module", BACK_ENDS)
+def test_the_back_ends_name_no_figure_of_the_scheme(module):
+    """The back ends hold no rule of the scheme: a figure is asked for by its name in engine.core.scheme (or the plan,
+    pricing and mechanics), never in a back end."""
+    from engine.core.scheme import NAMES
+
+    tree = ast.parse((ENGINE / module).read_text(encoding="utf-8"))
+    asked = {a.value for call in ast.walk(tree) if isinstance(call, ast.Call) for a in call.args
+             if isinstance(a, ast.Constant) and a.value in NAMES}  # lookup.rule("pension_age", day) and the like
+    assert asked == set()

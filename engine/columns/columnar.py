@@ -42,7 +42,7 @@ from engine.columns.handed import (
     WHOLE_BATCH,
 )
 from engine.columns.segments import distinct_keys, first_of, intervals, person_order, taken
-from engine.core import mechanics
+from engine.core import mechanics, scheme
 from engine.core.explain import NoTrace
 from engine.core.lookup import Lookup, Uses
 from engine.core.person import (
@@ -148,14 +148,11 @@ class Batch:
         return self.output(components)
 
     def constants(self) -> None:
-        for name in ("pension_age", "enrolment_age", "full_contribution_years"):
-            if any(v.condition for v in self.policy.all_versions(name)):
-                raise Unsupported("fact_constant")
-            if not any(True for _ in self.policy.all_versions(name)):
-                raise Unsupported("undefined_constant")  # the one-person back end says which, for each person
-        self.pension_age = int(self.lookup.constant("pension_age", self.as_of))
-        self.enrolment_age = int(self.lookup.constant("enrolment_age", self.as_of))
-        self.full_years = int(self.lookup.constant("full_contribution_years", self.as_of))
+        if scheme.constants_depend_on_facts(self.policy):
+            raise Unsupported("fact_constant")
+        if not scheme.constants_defined(self.policy):
+            raise Unsupported("undefined_constant")  # the one-person back end says which, for each person
+        self.pension_age, self.full_years, self.enrolment_age, _ = scheme.constants(self.lookup, self.as_of)
 
     def read_ids(self) -> None:
         if "id" in self.table.column_names and not (is_text(self.table.column("id").type)
@@ -561,7 +558,7 @@ class Batch:
             by_year = np.rint(cells).astype("int64").reshape(self.n, width)
             for y in range(first, last + 1):
                 add = np.where(y <= until, by_year[:, y - first], 0)
-                rate = self._rate(dt.date(y, 12, 31))
+                rate = self._rate(y)
                 if rate is not None and y < last:
                     interest = mechanics.yearly_interest(balance, rate)
                     balance = balance + add + np.where(y < until, interest, 0)
@@ -571,8 +568,7 @@ class Batch:
         monthly = np.zeros(self.n, dtype="int64")
         # the divisor in force on each distinct start day, then the persons of each distinct divisor at once
         starts, start_index = np.unique(self.start[self.started], return_inverse=True)
-        ratios = [Decimal(self.lookup.rule("account_divisor", from_day_number(s)).figure).as_integer_ratio()
-                  for s in starts.tolist()]
+        ratios = [scheme.account_divisor(self.lookup, from_day_number(s))[1] for s in starts.tolist()]
         divisors = list(dict.fromkeys(ratios))
         by_divisor = np.array([divisors.index(r) for r in ratios] or [0], dtype="int64")[start_index.reshape(-1)]
         at_start = self.at_start[self.started]
@@ -585,13 +581,10 @@ class Batch:
         self.balance = np.where(self.started, mechanics.balance_after_start(DAY_ARRAYS, self.at_start, monthly, months),
                                 balance)
 
-    def _rate(self, day: dt.date):
-        versions = self.policy.versions_at("interest_rate", day)
-        if any(v.condition for v in versions):
+    def _rate(self, year: int):
+        if scheme.interest_depends_on_facts(self.policy, year):
             raise Unsupported("fact_constant")
-        if not versions:
-            return None
-        return Decimal(versions[0].figure).as_integer_ratio()
+        return scheme.interest_rate(self.lookup, year)[1]
 
     # ── the pension: the plan's formulas over arrays ───────────────────────
     def pension(self) -> list:

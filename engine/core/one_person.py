@@ -12,7 +12,7 @@ import datetime as dt
 import operator
 from decimal import Decimal
 
-from engine.core import dates, mechanics
+from engine.core import dates, mechanics, scheme
 from engine.core.decision import (
     Account,
     Component,
@@ -126,12 +126,9 @@ class OnePerson:
         memo = self.prepared.scheme_constants
         found = memo.get(self.as_of)
         if found is None:
-            look, day = self.lookup, self.as_of
-            found = (int(look.constant("pension_age", day)), int(look.constant("full_contribution_years", day)),
-                     int(look.constant("enrolment_age", day)), look.value("enrolment_age", day))
-            if all(v.condition is None for name in ("pension_age", "full_contribution_years", "enrolment_age")
-                   for v in self.policy.versions_at(name, day)):
-                memo.put(day, found)
+            found = scheme.constants(self.lookup, self.as_of)
+            if not scheme.constants_depend_on_facts(self.policy, self.as_of):
+                memo.put(self.as_of, found)
         return found
 
     # ── contributions ──────────────────────────────────────────────────────
@@ -207,13 +204,13 @@ class OnePerson:
         aged = self.age_at_start >= self.pension_age
         if aged:
             candidates = [(mechanics.age_start(DATES, aged, self.scheme_start, self.pension_month),
-                           "pension_age_at_start", look.rule("pension_age", self.as_of))]
+                           "pension_age_at_start", scheme.pension_age_rule(look, self.as_of))]
         else:
             as_of = self.as_of
             paid = sorted([r.day for r in rows if r.day <= as_of])
             met = paid[self.required - 1] if 0 < self.required <= len(paid) else never
             candidates = [(mechanics.payment_start(DATES, aged, self.required, met, self.pension_month), "payment",
-                           look.rule("full_contribution_years", self.as_of))]
+                           scheme.full_years_rule(look, self.as_of))]
         for name, version, group, rule_start, rule_end in self.prepared.early_routes if self.person.groups else ():
             for m in self.person.groups:
                 if m.group == group:
@@ -222,7 +219,7 @@ class OnePerson:
                                        f"early_start:{name}", version))
         found = min(candidates, key=_first)
         if found[0] == never:
-            return None, None, look.rule("full_contribution_years", self.as_of)
+            return None, None, scheme.full_years_rule(look, self.as_of)
         return found
 
     def before_start(self, rows: list[_Row]) -> list[_Row]:
@@ -271,8 +268,7 @@ class OnePerson:
         info = {"started": started, "credits": credits}
         if started:
             at_start, at_start_step = self.balance_on(credits, opening, self.start, "balance_at_pension_start")
-            divisor = self.lookup.rule("account_divisor", self.start)
-            ratio = Decimal(divisor.figure).as_integer_ratio()
+            divisor, ratio = scheme.account_divisor(self.lookup, self.start)
             monthly = mechanics.account_pension(fen_of(at_start), ratio)
             months = dates.months_inclusive(self.start, death or self.as_of)
             balance = Decimal(mechanics.balance_after_start(DATES, fen_of(at_start), monthly, months)) / 100
@@ -292,7 +288,7 @@ class OnePerson:
         elif credits:
             first, balance = min(r.day.year for r in credits), 0
         else:
-            return ZERO, self.rec.empty_balance(id, self.lookup.rule("interest_rate", self.as_of))
+            return ZERO, self.rec.empty_balance(id, scheme.interest_rate_rule(self.lookup, self.as_of))
         fields = _STARTED_FIELDS if id == "balance_at_pension_start" else _BALANCE_FIELDS
         quiet = self.quiet
         steps = [self.rec.opening_balance(opening[0], opening[1])] if opening else []
@@ -330,7 +326,7 @@ class OnePerson:
             if not quiet:
                 steps.extend(r.priced.step for r in by_year.get(last, ()))
         amount = Decimal(balance) / 100
-        return amount, self.rec.balance(id, amount, day, self.lookup.rule("interest_rate", day), steps)
+        return amount, self.rec.balance(id, amount, day, scheme.interest_rate_rule(self.lookup, day), steps)
 
     def interest_rate(self, year: int) -> tuple[model.Version | None, tuple[int, int] | None]:
         """(version, rate as a ratio) of the interest credited at the end of `year`; where no version in force
@@ -339,10 +335,8 @@ class OnePerson:
         memo = self.prepared.interest_rates
         found = memo.get(year)
         if found is None:
-            day = dates.year_end(year)
-            version = self.lookup.value("interest_rate", day)
-            found = (version, Decimal(version.figure).as_integer_ratio() if version is not None else None)
-            if all(v.condition is None for v in self.policy.versions_at("interest_rate", day)):
+            found = scheme.interest_rate(self.lookup, year)
+            if not scheme.interest_depends_on_facts(self.policy, year):
                 memo.put(year, found)
         return found
 
@@ -365,14 +359,14 @@ class OnePerson:
             return {"funeral_grant": ZERO, "inheritable_balance": ZERO, "step": None}
         day = self.person.death_date
         grant, grant_step = ZERO, None
-        needs_pension = self.lookup.value("funeral_grant_needs_pension", day)
+        needs_pension = scheme.funeral_grant_needs_pension(self.lookup, day)
         if not account["started"]:
             self.rec.consulted(needs_pension)  # it decides whether a grant is paid before any pension
         by_rule = not account["started"] and needs_pension is not None and needs_pension.figure is False
         if account["started"] or by_rule:
             if by_rule:  # the region's rule, not the pension, is why the grant is paid: its status travels with it
                 self.uses.use(needs_pension, "death.funeral_grant")
-            version = self.lookup.value("funeral_grant", day)
+            version = scheme.funeral_grant(self.lookup, day)
             self.rec.consulted(version)  # a grant of 0.00 is a figure too
             if version is not None and version.figure:
                 grant = version.figure
@@ -380,7 +374,7 @@ class OnePerson:
                 grant_step = self.rec.funeral_grant(version, grant)
         balance = inheritable = account["balance"]
         excluded = None
-        rule = self.lookup.value("subsidy_inheritable", day)
+        rule = scheme.subsidy_inheritable(self.lookup, day)
         if rule is not None and rule.figure is False:
             self.uses.use(rule, "death.inheritable_balance")
             excluded = sum((r.priced.subsidy.total for r in account["credits"] if r.day <= day), ZERO)
@@ -457,7 +451,7 @@ class OnePerson:
 
     def explanation(self, pension: dict, account: dict, death: dict):
         rec = self.rec
-        full = self.lookup.rule("full_contribution_years", self.as_of)
+        full = scheme.full_years_rule(self.lookup, self.as_of)
         required = rec.required_years(self.required, full, rec.scheme_start(self.scheme_start, self.scheme_version),
                                       self.age_at_start, self.pension_age, self.pension_age_birthday.year,
                                       self.scheme_start.year)
