@@ -170,3 +170,10 @@ def test_the_back_ends_name_no_figure_of_the_scheme(module):
     asked = {a.value for call in ast.walk(tree) if isinstance(call, ast.Call) for a in call.args
              if isinstance(a, ast.Constant) and a.value in NAMES}  # lookup.rule("pension_age", day) and the like
     assert asked == set()
+
+
+def test_the_plan_imports_neither_the_checker_nor_the_explanation():
+    """The plan compiles formulas with the language's own names (engine.language.builtins), not the checker's, and
+    names no step: the explanation sits above it."""
+    modules = {module for module, _ in imports_of(ENGINE / "core" / "plan.py")}
+    assert not {m for m in modules if m.startswith(("engine.language.check", "engine.core.explain"))}

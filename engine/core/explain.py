@@ -20,21 +20,16 @@ from engine.core.lookup import percent, show
 from engine.core.money import Amount, fmt
 from engine.core.trace import Step
 from engine.language import model
+from engine.language.builtins import BUILTIN_WORDS
 from engine.language.units import share_text
 
 WORDS = {
+    **BUILTIN_WORDS,  # the builtins' own words (engine.language.builtins)
     "monthly_pension": ("月养老金", "monthly pension"),
     "account_balance": ("个人账户余额", "account balance"),
-    "balance_at_pension_start": ("领取时账户余额", "balance at pension start"),
     "required_years": ("应缴费年限", "required years"),
-    "counted_years": ("累计缴费年限", "counted years"),
-    "continuous_years": ("连续缴费年限", "continuous years"),
-    "regular_years": ("正常缴费年限", "regular years"),
     "pension_start": ("待遇领取起始日", "pension start"),
     "scheme_start": ("参保起始日", "scheme start"),
-    "age": ("年龄", "age"),
-    "age_at_pension_start": ("领取时年龄", "age at pension start"),
-    "pension_start_year": ("领取起始年份", "pension start year"),
     "contribution": ("{year} 年缴费", "contribution {year}"),
     "interest": ("{year} 年利息", "interest {year}"),
     "death": ("死亡待遇", "death"),

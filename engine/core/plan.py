@@ -15,14 +15,12 @@ import datetime as dt
 import attrs
 
 from engine.core.algebra import binary, extreme
-from engine.core.explain import WORDS
 from engine.core.prepared import prepare
 from engine.language import model, nodes
-from engine.language.check import BUILTIN_ALIASES, BUILTINS, FUNCTIONS, fact_test, fact_value
+from engine.language.builtins import BUILTIN_ALIASES, BUILTIN_WORDS, BUILTINS, FUNCTIONS, fact_test, fact_value
 from engine.language.units import share_text
 
 ACCOUNT_PENSION = "account_pension"  # contract.md: the person's own money, no funding levels
-BUILTIN_WORDS = {name: WORDS[name] for name in BUILTINS}  # the same words as the explanation's steps
 OPERATOR_SIGNS = {"*": "×", "/": "÷", "-": "−", "and": "且", "or": "或"}
 PRECEDENCE = {"or": 1, "and": 2, "<": 3, "<=": 3, ">": 3, ">=": 3, "==": 3, "!=": 3, "+": 4, "-": 4, "*": 5, "/": 5}
 

@@ -8,26 +8,12 @@ import difflib
 import attrs
 
 from engine.language import model, nodes, units
+from engine.language.builtins import BASES, BUILTIN_ALIASES, BUILTINS, FUNCTIONS  # noqa: F401 (the checks' words)
 from engine.language.catalogue import Text, diagnostic, say
 from engine.language.errors import Diagnostic
 from engine.language.source import SourceFile, Span
 
 DAY = dt.timedelta(days=1)
-BUILTINS = {
-    "age": ("年龄", units.parse_unit("岁")),
-    "counted_years": ("累计缴费年限", units.parse_unit("年")),
-    "continuous_years": ("连续缴费年限", units.parse_unit("年")),
-    "regular_years": ("正常缴费年限", units.parse_unit("年")),  # counted years less back payments
-    "balance_at_pension_start": ("领取时账户余额", units.parse_unit("元")),
-    # history: the person's pension start (0 while no start is known)
-    "age_at_pension_start": ("领取时年龄", units.parse_unit("岁")),
-    "pension_start_year": ("领取起始年份", units.DIMENSIONLESS),
-}
-BUILTIN_ALIASES = {zh: name for name, (zh, _) in BUILTINS.items()}
-# what a bonus or raise table is looked up `by`, or a bonus counted `per`
-BASES = ("age", "counted_years", "continuous_years", "regular_years", "age_at_pension_start")
-FUNCTIONS = {"max": "max", "min": "min", "round": "round", "member": "member", "属于": "member",
-             "最大": "max", "最小": "min", "四舍五入": "round"}
 LOWEST_TIER_WORDS = {"最低档次", "最低档", "lowest_tier", "lowest"}
 DAIJIAO_WORDS = {"代缴对象", "代缴", "daijiao"}
 ONLY_WORDS = {"仅限", "only", "适用"}

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from engine.language import model, nodes, units
+from engine.language.builtins import fact_test, fact_value  # noqa: F401 (the checker's face names them)
 from engine.language.catalogue import Text, say
 from engine.language.check.blocks import citation_of, group_of
 from engine.language.check.checker import (
@@ -140,21 +141,6 @@ def _unit_of(c: Checker, expr: nodes.Expr) -> units.Unit | None:
     return None
 
 
-def fact_test(facts: dict, aliases: dict, expr: nodes.Binary) -> tuple[str, str, nodes.Ref] | None:
-    """(fact, value as written, the value's node) of `fact == value` / `value == fact`, else None."""
-    for side, other in ((expr.left, expr.right), (expr.right, expr.left)):
-        if isinstance(side, nodes.Ref) and side.name in facts and side.name not in aliases:
-            value = other.name if isinstance(other, nodes.Ref) else (
-                f"{other.value.normalize():f}" if isinstance(other, nodes.Number) else None)
-            return side.name, value, other
-    return None
-
-
-def fact_value(fact: model.FactDef, written: str) -> str | None:
-    """The canonical value of a fact as written (a choice by its name or its Chinese label), or None."""
-    if not fact.choices:
-        return written
-    return next((name for name, zh in fact.choices if written in (name, zh)), None)
 
 
 def _fact_test(c: Checker, expr: nodes.Binary):
