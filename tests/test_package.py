@@ -10,6 +10,7 @@ import json
 import os
 import re
 import shlex
+import shutil
 import socket
 import subprocess
 import sys
@@ -25,13 +26,22 @@ ROOT = Path(__file__).resolve().parent.parent
 DOCKERFILE = (ROOT / "Dockerfile").read_text(encoding="utf-8")
 
 
+# What a build makes or a run leaves in a checkout; the wheel is built from a copy of the rest (setuptools writes
+# build/ and Cython its .c files where it builds: never in the checkout itself)
+NOT_SOURCES = shutil.ignore_patterns(".git", ".venv", "build", "dist", "data", "artifacts", "impact", "__pycache__",
+                                     "*.egg-info", ".hypothesis", ".pytest_cache", "*.so", "*.c",
+                                     "compiled-sources.json")
+
+
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory):
     """(bin folder of a fresh venv with the wheel installed, a working folder outside the checkout)."""
     tmp = tmp_path_factory.mktemp("wheel")
+    source = tmp / "source"
+    shutil.copytree(ROOT, source, ignore=NOT_SOURCES)
     build = re.search(r"python -m build --wheel --outdir \S+ \.", DOCKERFILE).group(0)
     argv = shlex.split(build.replace("/dist", str(tmp / "dist")))
-    subprocess.run([sys.executable, *argv[1:]], cwd=ROOT, check=True, capture_output=True, timeout=300)
+    subprocess.run([sys.executable, *argv[1:]], cwd=source, check=True, capture_output=True, timeout=300)
     wheel, = (tmp / "dist").glob("jubao-*.whl")
     subprocess.run([sys.executable, "-m", "venv", str(tmp / "venv")], check=True, timeout=120)
     bin_dir = tmp / "venv" / "bin"
