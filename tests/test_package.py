@@ -78,7 +78,7 @@ def test_version_check_test_and_eval_from_the_wheel(installed):
         assert "engine: compiled (" in version.stdout, version.stdout
     check = _run(installed, "check")
     assert check.returncode == 0, check.stdout + check.stderr
-    assert "ok: no problems found" in check.stdout
+    assert "检查通过：未发现问题" in check.stdout and "规则来自随 jubao 安装的政策" in check.stderr
     tests = _run(installed, "test", "ningxia")
     assert tests.returncode == 0 and " 0 failed" in tests.stdout
     person = (ROOT / "examples" / "ningxia-tier500-2011-2025.json").read_text(encoding="utf-8")

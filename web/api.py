@@ -280,10 +280,10 @@ def test_region(region: str):
     body, type_errors, errors = object_body({"files"})
     files = sent_policy_text(body, type_errors, errors, tests=True)
     live = current_app.extensions["jubao.live"]
-    return json_response(within(_settings().work_seconds, _test_run, registry(), region, files, live))
+    return json_response(within(_settings().work_seconds, _test_run, registry(), region, files, live, request_lang()))
 
 
-def _test_run(base: Registry, region: str, files: dict, live) -> dict:
+def _test_run(base: Registry, region: str, files: dict, live, lang: str = "zh") -> dict:
     """The sent sources checked and run against the sent test files (tests/*.yaml), or the live version's."""
     try:
         policy = policy_from_texts(policy_part(files), base=base)
@@ -291,7 +291,7 @@ def _test_run(base: Registry, region: str, files: dict, live) -> dict:
     except PolicyError as exc:  # the policy does not check, or a test file cannot be read
         return {"ok": False, "diagnostics": [d.as_dict() for d in exc.diagnostics],
                 "tests": {"passed": 0, "failed": 0, "failures": []}}
-    outcomes = [run_case(policy, case) for case in cases]
+    outcomes = [run_case(policy, case, lang=lang) for case in cases]
     failures = [{"case": o.case.name, "file": o.case.file, "line": o.case.line, "failures": list(o.failures),
                  "policy_lines": list(o.lines)} for o in outcomes if not o.passed]
     return {"ok": not failures, "diagnostics": [],

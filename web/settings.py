@@ -10,6 +10,13 @@ import attrs
 from engine.language import DEFAULT_POLICY_DIR
 
 
+def default_policy_dir() -> Path:
+    """./policies when the current folder has one (the officers' working copy), else the policies installed with
+    jubao (as the command line's --policies default, engine/cli.py)."""
+    here = Path("policies")
+    return here if here.is_dir() else DEFAULT_POLICY_DIR
+
+
 @attrs.frozen
 class Settings:
     policy_dir: Path
@@ -55,7 +62,7 @@ class Settings:
         values.update(overrides or {})
         data_dir = Path(values.get("data_dir", "data"))
         return cls(
-            policy_dir=Path(values.get("policy_dir", DEFAULT_POLICY_DIR)),
+            policy_dir=Path(values.get("policy_dir") or default_policy_dir()),
             data_dir=data_dir,
             database_url=str(values.get("database_url") or f"sqlite:///{(data_dir / 'jubao.sqlite3').resolve()}"),
             max_body=int(values.get("max_body", 10 * 1024 * 1024)),

@@ -26,7 +26,9 @@ from engine.core.problem import problem_of
 from engine.core.render import component_json
 from engine.language.catalogue import say
 from engine.language.errors import FieldError, InvalidInput, InvalidPerson, UnknownRegion
+from engine.language.model import LEVEL_LABELS
 from engine.language.registry import Registry
+from engine.language.text import Text
 
 CHUNK = 500  # persons per job on the interpreter
 COLUMN_CHUNK = 32_768  # persons per job on columns: large enough for arrays, small enough for flat memory
@@ -39,11 +41,15 @@ class Summary:
     errors: int
     totals: dict  # component id → {"total": Decimal, level: Decimal …}
 
-    def lines(self) -> list[str]:
-        out = [f"rows: {self.rows}, errors: {self.errors}"]
+    def lines(self, lang: str = "zh", labels: dict[str, str] | None = None) -> list[str]:
+        """Rows and errors, then each component's monthly total over the file by funding level (`labels`: names)."""
+        out = [say("summary.rows", rows=self.rows, errors=self.errors).in_lang(lang), say("summary.totals").in_lang(lang)]
+        sep, wrap = ("，", "（{}）") if lang == "zh" else (", ", " ({})")
         for component, parts in self.totals.items():
-            levels = ", ".join(f"{lvl} {parts[lvl]:.2f}" for lvl in LEVELS if parts.get(lvl))
-            out.append(f"  {component}: {parts['total']:.2f}" + (f" ({levels})" if levels else ""))
+            levels = sep.join(say("summary.level", level=Text(LEVEL_LABELS[lvl], lvl), amount=parts[lvl]).in_lang(lang)
+                              for lvl in LEVELS if parts.get(lvl))
+            out.append(say("summary.component", name=(labels or {}).get(component, component), amount=parts["total"])
+                       .in_lang(lang) + (wrap.format(levels) if levels else ""))
         return out
 
 
@@ -568,10 +574,12 @@ def _chunks_on_dask(registry: Registry, region: str, as_of_text: str, source: Pa
         digest = registry.policy(region).digest
         window: deque = deque()
         for chunk in _chunks(source, size):
-            window.append(client.submit(evaluate_shipped_chunk, sources, digest, region, as_of_text, chunk,
-                                        method, lang, pure=False))
-            if len(window) >= workers * 2:
-                yield window.popleft().result()
+            # rows travel with the job as the policy texts do: a worker opens no file of this machine (issue 32)
+            for part in column_slices(chunk) if chunk.path is not None else (chunk,):
+                window.append(client.submit(evaluate_shipped_chunk, sources, digest, region, as_of_text,
+                                            client.scatter(part), method, lang, pure=False))
+                if len(window) >= workers * 2:
+                    yield window.popleft().result()
         while window:
             yield window.popleft().result()
     finally:
