@@ -37,6 +37,7 @@ from engine.language import (
     Registry,
     SourceFile,
     UnknownRegion,
+    answered,
     check_texts,
     explain,
     model,
@@ -426,13 +427,12 @@ def _evaluate(registry: Registry, region: str, as_of_text: str, body: str, expla
 
 def _fail(problem: Problem, fmt: str, lang: str = "zh") -> None:
     """Print the problem (in `lang`: Chinese unless --lang en) and exit 2."""
-    shown = problem.as_dict(lang)
+    shown = answered(problem.as_dict(lang), lang)  # the title in `lang`, the type a service's page (docs/api.md)
     if fmt == "json":
         click.echo(json.dumps(shown, ensure_ascii=False, indent=2))
     else:
         # in words, not an HTTP status (exit code 2 says "bad input"); the title names the kind of problem
-        title = shown["title"].split(" ", 1)
-        kind = title[0] if lang == "zh" else (title[1] if len(title) > 1 else title[0])
+        kind = shown["title"]
         click.echo(f"错误（{kind}）：{shown['detail']}" if lang == "zh" else f"error ({kind}): {shown['detail']}",
                    err=True)
         for e in shown["errors"]:

@@ -229,66 +229,76 @@ def test_printing_a_determination_gives_one_page(page, server):
     assert len(re.findall(rb"/Type\s*/Page[^s]", pdf)) == 1
 
 
-def test_officer_submits_in_the_editor_and_a_reviewer_approves_then_rolls_back(browser, tmp_path):
-    """Issue 7's path in the browser: sign in, edit Ningxia, see it check, submit; a second person approves."""
-    import json
-    import urllib.request
-
+@pytest.fixture
+def officers_service(tmp_path):
+    """A service of its own (its policy store changes): (base URL, officer li's token for Ningxia, reviewer
+    wang's token, its store)."""
     app = create_app({"data_dir": tmp_path})
     store = app.extensions["jubao.store"]
     officer, reviewer = store.add_user("li", "officer", ["ningxia"]), store.add_user("wang", "reviewer", [])
     httpd = make_server("127.0.0.1", 0, app, threaded=True)
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    base = f"http://127.0.0.1:{httpd.server_port}"
+    yield f"http://127.0.0.1:{httpd.server_port}", officer, reviewer, store
+    httpd.shutdown()
+
+
+def ningxia_answer(base: str, as_of: str, person: dict) -> dict:
+    import json
+    import urllib.request
+
+    body = json.dumps({"as_of": as_of, "person": person})
+    req = urllib.request.Request(f"{base}/v1/regions/ningxia/entitlements", body.encode(),
+                                 {"Content-Type": "application/json"})
+    return json.loads(urllib.request.urlopen(req).read())
+
+
+def signed_in(browser, base: str, name: str, token: str, then: str):
+    """A new browser context signed in as `name`, on the page `then`."""
+    context = browser.new_context(viewport={"width": 1366, "height": 768}, locale="zh-CN")
+    page = context.new_page()
+    page.set_default_timeout(20_000)
+    page.goto(f"{base}/login?next={then}")
+    page.fill("input[name=name]", name)
+    page.fill("input[name=token]", token)
+    page.click("form.login button[type=submit]")
+    page.wait_for_url(f"{base}{then}")
+    return context, page
+
+
+def test_officer_submits_in_the_editor_and_a_reviewer_approves_then_rolls_back(browser, officers_service):
+    """Issue 7's path in the browser: sign in, edit Ningxia, see it check, submit; a second person approves."""
+    base, officer, reviewer, _ = officers_service
 
     def pension_2027() -> str:
-        body = json.dumps({"as_of": "2027-02-01", "person": {"birth_date": "1940-06-01", "hukou": {"type": "rural"}}})
-        req = urllib.request.Request(f"{base}/v1/regions/ningxia/entitlements", body.encode(),
-                                     {"Content-Type": "application/json"})
-        return json.loads(urllib.request.urlopen(req).read())["monthly_pension"]["total"]
+        person = {"birth_date": "1940-06-01", "hukou": {"type": "rural"}}
+        return ningxia_answer(base, "2027-02-01", person)["monthly_pension"]["total"]
 
-    def sign_in(page, name, token, then):
-        page.goto(f"{base}/login?next={then}")
-        page.fill("input[name=name]", name)
-        page.fill("input[name=token]", token)
-        page.click("form.login button[type=submit]")
-        page.wait_for_url(f"{base}{then}")
-
-    try:
-        assert pension_2027() == "283.00"
-        context = browser.new_context(viewport={"width": 1366, "height": 768}, locale="zh-CN")
-        page = context.new_page()
-        page.set_default_timeout(20_000)
-        sign_in(page, "li", officer, "/policies/ningxia/edit?file=pension.policy")
-        page.locator("#diagnostics li.ok").wait_for()
-        text = page.locator("#text")
-        source = text.input_value()
-        old = '  from 2020-01-01  90.00  cite 宁夏扶贫概况 provisional "2020 年 1 月第 7 次提标"'
-        new = old.replace("from 2020-01-01", "from 2020-01-01 until 2026-12-31") + \
-            '\n  from 2027-01-01  110.00  cite 宁夏扶贫概况 provisional "拟提标"'
-        text.fill(source.replace(old, new))
-        page.locator("#diagnostics li.ok").wait_for()
-        page.fill("#draft-message", "2027 年提标")
-        page.click("#submit-draft")
-        page.locator("#draft-state a").wait_for()
-        assert "等待审核" in page.inner_text("#draft-state")
-        shot(page, "editor-draft-submitted")
-        assert pension_2027() == "283.00"  # nothing changes before review
-        context.close()
-        context = browser.new_context(viewport={"width": 1366, "height": 768}, locale="zh-CN")
-        page = context.new_page()
-        page.set_default_timeout(20_000)
-        sign_in(page, "wang", reviewer, "/policies/ningxia/versions")
-        page.click("[data-approve]")
-        page.locator("tr.live td:has-text('2027 年提标')").wait_for()
-        shot(page, "versions-approved")
-        assert pension_2027() == "303.00"
-        page.click("[data-rollback]")
-        page.locator("tr.live td:has-text('读自 policies/ 目录')").wait_for()
-        assert pension_2027() == "283.00"
-        context.close()
-    finally:
-        httpd.shutdown()
+    assert pension_2027() == "283.00"
+    context, page = signed_in(browser, base, "li", officer, "/policies/ningxia/edit?file=pension.policy")
+    page.locator("#diagnostics li.ok").wait_for()
+    text = page.locator("#text")
+    source = text.input_value()
+    old = '  from 2020-01-01  90.00  cite 宁夏扶贫概况 provisional "2020 年 1 月第 7 次提标"'
+    new = old.replace("from 2020-01-01", "from 2020-01-01 until 2026-12-31") + \
+        '\n  from 2027-01-01  110.00  cite 宁夏扶贫概况 provisional "拟提标"'
+    text.fill(source.replace(old, new))
+    page.locator("#diagnostics li.ok").wait_for()
+    page.fill("#draft-message", "2027 年提标")
+    page.click("#submit-draft")
+    page.locator("#draft-state a").wait_for()
+    assert "等待审核" in page.inner_text("#draft-state")
+    shot(page, "editor-draft-submitted")
+    assert pension_2027() == "283.00"  # nothing changes before review
+    context.close()
+    context, page = signed_in(browser, base, "wang", reviewer, "/policies/ningxia/versions")
+    page.click("[data-approve]")
+    page.locator("tr.live td:has-text('2027 年提标')").wait_for()
+    shot(page, "versions-approved")
+    assert pension_2027() == "303.00"
+    page.click("[data-rollback]")
+    page.locator("tr.live td:has-text('读自 policies/ 目录')").wait_for()
+    assert pension_2027() == "283.00"
+    context.close()
 
 
 def test_api_docs_page_lists_every_operation(page, server):

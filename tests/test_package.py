@@ -68,7 +68,7 @@ def test_the_installed_package_is_not_the_checkout(installed):
     bin_dir, work = installed
     where = subprocess.run([str(bin_dir / "python"), "-c", "import engine, web; print(engine.__file__, web.__file__)"],
                            cwd=work, capture_output=True, text=True, check=True).stdout
-    assert str(ROOT) not in where and "site-packages" in where
+    assert f"{ROOT}/" not in where and "site-packages" in where
 
 
 def test_version_check_test_and_eval_from_the_wheel(installed):

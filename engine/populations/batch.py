@@ -24,7 +24,7 @@ from engine.core.one_person import evaluate
 from engine.core.person import read_as_of, read_person
 from engine.core.problem import problem_of
 from engine.core.render import component_json
-from engine.language.catalogue import say
+from engine.language.catalogue import answered, say
 from engine.language.errors import FieldError, InvalidInput, InvalidPerson, UnknownRegion
 from engine.language.model import LEVEL_LABELS
 from engine.language.registry import Registry
@@ -343,7 +343,7 @@ def fen_decimal(fen) -> object:
 
 def problem_dict(error: InvalidInput, lang: str = "zh") -> dict:
     """A row's problem as batch's `error` column and the impact report show it (the API's problem+json)."""
-    return problem_of(error).as_dict(lang)
+    return answered(problem_of(error).as_dict(lang), lang)
 
 
 def decimal_fen(column) -> object:
