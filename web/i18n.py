@@ -71,9 +71,11 @@ TEXTS = {
     "rebase_hint": ("此草稿基于旧版本；把它的改动移到现行版本上，生成新草稿再审核",
                     "This draft was written on an older version: move its changes onto the live version as a new draft"), "rollback": ("回退到此版本", "Roll back to this"),
     "submit_draft": ("提交草稿", "Submit draft"), "login_to_submit": ("登录后可提交草稿", "Sign in to submit a draft"),
-    "editor_note": ("修改先存为草稿：检查通过、测试通过，并由另一名审核人批准后才发布，不会直接写入 policies/。",
-                    "Changes on this page are not saved to policies/ (publishing comes with the policy lifecycle). "
-                    "You can check the text and run this region's test cases."),
+    "editor_note": ("可以依次修改几个文件（政策文件和测试用例），切换文件不会丢失修改；提交时所有修改一起存为一份草稿：检查通过、测试通过，"
+                    "并由另一名审核人批准后才发布，不会直接写入 policies/。离开页面前，未提交的修改会先询问。",
+                    "Edit several files (policy files and test cases) one after another: switching files keeps your "
+                    "edits, and submitting saves them all as one draft, published once it checks clean, its tests "
+                    "pass and a second person approves it. Leaving the page with edits not submitted asks first."),
     "run_tests": ("运行测试用例", "Run test cases"), "checking": ("正在检查…", "Checking…"),
     "no_problems": ("未发现问题", "No problems found"), "passed": ("通过", "passed"), "failed": ("失败", "failed"),
     "hint": ("提示", "hint"), "open_tiers": ("可选档次", "Open tiers"), "period": ("期间", "Period"),

@@ -14,7 +14,7 @@ from markupsafe import Markup, escape
 
 from engine import PolicyError, Problem, keywords
 from engine.core import fold_repeats
-from engine.language import share_text
+from engine.language import CATALOGUE, share_text
 from engine.tools import region_coverage
 from web.api import registry, stored_decision
 from web.auth import csrf_token, current_user, sign_in, sign_out, store
@@ -224,7 +224,9 @@ def policy_edit(region: str):
     live_id = store().live().get(region)
     files.update(test_part(store().version(live_id)["files"]) if live_id else {})
     current = request.args.get("file") if request.args.get("file") in files else sorted(files)[0]
-    return _render("policy_edit.html", region=region, files=files, current=current, keywords=list(keywords()))
+    codes = {code: (entry.title_en if _lang() == "en" else entry.title_zh) for code, entry in CATALOGUE.items()}
+    return _render("policy_edit.html", region=region, files=files, current=current, keywords=list(keywords()),
+                   codes=codes)
 
 
 @attrs.frozen
