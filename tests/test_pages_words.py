@@ -53,6 +53,7 @@ def test_the_policy_view_heads_its_tables_in_chinese(client):
     assert "<h1>政策查看 · 宁夏</h1>" in html
     assert "缴费档次表 · 宁夏" in html and "政府代缴 · 宁夏" in html and "奖励 · 宁夏" in html
     assert "数值 · 全国" in html and "（全国）" in html
+    assert "<td>90.00 元/月</td>" in html  # money with its unit
     headings = " ".join(re.findall(r"<h3>.*?</h3>", html))
     for english in ("tiers · ningxia", "daijiao", "national", "value", "bonus"):
         assert english not in headings, english
@@ -70,6 +71,8 @@ def test_version_times_are_china_time_with_the_zone_and_the_zone_is_configurable
     assert local_time(moment.replace(tzinfo=None), ZoneInfo("UTC")) == "2026-12-07 23:30 UTC+00:00"  # SQLite's
     china = create_app({"data_dir": tmp_path / "a"}).test_client().get("/policies/ningxia/versions")
     assert re.search(r'<td class="time">\d{4}-\d\d-\d\d \d\d:\d\d UTC\+08:00</td>', china.get_data(as_text=True))
+    api = create_app({"data_dir": tmp_path / "a"}).test_client().get("/v1/regions/ningxia/versions").get_json()
+    assert api[0]["time"].endswith("+00:00")  # the API's times say their zone too (UTC)
     monkeypatch.setenv("JUBAO_TIME_ZONE", "Europe/London")
     london = create_app({"data_dir": tmp_path / "b"}).test_client().get("/policies/ningxia/versions")
     assert re.search(r'<td class="time">[^<]+ UTC\+0[01]:00</td>', london.get_data(as_text=True))

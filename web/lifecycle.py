@@ -1,6 +1,7 @@
 """Policy lifecycle endpoints (contract.md): drafts, review and publish, versions, rollback."""
 from __future__ import annotations
 
+import datetime as dt
 import difflib
 import re
 
@@ -120,8 +121,13 @@ def versions(region: str):
     rows = store().versions(region)
     return json_response([{"version_id": r["id"], "policy_version": r["policy_version"], "status": r["status"],
                            "author": r["author"], "approved_by": r["approved_by"],
-                           "time": (r["approved_at"] or r["created_at"]).isoformat(), "message": r["message"],
+                           "time": _utc(r["approved_at"] or r["created_at"]).isoformat(), "message": r["message"],
                            "live": r["live"]} for r in rows])
+
+
+def _utc(moment):
+    """A stored time with its zone said (SQLite gives back naive UTC): 2026-12-08T01:22:56+00:00."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.timezone.utc)
 
 
 @lifecycle.post("/v1/regions/<region>/rollback")

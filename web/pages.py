@@ -126,6 +126,8 @@ def figure_text(figure, unit: str | None) -> str | None:
         return f"{(figure * 100).quantize(Decimal('0.01'))}%"
     if isinstance(figure, dt.date):
         return figure.isoformat()
+    if isinstance(figure, Decimal) and unit and unit.startswith("元"):  # money with its unit (90.00 元/月)
+        return f"{figure} {unit}" if _lang() == "zh" else f"{figure} {UNIT_WORDS.get(unit, unit)}"
     return str(figure)
 
 
