@@ -360,6 +360,7 @@ def test_an_officer_edits_a_figure_and_its_test_case_in_one_draft_that_is_approv
     assert page.evaluate("window.sameSitting") is True
     assert "2 个文件" in page.inner_text("#edited")
     assert page.locator("#file option", has_text="（已修改）").count() == 2
+    shot(page, "editor-two-files-edited")
     # leaving with edits not submitted asks first; staying keeps them
     page.keyboard.press("End")  # a user gesture: Chromium asks before leaving only a page one has used
     asked = []
