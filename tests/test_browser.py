@@ -161,6 +161,26 @@ def test_invalid_input_is_marked_inline_in_chinese(page, server):
     shot(page, "calculator-invalid")
 
 
+def test_field_errors_name_the_field_by_its_label_and_the_county_is_a_choice(page, server):
+    """issue 32: "Field errors name the field by its label (参保起始日), never by its JSON id"; "on the form the county
+    is a choice among the region's declared names". A Yuxi person with neither county nor scheme start."""
+    fill_person(page, server, "yuxi", "2021-06-30", {"birth_date": "1965-03-01", "hukou.type": "rural"},
+                [{"id": "village_cadre", "from": "2019-01-01"}],
+                [{"year": 2019, "tier": "100.00", "kind": "regular", "date": "2019-03-01"}])
+    county = page.locator("[data-fact='hukou.county']")
+    assert county.evaluate("el => el.tagName") == "SELECT" and "红塔" in county.inner_text()
+    page.click("#submit")
+    page.locator("#errors li").first.wait_for()
+    errors = page.inner_text("#errors")
+    assert "职务：人员类别「村干部」须填写「职务」" in errors, errors
+    assert latin_words([errors]) == set(), errors
+    shot(page, "calculator-errors-by-label")
+    county.select_option("红塔")
+    page.locator("#groups tbody tr [data-key='position']").select_option("secretary")
+    submit(page)
+    assert page.inner_text("#total") != ""
+
+
 def test_editor_shows_a_typo_at_its_line(page, server):
     page.goto(f"{server}/policies/ningxia/edit?file=pension.policy")
     page.locator("#diagnostics li.ok").wait_for()
