@@ -19,9 +19,9 @@ from setuptools.command.build_ext import build_ext
 HERE = Path(__file__).resolve().parent
 # The modules one evaluation runs through (person read → pricing → mechanics → plan → decision → JSON); the
 # column back end (NumPy), the checker and the parser are left as they are: compiling them buys little.
-COMPILED = ("core.one_person", "core.person_formulas", "core.pricing", "core.person", "core.mechanics", "core.lookup",
-            "core.money", "core.memo", "core.plan", "core.algebra", "core.decision", "core.explain", "language.model",
-            "core.dates", "core.render", "tools.fmt", "language.text", "core.trace")
+COMPILED = ("core.one_person", "core.person_formulas", "core.schedules", "core.prepared", "core.pricing", "core.person",
+            "core.mechanics", "core.lookup", "core.money", "core.memo", "core.plan", "core.algebra", "core.decision",
+            "core.explain", "language.model", "core.dates", "core.render", "tools.fmt", "language.text", "core.trace")
 
 
 def _rules():

@@ -126,10 +126,10 @@ def read_and_write(source: Path, values: Path, target: Path) -> None:
     output = pq.read_table(values)
     output = pa.Table.from_arrays([c.combine_chunks() for c in output.columns], schema=output.schema)
     loading = {"seconds": time.perf_counter() - start, "cpu": time.process_time() - cpu}
-    from engine.populations import batch
+    from engine.populations import files
 
     reader = pq.ParquetFile(source)
-    writer = batch._writer(target, output.column_names)  # jubao's own Parquet writer and its options
+    writer = files.open_writer(target, output.column_names)  # jubao's own Parquet writer and its options
     try:
         first = 0
         for i in range(reader.metadata.num_row_groups):

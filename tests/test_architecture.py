@@ -144,3 +144,14 @@ def test_no_module_imports_another_modules_private_names():
     offenders = {p.relative_to(ROOT).as_posix(): _private_imports(p)
                  for folder in ("engine", "web") for p in (ROOT / folder).rglob("*.py")}
     assert {k: v for k, v in offenders.items() if v} == {}
+
+
+def test_every_package_travels_in_the_wheel():
+    """pyproject.toml lists the packages by hand (two are mapped from top-level folders): a room or a package inside
+    one that is not listed is missing from an installed jubao, which then cannot import engine."""
+    import tomllib
+
+    listed = set(tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["setuptools"]["packages"])
+    packages = {".".join(p.parent.relative_to(ROOT).parts) for folder in ("engine", "web")
+                for p in (ROOT / folder).rglob("__init__.py")}
+    assert packages - listed == set()

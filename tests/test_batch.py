@@ -126,10 +126,11 @@ def test_dask_local_cluster_gives_the_same_rows(tmp_path, registry, people):
 
 
 def test_money_columns_go_to_fen_and_back_exactly():
-    """engine.populations.batch.decimal_fen (impact reads pensions in fen) is the inverse of fen_decimal, sliced or with nulls."""
+    """engine.populations.files.decimal_fen (impact reads pensions in fen) is the inverse of fen_decimal, sliced or with
+    nulls."""
     import pyarrow as pa
 
-    from engine.populations.batch import decimal_fen, fen_decimal
+    from engine.populations.files import decimal_fen, fen_decimal
 
     fen = [0, 1, 12345, -250, 10 ** 12 - 1, 99]
     array = fen_decimal(fen)
@@ -157,13 +158,14 @@ def test_the_summary_reads_in_chinese_with_units_and_english_when_asked(tmp_path
     source = write_jsonl(tmp_path / "in.jsonl", [json.dumps(p, ensure_ascii=False) for p in people[:40]])
     run = jubao("batch", "--region", "anhui", "--as-of", AS_OF, source, tmp_path / "out.jsonl", "--workers", 1)
     assert run.returncode == 0, run.stderr
-    lines = run.stdout.splitlines()
+    lines = [line for line in run.stdout.splitlines() if "单人引擎" not in line]  # the handed persons' line, if any
     assert lines[:2] == ["共 40 行，出错 0 行", "月养老金合计（元/月）："]
     basic = next(line for line in lines if line.startswith("  基础养老金："))
     assert basic.endswith("元）") and "元/月（中央 " in basic and "basic_pension" not in run.stdout
     english = jubao("batch", "--region", "anhui", "--as-of", AS_OF, source, tmp_path / "out.jsonl", "--workers", 1,
                     "--lang", "en")
-    assert english.stdout.splitlines()[:2] == ["rows: 40, errors: 0", "monthly totals (yuan/month):"]
+    assert [line for line in english.stdout.splitlines() if "one-person" not in line][:2] == \
+        ["rows: 40, errors: 0", "monthly totals (yuan/month):"]
     assert "  basic pension: " in english.stdout
 
 
@@ -267,3 +269,49 @@ def test_the_readmes_pandas_lines_read_the_money_as_numbers(tmp_path, registry, 
     exact = sum(Decimal(str(v)) for v in pq.read_table(tmp_path / "out.parquet").column("monthly_pension_total")
                 .to_pylist())
     assert Decimal(str(scope["totals"]["monthly_pension_total"])) == exact
+
+
+def write_jsonl_rows(path: Path, persons: list[dict]) -> Path:
+    path.write_text("".join(json.dumps(p, ensure_ascii=False) + "\n" for p in persons), encoding="utf-8")
+    return path
+
+
+def test_the_summary_counts_the_persons_the_columns_handed_over_and_why(tmp_path):
+    """issue 28: `batch`'s summary counts the persons the column back end handed to the one-person back end, and
+    why; the rows themselves are the same either way."""
+    common = {"birth_date": "1950-01-01", "hukou": {"type": "rural", "county": "明光"}}
+    persons = [{"id": "a", **common}, {"id": "b", **common, "death_date": "2020-05-01"},
+               {"id": "c", **common, "death_date": "2019-05-01"},
+               {"id": "d", **common, "pension_start_date": "2010-01-01"}]
+    source = write_jsonl_rows(tmp_path / "in.jsonl", persons)
+    run = jubao("batch", "--region", "anhui", "--as-of", AS_OF, source, tmp_path / "out.jsonl", "--workers", 1)
+    assert run.returncode == 0, run.stderr
+    assert "由单人引擎计算 3 人：有死亡日期 2，申报了待遇领取起始日 1" in run.stdout
+    english = jubao("batch", "--region", "anhui", "--as-of", AS_OF, source, tmp_path / "en.jsonl", "--workers", 1,
+                    "--lang", "en")
+    assert "answered by the one-person back end: 3: a death date 2, a given pension start 1" in english.stdout
+    common_only = write_jsonl_rows(tmp_path / "common.jsonl", [{"id": "a", **common}])
+    quiet = jubao("batch", "--region", "anhui", "--as-of", AS_OF, common_only, tmp_path / "q.jsonl", "--workers", 1)
+    assert "单人引擎" not in quiet.stdout  # nobody handed: no line
+
+
+def test_a_batch_the_columns_cannot_take_is_handed_whole_with_the_reason(tmp_path):
+    """A field outside the common shape (the columns never guess at it): every person of the batch is answered by
+    the one-person back end (which refuses the field), and the summary says so."""
+    persons = [{"id": "a", "birth_date": "1950-01-01", "hukou": {"type": "rural", "county": "明光"},
+                "nickname": "老王"}]
+    source = write_jsonl_rows(tmp_path / "in.jsonl", persons)
+    run = jubao("batch", "--region", "anhui", "--as-of", AS_OF, source, tmp_path / "out.jsonl", "--workers", 1)
+    assert "由单人引擎计算 1 人：整批：有通常形状以外的列 1" in run.stdout
+    row = json.loads((tmp_path / "out.jsonl").read_text(encoding="utf-8"))
+    assert '"/person/nickname"' in row["error"]
+
+
+def test_every_reason_has_its_words():
+    from engine.columns.handed import HANDED, WHOLE_REASONS
+    from engine.language.catalogue import TEXTS
+
+    for reason in HANDED[1:-1]:
+        assert f"batch.handed.{reason}" in TEXTS
+    for reason in WHOLE_REASONS:
+        assert f"batch.whole.{reason}" in TEXTS

@@ -19,16 +19,25 @@ import pytest
 from engine import evaluate, read_person
 from engine.core import person as person_module
 from engine.core.algebra import SCALAR, band_index
-from engine.core.lookup import layer_of
-from engine.core.person_formulas import band as _band
+from engine.core.memo import Memo
+from engine.core.prepared import Prepared, prepare
+from engine.core.schedules import band_amount
 from engine.language.errors import InvalidInput
 from engine.populations.population import generate
 
 AS_OF = dt.date(2026, 3, 1)
 evaluate_module = importlib.import_module("engine.core.one_person")  # the module (engine.core.one_person is the function)
-MEMOS = ("_interest_rates", "_bands", "_layer_memo", "_use_texts", "_price_memo", "_price_person_keys",
-         "_unconfirmed_uses", "_figure_values",
-         "_band_amounts", "_scheme_constants")
+
+
+def memos(prepared: Prepared) -> dict:
+    """Every memo a prepared policy keeps (its Memo and dict fields), by field: whatever they are named."""
+    return {f.name: getattr(prepared, f.name) for f in attrs.fields(Prepared)
+            if isinstance(getattr(prepared, f.name), (Memo, dict)) and f.name != "caps"}
+
+
+def forget(policy) -> None:
+    for memo in memos(prepare(policy)).values():
+        memo.clear()
 
 
 def _decide(policy, data, explain=False):
@@ -42,14 +51,13 @@ def _decide(policy, data, explain=False):
 def test_memos_and_quiet_evaluation_change_no_figure(registry, region):
     policy = registry.policy(region)
     people = list(generate(policy, 150, seed=11, as_of=AS_OF))
-    for name in MEMOS:  # warmed by earlier tests on the session's registry: this test must see them made
-        policy.__dict__.pop(name, None)
+    forget(policy)  # warmed by earlier tests on the session's registry: this test must see them made
     warm = [_decide(policy, p) for p in people]
-    assert all(name in policy.__dict__ for name in ("_interest_rates", "_layer_memo", "_price_memo")), "no memo was used"
+    used = [name for name, memo in memos(prepare(policy)).items() if memo]
+    assert len(used) >= 5, f"only {used} were used: the test would prove little"
     cold = []
     for p in people:
-        for name in MEMOS:
-            policy.__dict__.pop(name, None)
+        forget(policy)
         for memo in (evaluate_module._RECORD_DAYS, person_module._MONEY_READ, person_module._DATES_READ):
             memo.clear()  # kept per process, not per policy
         cold.append(_decide(policy, p))
@@ -72,12 +80,12 @@ def test_bands_and_layers_as_worked_out(registry, region):
     bands = 0
     for name, layers in policy.definitions.items():
         for version in policy.all_versions(name):
-            assert layer_of(policy, version) is policy.layer_of(version)
-            assert layer_of(policy, version) is policy.layer_of(version)  # from the memo now
+            layer = policy.layer_of(version)  # worked out when the model was built
+            assert layer in layers and any(v is version for v in layer.versions)
             if layers[0].kind == "bonus" and version.rows:
                 for basis in [Decimal(n) for n in range(0, 111)] + [Decimal("64.5"), Decimal("15.0")]:
-                    assert _band(policy, version, basis) == band_index(SCALAR, basis, version.rows)
-                    assert _band(policy, version, basis) == band_index(SCALAR, basis, version.rows)
+                    index = band_index(SCALAR, basis, version.rows)  # the schedule's band, written once
+                    assert band_amount(SCALAR, version.rows, basis) == (version.rows[index].amount if index >= 0 else 0)
                 bands += 1
     if region == "ningxia":
         assert bands, "no banded bonus: the test would prove nothing"

@@ -1,11 +1,32 @@
 """domain.md §6: the worked checks any engine must agree with."""
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
+
+from engine import evaluate, policy_from_texts, read_as_of, read_person
+
+# A region on the national baseline whose account earns no interest and whose tier 500 is subsidised 60 every year:
+# the setting of §6's account formula.
+NO_INTEREST = """region 无息 "无息试验区" "no-interest test region" extends national
+value interest_rate
+  from 1900-01-01  0%  cite 国发2014_8
+tiers contribution_tiers
+  from 2009-09-01  cite 国发2014_8
+  | 档次 tier | 省 province |
+  |  500      | 60          |
+"""
 
 
-def test_account_formula_without_interest():
-    # §6: 15 × (500 + 60) = 8400.00 → account pension 60.43
-    balance = 15 * (Decimal(500) + Decimal(60))
-    assert (balance / 139).quantize(Decimal("0.01"), ROUND_HALF_UP) == Decimal("60.43")
+def test_account_formula_without_interest(registry):
+    # §6: 15 × (500 + 60) = 8400.00 → account pension 60.43 (8400.00 / 139 = 60.431… → 60.43), through the engine:
+    # born 1965-03-01, 15 years at 500 from 2010, pension from the month after the 60th birthday, 2025-04-01.
+    policy = policy_from_texts({"worked.policy": NO_INTEREST}, base=registry)
+    as_of = read_as_of("2025-06-30")
+    person = {"id": "w", "birth_date": "1965-03-01", "scheme_start_date": "2009-09-01", "hukou": {"type": "rural"},
+              "contributions": [{"year": y, "tier": "500.00", "kind": "regular", "date": f"{y}-03-01"}
+                                for y in range(2010, 2025)]}
+    decision = evaluate(policy, read_person(policy, person, as_of), as_of)
+    assert decision.eligibility.pension_start_date.isoformat() == "2025-04-01"
+    assert decision.account.balance_at_pension_start == Decimal("8400.00")
+    assert str(decision.monthly_pension.component("account_pension").amount.total) == "60.43"
 
 
 def test_national_aged_60_at_scheme_start_draws_central_only(determine):

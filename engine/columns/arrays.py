@@ -8,78 +8,163 @@ from decimal import Decimal
 import attrs
 import numpy as np
 
+from engine.core.algebra import band_index
 from engine.language.model import LEVELS
 
 
 class Unsupported(Exception):
-    """The population back end cannot compute this (a per-person divisor, an amount finer than a fen):
-    the rows concerned are answered by the scalar back end."""
+    """The column back end cannot compute this batch (a division by zero in a formula, an amount past what an
+    output column holds …): `engine.columns.columnar` hands the batch's persons to the one-person back end, with why
+    (`reason`, one of engine.columns.handed.WHOLE_REASONS). It never leaves the column back end."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+# ── exact integers of any size ─────────────────────────────────────────────
+LIMIT = 1 << 62  # int64 arithmetic is used while every value (and the bound carried with it) is at most this
+
+
+def peak_of(values: np.ndarray) -> int:
+    """The largest |value| (exact, a Python int)."""
+    if not values.size:
+        return 0
+    if values.dtype == object:
+        return max(abs(int(v)) for v in values.tolist())
+    return max(abs(int(values.max())), abs(int(values.min())))
+
+
+def _wide(values: np.ndarray) -> np.ndarray:
+    """The values as Python's own integers (an object array): any size, exactly."""
+    return values if values.dtype == object else values.astype(object)
+
+
+def _made(values: np.ndarray, den: int, peak: int) -> "Q":
+    """A Q of computed values: back to int64 when a wide result fits again (its true peak known by one pass)."""
+    if values.dtype == object:
+        peak = peak_of(values)
+        if peak <= LIMIT:
+            values = values.astype(np.int64)
+    return Q(values, den, peak)
 
 
 # ── arrays ─────────────────────────────────────────────────────────────────
 @attrs.frozen
 class Q:
-    """num / den yuan, elementwise; den a positive integer shared by the whole array."""
+    """num / den yuan, elementwise; den a positive integer shared by the whole array.
+
+    Exact at any size, never wrapped around: `peak` bounds |num| from above (a Python int, carried through each
+    operation without looking at the values), and while it is at most LIMIT the values are int64; past it they are
+    computed as Python integers (an object array), and narrowed back to int64 when a result fits again."""
 
     num: np.ndarray
     den: int
+    peak: int = attrs.field(default=attrs.Factory(lambda self: peak_of(self.num), takes_self=True), eq=False)
 
     @classmethod
     def of(cls, value: Decimal | int, n: int) -> "Q":
-        frac = Decimal(value).as_integer_ratio()
-        return cls(np.full(n, frac[0], dtype="int64"), frac[1])
+        num, den = Decimal(value).as_integer_ratio()
+        return cls(np.full(n, num, dtype=np.int64 if abs(num) <= LIMIT else object), den, abs(num))
 
     @classmethod
     def fen(cls, values: np.ndarray) -> "Q":
         return cls(values.astype("int64"), 100)
 
+    @classmethod
+    def of_fractions(cls, fractions: list[tuple[int, int]], index: np.ndarray) -> "Q":
+        """The fraction `fractions[index[i]]` for each row (a figure by fact class, a band's amount …): one
+        denominator for all, the numerators as wide as they need."""
+        den = math.lcm(*(d for _, d in fractions)) if fractions else 1
+        nums = [n * (den // d) for n, d in fractions] or [0]
+        peak = max(abs(n) for n in nums)
+        table = np.array(nums, dtype=np.int64 if peak <= LIMIT else object)
+        return cls(table[index], den, peak)
+
+    def _scaled(self, factor: int) -> tuple[np.ndarray, int]:
+        """(num × factor, its peak), exactly."""
+        if factor == 1:
+            return self.num, self.peak
+        peak = self.peak * factor
+        return (self.num if peak <= LIMIT and factor <= LIMIT else _wide(self.num)) * factor, peak
+
     def _common(self, other: "Q"):
         den = self.den * other.den // math.gcd(self.den, other.den)
-        return self.num * (den // self.den), other.num * (den // other.den), den
+        (a, pa), (b, pb) = self._scaled(den // self.den), other._scaled(den // other.den)
+        return a, b, den, pa, pb
 
     def __add__(self, other: "Q") -> "Q":
-        a, b, den = self._common(other)
-        return Q(a + b, den)
+        a, b, den, pa, pb = self._common(other)
+        if pa + pb > LIMIT:
+            a, b = _wide(a), _wide(b)
+        return _made(a + b, den, pa + pb)
 
     def __neg__(self) -> "Q":
-        return Q(-self.num, self.den)
+        return Q(-self.num, self.den, self.peak)
 
     def __sub__(self, other: "Q") -> "Q":
         return self + (-other)
 
     def __mul__(self, other: "Q") -> "Q":
-        return Q(self.num * other.num, self.den * other.den)._reduced()
+        a, b, peak = self.num, other.num, self.peak * other.peak
+        if peak > LIMIT:
+            a, b = _wide(a), _wide(b)
+        return _made(a * b, self.den * other.den, peak)._reduced()
 
     def divide(self, other: "Q") -> "Q":
-        """Division by a figure that is the same for everyone (e.g. the account divisor)."""
-        # the same for everyone: its least and greatest agree (np.unique sorted a million of them to say so)
-        if not other.num.size or other.num.min() != other.num.max() or other.num.min() == 0:
-            raise Unsupported("division by a per-person or zero amount")
-        d = int(other.num.min())
-        sign = -1 if d < 0 else 1
-        return Q(self.num * other.den * sign, self.den * abs(d))._reduced()
+        """Division, exactly: by each distinct divisor in turn (a figure the same for everyone is one), over the
+        least common denominator of the quotients."""
+        if not other.num.size:
+            return self
+        if other.num.min() == other.num.max():
+            d = int(other.num.min())
+            if d == 0:
+                raise Unsupported("division_by_zero")
+            scaled, peak = self._scaled(other.den)
+            return _made(scaled * (-1 if d < 0 else 1), self.den * abs(d), peak)._reduced()
+        divisors, which = np.unique(other.num, return_inverse=True)
+        if (divisors == 0).any():
+            raise Unsupported("division_by_zero")
+        parts = [Q(self.num, self.den, self.peak).divide(Q(np.array([d], dtype=other.num.dtype), other.den, abs(int(d))))
+                 for d in divisors.tolist()]
+        den = math.lcm(*(p.den for p in parts))
+        scaled = [p._scaled(den // p.den) for p in parts]
+        peak = max(pk for _, pk in scaled)
+        out = np.zeros(len(self.num), dtype=np.int64 if peak <= LIMIT else object)
+        which = which.reshape(-1)
+        for i, (values, _) in enumerate(scaled):
+            rows = which == i
+            out[rows] = values[rows]
+        return _made(out, den, peak)._reduced()
 
     def _reduced(self) -> "Q":
         if self.den == 1:
             return self
         g = math.gcd(self.den, int(np.gcd.reduce(self.num)) if self.num.size else 0)
-        return Q(self.num // g, self.den // g) if g > 1 else self
+        return _made(self.num // g, self.den // g, self.peak // g) if g > 1 else self
 
     def compare(self, other: "Q", op: str) -> np.ndarray:
-        a, b, _ = self._common(other)
+        a, b, *_ = self._common(other)
         return {"<": a < b, "<=": a <= b, ">": a > b, ">=": a >= b, "==": a == b, "!=": a != b}[op]
 
     def where(self, mask: np.ndarray, other: "Q") -> "Q":
-        a, b, den = self._common(other)
-        return Q(np.where(mask, a, b), den)
+        a, b, den, pa, pb = self._common(other)
+        if a.dtype != b.dtype:
+            a, b = _wide(a), _wide(b)
+        return _made(np.where(mask, a, b), den, max(pa, pb))
 
     def round_fen(self) -> "Q":
         """四舍五入到分, half away from zero as Decimal's ROUND_HALF_UP."""
-        magnitude = (2 * np.abs(self.num) * 100 + self.den) // (2 * self.den)
-        return Q(np.sign(self.num) * magnitude, 100)
+        num = self.num if 200 * self.peak + self.den <= LIMIT else _wide(self.num)
+        magnitude = (2 * np.abs(num) * 100 + self.den) // (2 * self.den)
+        return _made(np.sign(num) * magnitude, 100, self.peak * 100 // self.den + 1)
 
     def fen_values(self) -> np.ndarray:
-        return self.round_fen().num
+        """Fen as int64 (an output column's type); an amount past it is refused."""
+        rounded = self.round_fen()
+        if rounded.num.dtype == object:
+            raise Unsupported("too_large")
+        return rounded.num
 
 
 @attrs.frozen
@@ -133,7 +218,7 @@ class _Arrays:
         return Q(np.asarray(values, dtype="int64"), 1)
 
     def zero(self) -> Money:
-        return Money(Q(np.zeros(self.n, dtype="int64"), 1))
+        return Money(Q(np.zeros(self.n, dtype="int64"), 1, 0))
 
     def money(self, value) -> Money:
         return value if isinstance(value, Money) else Money(value)
@@ -175,7 +260,7 @@ class _Arrays:
         """Elementwise a where mask else b, for Money, Q or bool arrays."""
         if isinstance(a, Money) or isinstance(b, Money):
             a, b = self.money(a), self.money(b)
-            zero = Q(np.zeros_like(a.total.num), 1)
+            zero = Q(np.zeros(len(a.total.num), dtype="int64"), 1, 0)
             la, lb = a.level_map(), b.level_map()
             levels = {l: la.get(l, zero).where(mask, lb.get(l, zero)) for l in LEVELS if l in la or l in lb}
             return Money(a.total.where(mask, b.total), _ordered(levels))
@@ -183,11 +268,24 @@ class _Arrays:
             return a.where(mask, b)
         return np.where(mask, a, b)
 
+    def at_least_zero(self, value: Q) -> Q:
+        return Q(np.maximum(value.num, 0), value.den, value.peak)
+
+    def pick(self, amounts: tuple[Decimal, ...], index: np.ndarray) -> Q:
+        """amounts[index] for each row; 0 where the index is -1 (no band)."""
+        return Q.of_fractions([Decimal(a).as_integer_ratio() for a in amounts] + [(0, 1)], index)
+
+    def any_nonzero(self, value: Q) -> bool:
+        return bool(value.num.any())
+
+    def band(self, basis: Q, rows) -> np.ndarray:
+        return band_index(self, basis, rows)
+
     def masked(self, value: Money, mask) -> Money:
         """Zero where `mask` is False (a component not paid to that person)."""
         if mask is True:
             return value
-        zero = Q(np.zeros_like(value.total.num), 1)
+        zero = Q(np.zeros(len(value.total.num), dtype="int64"), 1, 0)
         return Money(value.total.where(mask, zero), tuple((l, v.where(mask, zero)) for l, v in value.by_level))
 
 

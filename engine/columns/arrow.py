@@ -17,11 +17,10 @@ from engine.core.person import (
 )
 
 
-def exact_fen(x: Decimal) -> int:
+def exact_fen(x: Decimal) -> int | None:
+    """The fen of an amount, or None when it is finer than a fen."""
     scaled = x * 100
-    if scaled != scaled.to_integral_value():
-        raise Unsupported("an amount finer than a fen")
-    return int(scaled)
+    return int(scaled) if scaled == scaled.to_integral_value() else None
 
 
 def owners(column: pa.ListArray) -> np.ndarray:
@@ -49,7 +48,7 @@ def day_numbers(values) -> tuple[np.ndarray, np.ndarray]:
         index = indices(values)
         return np.append(days, 0)[index], np.append(ok, False)[index]
     if not pa.types.is_string(values.type):
-        raise Unsupported("a date column that is not text")
+        raise Unsupported("column_type")
     try:
         # Arrow's own reading takes exactly YYYY-MM-DD of ASCII digits and a real calendar date, as the pattern and
         # the round trip below do; a column with any other text fails as a whole and takes the long way.
@@ -83,7 +82,7 @@ def money_codes(values) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
     """(fen, valid, code of the text among the distinct texts (-1 for a null), number of distinct texts) of money
     strings like "300.00" (at most two decimals, no sign)."""
     if not is_text(values.type):
-        raise Unsupported("tier is not a text column")
+        raise Unsupported("column_type")
     dictionary, indices = encoded(values)
     fen_of = []
     for text in dictionary.to_pylist():

@@ -5,8 +5,11 @@ Persons are columns (Arrow in, numpy integer arrays inside; money in exact fract
 region's compiled `engine.core.plan` over `engine.core.algebra`'s arrays, the record figures `engine.core.pricing`
 priced once for each distinct (period, facts, groups held, kind, tier) through a probe person. A person
 outside the common shape — a field the columns do not read, an invalid record, a death, a given start
-date, an opening balance — is marked for the scalar back end, so every row is the scalar back end's row
-to the fen (tests/test_columnar.py compares both on random persons).
+date, an opening balance — is handed to the one-person back end with the reason (`HANDED`, counted in
+the batch's summary), so every row is the one-person back end's row to the fen (tests/test_columnar.py
+compares both on random persons). `evaluate_batch` never raises for a person or a policy it cannot take:
+a batch it cannot take at all (a column of another type, a constant that depends on a fact) is handed
+whole, with the reason.
 """
 from __future__ import annotations
 
@@ -23,6 +26,21 @@ from engine.columns.arrays import Q, Unsupported, arrays
 from engine.columns.arrow import day_numbers, encoded, exact_fen, is_text, is_valid, money_codes, money_fen, owners
 from engine.columns.days import DAY_ARRAYS, FAR, day_number, from_day_number, from_ymd, years_of, ymd
 from engine.columns.formulas import BatchFormulas
+from engine.columns.handed import (
+    COMPUTED,
+    DATED_MEMBERSHIPS,
+    DEATH,
+    GIVEN_START,
+    HANDED,
+    INVALID_FIELD,
+    MISSING_FACT,
+    OPENING_BALANCE,
+    POSITIONED_GROUP,
+    RECORD_AFTER_START,
+    REFUSED_RECORD,
+    UNSPLIT_PRICE,
+    WHOLE_BATCH,
+)
 from engine.columns.segments import distinct_keys, first_of, intervals, person_order, taken
 from engine.core import mechanics
 from engine.core.explain import NoTrace
@@ -35,71 +53,85 @@ from engine.core.person import (
     Record,
 )
 from engine.core.plan import compile_plan
+from engine.core.prepared import prepare
 from engine.core.pricing import Pricing, caps_of
-from engine.language.errors import InvalidInput
 from engine.language.model import LEVELS, Policy
 
 TOP = {"id", "birth_date", "hukou", "groups", "contributions", "scheme_start_date"}
 INTERPRETED = {"death_date", "pension_start_date", "opening_balance"}  # rows that give one go to the scalar back end
+RECORD_FIGURES_MOST = 200_000  # distinct priced records kept per policy version (past it they are priced afresh)
 STATUS_CODES = {name: code for code, name in enumerate(mechanics.STATUSES)}
 NO_TRACE = NoTrace()
-__all__ = ["Result", "Unsupported", "evaluate_batch"]
-
-
-class RecordFigures:
-    """Priced records by policy version: (period, facts, groups held, kind, tier) → figures in fen.
-
-    Bounded: a long-running process sees a few thousand distinct keys per policy; past the bound it starts afresh.
-    """
-
-    LIMIT = 200_000
-
-    def __init__(self):
-        self.by_policy: dict[str, dict] = {}
-
-    def of(self, policy: Policy) -> dict:
-        table = self.by_policy.get(policy.digest)
-        if table is None or len(table) > self.LIMIT:
-            if len(self.by_policy) > 16:
-                self.by_policy.clear()
-            table = self.by_policy[policy.digest] = {}
-        return table
-
-
-FIGURES = RecordFigures()
+BY_COLUMN = {"death_date": DEATH, "pension_start_date": GIVEN_START, "opening_balance": OPENING_BALANCE}
+__all__ = ["HANDED", "Result", "evaluate_batch"]
 
 
 @attrs.frozen
 class Result:
-    """Output columns for a batch, the rows the scalar back end must answer, and the component totals."""
+    """Output columns for a batch, why each row the one-person back end must answer is handed to it, and the
+    component totals (of the rows computed here)."""
 
     columns: dict
-    fallback: np.ndarray  # bool per row
+    handed: np.ndarray  # int8 per row: an index into HANDED, 0 for a row computed here
     totals: dict
+    whole_batch: str | None = None  # why the whole batch was handed (the catalogue's `batch.whole.<reason>`)
+
+    @property
+    def fallback(self) -> np.ndarray:
+        """The rows the one-person back end answers."""
+        return self.handed != COMPUTED
+
+    def counts(self) -> dict[str, int]:
+        """Persons handed, by reason (a whole batch under `whole_batch.<reason>`)."""
+        found = np.bincount(self.handed, minlength=len(HANDED))
+        out = {HANDED[code]: int(n) for code, n in enumerate(found.tolist()) if code != COMPUTED and n}
+        if self.whole_batch and WHOLE_BATCH < len(found) and found[WHOLE_BATCH]:
+            out[f"whole_batch.{self.whole_batch}"] = out.pop("whole_batch")
+        return out
 
 
 def evaluate_batch(policy: Policy, as_of: dt.date, table: pa.Table) -> Result:
-    """Evaluate every row it can; `fallback` marks the rows left to the scalar back end."""
-    return Batch(policy, as_of, table).run()
+    """Evaluate every row it can; `Result.handed` says which rows the one-person back end must answer, and why."""
+    try:
+        return Batch(policy, as_of, table).run()
+    except Unsupported as refused:  # the whole batch: a reason of the batch, not of any person
+        return Result({}, np.full(table.num_rows, WHOLE_BATCH, dtype=np.int8), {}, refused.reason)
+    except pa.ArrowException:  # a column Arrow cannot read as its type says
+        return Result({}, np.full(table.num_rows, WHOLE_BATCH, dtype=np.int8), {}, "arrow")
 
 
 class Batch:
     def __init__(self, policy: Policy, as_of: dt.date, table: pa.Table):
         self.policy, self.as_of, self.table = policy, as_of, table
         self.n = table.num_rows
-        self.route = np.zeros(self.n, dtype=bool)
+        self.handed = np.zeros(self.n, dtype=np.int8)
         self.as_of_day = day_number(as_of)
-        self.lookup = Lookup(policy, Person.probe({}, ()), "en")
+        self.missing: list[str] = []  # facts a probe's lookup needed and did not have
+        self.lookup = Lookup(policy, Person.probe({}, ()), "en", self.missing)
         self.alg = arrays(self.n)
         self.plan = compile_plan(policy)
+
+    def hand(self, who, reason: int) -> None:
+        """Hand `who` (a bool mask or row indices) to the one-person back end, unless already handed."""
+        if isinstance(who, np.ndarray) and who.dtype == bool:
+            who = who & (self.handed == COMPUTED)
+            self.handed[who] = reason
+        elif len(who):
+            who = np.asarray(who)
+            self.handed[who[self.handed[who] == COMPUTED]] = reason
+
+    @property
+    def route(self) -> np.ndarray:
+        """The rows handed so far."""
+        return self.handed != COMPUTED
 
     # The screen: only fields whose reading is re-done here exactly; anything else goes to the scalar back end.
     def run(self) -> Result:
         names = set(self.table.column_names)
         if not names <= TOP | INTERPRETED or "birth_date" not in names:
-            raise Unsupported("columns outside the common shape")
-        for name in names & INTERPRETED:
-            self.route |= is_valid(self.table.column(name).combine_chunks())
+            raise Unsupported("shape")
+        for name in sorted(names & INTERPRETED):
+            self.hand(is_valid(self.table.column(name).combine_chunks()), BY_COLUMN[name])
         self.constants()
         self.read_ids()
         self.read_birth()
@@ -118,22 +150,21 @@ class Batch:
     def constants(self) -> None:
         for name in ("pension_age", "enrolment_age", "full_contribution_years"):
             if any(v.condition for v in self.policy.all_versions(name)):
-                raise Unsupported(f"{name} depends on a fact")
-        try:
-            self.pension_age = int(self.lookup.constant("pension_age", self.as_of))
-            self.enrolment_age = int(self.lookup.constant("enrolment_age", self.as_of))
-            self.full_years = int(self.lookup.constant("full_contribution_years", self.as_of))
-        except InvalidInput as exc:
-            raise Unsupported(str(exc)) from None
+                raise Unsupported("fact_constant")
+            if not any(True for _ in self.policy.all_versions(name)):
+                raise Unsupported("undefined_constant")  # the one-person back end says which, for each person
+        self.pension_age = int(self.lookup.constant("pension_age", self.as_of))
+        self.enrolment_age = int(self.lookup.constant("enrolment_age", self.as_of))
+        self.full_years = int(self.lookup.constant("full_contribution_years", self.as_of))
 
     def read_ids(self) -> None:
         if "id" in self.table.column_names and not (is_text(self.table.column("id").type)
                                                     or pa.types.is_null(self.table.column("id").type)):
-            raise Unsupported("id is not a string column")
+            raise Unsupported("column_type")
 
     def read_birth(self) -> None:
         days, ok = day_numbers(self.table.column("birth_date"))
-        self.route |= ~ok | (days > self.as_of_day)
+        self.hand(~ok | (days > self.as_of_day), INVALID_FIELD)
         self.birth = np.where(ok, days, 0)
         self.by, self.bm, self.bd = ymd(self.birth)
 
@@ -145,13 +176,13 @@ class Batch:
         column = self.table.column("hukou").combine_chunks() if "hukou" in self.table.column_names else None
         if column is not None and not pa.types.is_null(column.type):
             if not pa.types.is_struct(column.type):
-                raise Unsupported("hukou is not an object column")
+                raise Unsupported("column_type")
             valid = is_valid(column)
             for i in range(column.type.num_fields):
                 field = column.type.field(i)
                 present = is_valid(column.field(i)) & valid
                 if field.name not in declared or not is_text(field.type):
-                    self.route |= present
+                    self.hand(present, INVALID_FIELD)
                     continue
                 k = keys.index(field.name)
                 dictionary, index = encoded(column.field(i))
@@ -159,7 +190,7 @@ class Batch:
                 choices = {c for c, _ in declared[field.name].choices}
                 allowed = np.array([not choices or v in choices for v in values[k]] + [True], dtype=bool)
                 index = np.where(present, index, -1)
-                self.route |= ~allowed[index]
+                self.hand(~allowed[index], INVALID_FIELD)
                 codes[:, k] = index
         if self.n and keys and math.prod(len(v) + 1 for v in values) >= 2**62:
             unique, inverse = np.unique(codes, axis=0, return_inverse=True)
@@ -190,29 +221,34 @@ class Batch:
         if pa.types.is_null(column.type):
             return
         if not pa.types.is_list(column.type):
-            raise Unsupported("groups is not a list column")
+            raise Unsupported("column_type")
         items = column.flatten()
         owner = owners(column)
         if len(items) == 0:
             return
         if pa.types.is_null(items.type):
-            self.route[owner] = True  # null entries in the list
+            self.hand(owner, INVALID_FIELD)  # null entries in the list
             return
         if not pa.types.is_struct(items.type):
-            raise Unsupported("groups are not objects")
-        self.route[owner[~is_valid(items)]] = True
+            raise Unsupported("column_type")
+        self.hand(owner[~is_valid(items)], INVALID_FIELD)
         fields = {items.type.field(i).name: items.field(i) for i in range(items.type.num_fields)}
+        positions = {g.required_key for g in self.policy.groups.values() if g.required_key}
         for name, values in fields.items():
-            if name not in ("id", "from", "to"):
-                self.route[owner[is_valid(values)]] = True
+            if name not in ("id", "from", "to"):  # a position (village cadres') is read by the one-person back end
+                self.hand(owner[is_valid(values)], POSITIONED_GROUP if name in positions else INVALID_FIELD)
         if "id" not in fields or "from" not in fields:
-            self.route[owner] = True
+            self.hand(owner, INVALID_FIELD)
             return
         if not is_text(fields["id"].type):
-            raise Unsupported("group ids are not text")
+            raise Unsupported("column_type")
         dictionary, index = encoded(fields["id"])
+        named = dictionary.to_pylist()
         usable = [self.group_names.index(g) if g in self.policy.groups and not self.policy.groups[g].required_key
-                  else -1 for g in dictionary.to_pylist()]
+                  else -1 for g in named]
+        positioned = np.array([g in self.policy.groups and bool(self.policy.groups[g].required_key) for g in named]
+                              + [False], dtype=bool)[index]
+        self.hand(owner[positioned], POSITIONED_GROUP)
         group = np.array(usable + [-1], dtype="int64")[index]
         start, ok = day_numbers(fields["from"])
         end = np.full(len(items), FAR, dtype="int64")
@@ -222,14 +258,14 @@ class Batch:
             ok &= ~given | (end_ok & (end_days >= start))
             end = np.where(given, end_days, FAR)
         good = (group >= 0) & ok
-        self.route[owner[~good]] = True
+        self.hand(owner[~good], INVALID_FIELD)
         owner, group, start, end = owner[good], group[good], start[good], end[good]
         # One membership per group is a period; several open-ended ones hold from the earliest; several
         # with end dates are left to the interpreter.
         cell, cells = owner * len(self.group_names) + group, self.group_start.size
         count = np.bincount(cell, minlength=cells).reshape(self.group_start.shape)
         ended = np.bincount(cell[end < FAR], minlength=cells).reshape(self.group_start.shape)
-        self.route |= ((count > 1) & (ended > 0)).any(axis=1)
+        self.hand(((count > 1) & (ended > 0)).any(axis=1), DATED_MEMBERSHIPS)
         if count.size and count.max() > 1:
             np.minimum.at(self.group_start, (owner, group), start)
             np.minimum.at(self.group_end, (owner, group), end)
@@ -248,13 +284,13 @@ class Batch:
         if pa.types.is_null(column.type):
             return
         if not pa.types.is_list(column.type):
-            raise Unsupported("contributions is not a list column")
+            raise Unsupported("column_type")
         items = column.flatten()
         owner = owners(column)
         if len(items) == 0:
             return
         if not pa.types.is_struct(items.type):
-            raise Unsupported("contribution records are not objects")
+            raise Unsupported("column_type")
         bad = ~np.asarray(items.is_valid().to_numpy(zero_copy_only=False))
         fields = {items.type.field(i).name: items.field(i) for i in range(items.type.num_fields)}
         for name, values in fields.items():
@@ -263,18 +299,18 @@ class Batch:
         for name in ("year", "tier", "kind"):
             if name not in fields:
                 bad[:] = True
-                self.route[owner] = True
+                self.hand(owner, INVALID_FIELD)
                 return
         year = fields["year"]
         if not pa.types.is_integer(year.type):
-            raise Unsupported("year is not an integer column")
+            raise Unsupported("column_type")
         year_values = np.asarray(year.fill_null(0).to_numpy(zero_copy_only=False), dtype="int64")
         bad |= (year_values < FIRST_YEAR) | (year_values > LAST_YEAR)
         tier_fen, tier_ok, tier_code, self.tier_codes = money_codes(fields["tier"])
         bad |= ~tier_ok
         kind = fields["kind"]
         if not is_text(kind.type):
-            raise Unsupported("kind is not a string column")
+            raise Unsupported("column_type")
         dictionary, index = encoded(kind)
         kinds = {"regular": 0, "back_payment": 1}
         kind_code = np.array([kinds.get(k, -1) for k in dictionary.to_pylist()] + [-1], dtype="int64")[index]
@@ -293,7 +329,7 @@ class Batch:
             collective, ok = money_fen(fields["collective"])
             bad |= given & ~ok
             collective = np.where(given, collective, 0)
-        self.route[owner[bad]] = True
+        self.hand(owner[bad], INVALID_FIELD)
         self.r_person, self.r_year, self.r_tier, self.r_kind = owner, year_values, tier_fen, kind_code
         self.r_tier_code = tier_code  # the tier's text among the column's distinct texts
         self.r_collective = collective
@@ -304,17 +340,19 @@ class Batch:
         starts = np.zeros(len(self.classes), dtype="int64")
         failed = np.zeros(len(self.classes), dtype=bool)
         for c, facts in enumerate(self.classes):
-            try:
-                starts[c] = day_number(Lookup(self.policy, Person.probe(facts, ())).scheme_start(self.as_of)[0])
-            except InvalidInput:
+            missing: list[str] = []
+            start = Lookup(self.policy, Person.probe(facts, ()), "en", missing).scheme_start(self.as_of)[0]
+            if start is None or missing:
                 failed[c] = True
+            else:
+                starts[c] = day_number(start)
         given, days = np.zeros(self.n, dtype=bool), np.zeros(self.n, dtype="int64")
         if "scheme_start_date" in self.table.column_names:
             column = self.table.column("scheme_start_date").combine_chunks()
             given = is_valid(column)
             days, ok = day_numbers(column)
-            self.route |= given & ~ok
-        self.route |= failed[self.fact_class] & ~given
+            self.hand(given & ~ok, INVALID_FIELD)
+        self.hand(failed[self.fact_class] & ~given, MISSING_FACT)
         self.scheme_start = np.where(given, days, starts[self.fact_class])
         self.sy, self.sm, self.sd = ymd(self.scheme_start)
         cal = DAY_ARRAYS
@@ -336,7 +374,7 @@ class Batch:
         po, yo = taken(p, order), taken(self.r_year, order)
         second = np.flatnonzero((po[1:] == po[:-1]) & (yo[1:] == yo[:-1])) + 1
         bad[second if order is None else order[second]] = True  # a second record for a year
-        self.route[p[bad]] = True
+        self.hand(p[bad], REFUSED_RECORD)
         self.r_day = day
 
     def record_figures(self) -> None:
@@ -372,9 +410,12 @@ class Batch:
                 key += part
         unique, inverse = distinct_keys(key, math.prod(sizes))
         first = first_of(inverse, len(unique))
-        cache = FIGURES.of(self.policy)
+        cache = prepare(self.policy).record_figures
+        if len(cache) > RECORD_FIGURES_MOST:  # a long-running process sees a few thousand keys per policy version
+            cache.clear()
         caps = list(caps_of(self.policy).items())
-        # ok, personal, gov, levels…, then each capped item's levels (priced as if no year were used yet)
+        # why it is handed (0: priced), personal, gov, levels…, then each capped item's levels (priced as if no year
+        # were used yet)
         width = 3 + len(LEVELS) * (1 + len(caps))
         facts_of = [tuple(sorted(facts.items())) for facts in self.classes]
         priced = []
@@ -388,9 +429,10 @@ class Batch:
                                                       from_day_number(d))
             priced.append(figures)
         figures = np.array(priced, dtype="int64").reshape(len(unique), width)
-        if not figures[:, 0].all():
-            ok = figures[:, 0].astype(bool)[inverse]
-            self.route[p[~ok]] = True
+        if figures[:, 0].any():
+            reason = figures[:, 0][inverse]
+            for code in np.unique(reason[reason != COMPUTED]).tolist():
+                self.hand(p[reason == code], code)
         # Only what a record puts in the account is needed on: sums over the levels per distinct key, then one
         # gather per record (a capped item past its cap comes off the subsidy).
         # (what a key credits but the collective aid, gathered once; the aid and the capped items per record)
@@ -417,71 +459,61 @@ class Batch:
         return np.where(earns & (rank >= cap), item, 0)
 
     def _price(self, facts: dict, mask: int, kind: int, tier: Decimal, day: dt.date) -> list[int]:
+        """engine.core.pricing's figures of one distinct record, in fen; or why its persons are handed (first)."""
         groups = tuple(g for i, g in enumerate(self.group_names) if mask >> i & 1)
-        lookup = Lookup(self.policy, Person.probe(facts, groups), "en")
+        missing: list[str] = []
+        lookup = Lookup(self.policy, Person.probe(facts, groups), "en", missing)
         errors: list = []
         record = Record(0, day.year, tier, "regular" if kind == 0 else "back_payment", day, Decimal(0))
-        try:
-            priced = Pricing(lookup, Uses(self.policy), NO_TRACE, errors).price(record, day)
-        except InvalidInput:
-            priced = None
-        caps = caps_of(self.policy)
-        width = 3 + len(LEVELS) * (1 + len(caps))
-        if priced is None or errors:
-            return [0] * width
+        priced = Pricing(lookup, Uses(self.policy), NO_TRACE, errors).price(record, day)
+        width = 3 + len(LEVELS) * (1 + len(caps_of(self.policy)))
+        if missing:
+            return [MISSING_FACT] + [0] * (width - 1)
+        if priced is None or errors:  # the one-person back end says what is wrong with the record
+            return [REFUSED_RECORD] + [0] * (width - 1)
         levels = dict(priced.subsidy.by_level)
-        if priced.subsidy.total != sum(levels.values(), Decimal(0)):
-            return [0] * width  # a subsidy without a funding level: leave it to the scalar back end
         capped = dict(priced.capped)
-        try:
-            out = [1, exact_fen(priced.personal), exact_fen(priced.government_paid)] + \
-                [exact_fen(levels.get(l, Decimal(0))) for l in LEVELS]
-            for name in caps:
-                item = dict(capped[name].by_level) if name in capped else {}
-                if name in capped and capped[name].total != sum(item.values(), Decimal(0)):
-                    return [0] * width
-                out += [exact_fen(item.get(l, Decimal(0))) for l in LEVELS]
-            return out
-        except Unsupported:
-            return [0] * width
+        parts = [priced.personal, priced.government_paid] + [levels.get(l, Decimal(0)) for l in LEVELS]
+        for name in caps_of(self.policy):
+            item = dict(capped[name].by_level) if name in capped else {}
+            if name in capped and capped[name].total != sum(item.values(), Decimal(0)):
+                return [UNSPLIT_PRICE] + [0] * (width - 1)
+            parts += [item.get(l, Decimal(0)) for l in LEVELS]
+        fen = [exact_fen(part) for part in parts]
+        if priced.subsidy.total != sum(levels.values(), Decimal(0)) or None in fen:
+            return [UNSPLIT_PRICE] + [0] * (width - 1)  # a subsidy without a funding level, or finer than a fen
+        return [COMPUTED] + fen
 
     def eligibility(self) -> None:
+        """The pension start by engine.core.mechanics' routes, the earliest of them (FAR where none)."""
         n, p, cal = self.n, self.r_person, DAY_ARRAYS
-        candidates = []
         aged = self.age_at_start >= self.pension_age
-        candidates.append(np.where(aged, mechanics.start_by_age(cal, self.scheme_start, self.pension_month), FAR))
-        # payment route: the day the required-th record (in date order, paid by as_of) was paid
+        candidates = [mechanics.age_start(cal, aged, self.scheme_start, self.pension_month)]
+        # the payment route: the day the required-th record (in date order, paid by as_of) was paid
         paid = self.r_day <= self.as_of_day
         order = person_order(p, self.r_day)
         order = np.flatnonzero(paid) if order is None else order[paid[order]]
         counts = np.bincount(p[order], minlength=n)
         offsets = np.concatenate([[0], np.cumsum(counts)[:-1]])
         need = self.required
-        has = (~aged) & (need > 0) & (counts >= need)
+        has = (need > 0) & (counts >= need)
         met = np.full(n, FAR)
         idx = np.flatnonzero(has)
         met[idx] = self.r_day[order[offsets[idx] + need[idx] - 1]]
-        payment = mechanics.start_by_payment(cal, np.where(has, met, 0), self.pension_month)
-        candidates.append(np.where(has, payment, np.where((~aged) & (need == 0), self.pension_month, FAR)))
-        for name in self.policy.names_of_kind("early_start"):
-            definition = self.policy.definitions[name][0]
-            for version in self.policy.all_versions(name):
-                v_start = day_number(version.start) if version.start else -FAR
-                v_end = day_number(version.end) if version.end else FAR
-                for group in definition.for_groups:
-                    if group not in self.group_names:
-                        continue
-                    g_start = self.group_start[:, self.group_names.index(group)]
-                    g_end = self.group_end[:, self.group_names.index(group)]
-                    member = g_start < FAR
-                    day = mechanics.early_start_day(cal, v_start, self.pension_month, np.where(member, g_start, 0))
-                    good = member & (day <= g_end) & (v_start <= day) & (day <= v_end) & (day <= self.as_of_day)
-                    candidates.append(np.where(good, day, FAR))
+        candidates.append(mechanics.payment_start(cal, aged, need, met, self.pension_month))
+        for _, _, group, rule_start, rule_end in prepare(self.policy).early_routes:
+            if group not in self.group_names:
+                continue
+            g_start = self.group_start[:, self.group_names.index(group)]
+            member = g_start < FAR  # a person not in the group: a membership that ends before it begins
+            g_end = np.where(member, self.group_end[:, self.group_names.index(group)], -FAR)
+            candidates.append(mechanics.early_start(cal, day_number(rule_start), day_number(rule_end),
+                                                    self.pension_month, np.where(member, g_start, 0), g_end,
+                                                    self.as_of_day))
         self.start = functools.reduce(np.minimum, candidates)
         self.eligible = self.start < FAR
         late = self.eligible[p] & (self.r_day > self.start[p])
-        self.route[p[late]] = True
-
+        self.hand(p[late], RECORD_AFTER_START)
     def years(self) -> None:
         p = self.r_person
         self.counted = self.r_day <= self.as_of_day
@@ -556,7 +588,7 @@ class Batch:
     def _rate(self, day: dt.date):
         versions = self.policy.versions_at("interest_rate", day)
         if any(v.condition for v in versions):
-            raise Unsupported("interest rate depends on a fact")
+            raise Unsupported("fact_constant")
         if not versions:
             return None
         return Decimal(versions[0].figure).as_integer_ratio()
@@ -572,7 +604,7 @@ class Batch:
 
     # ── output ─────────────────────────────────────────────────────────────
     def output(self, components: list) -> Result:
-        total = Q(np.zeros(self.n, "int64"), 1)
+        total = Q(np.zeros(self.n, "int64"), 1, 0)
         columns, totals = {}, {}
         keep = ~self.route
         anyone = bool(keep.any())
@@ -593,6 +625,6 @@ class Batch:
         columns["monthly_pension_total"] = total.fen_values()
         columns["account_balance"] = self.balance
         columns["status"] = self.status
-        return Result(columns, self.route.copy(), totals)
+        return Result(columns, self.handed.copy(), totals)
 
 

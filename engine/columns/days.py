@@ -92,6 +92,8 @@ def _leap(y) -> np.ndarray:
 class _DayArrays:
     """A population: numpy arrays of day numbers (engine.core.dates' rules, vectorised)."""
 
+    never = FAR
+
     where = staticmethod(np.where)
     minimum = staticmethod(np.minimum)
     maximum = staticmethod(np.maximum)

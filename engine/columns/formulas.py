@@ -1,7 +1,7 @@
 """The environment the plan's formulas evaluate in for a batch (engine.core.plan's node protocol), over engine.columns.arrays."""
 from __future__ import annotations
 
-import math
+import datetime as dt
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
@@ -9,13 +9,13 @@ import numpy as np
 
 from engine.columns.arrays import Q, Unsupported
 from engine.columns.days import DAY_ARRAYS, day_number, ymd
-from engine.core.algebra import band_index
+from engine.columns.handed import MISSING_FACT
+from engine.core import schedules
 from engine.core.lookup import Lookup
 from engine.core.person import (
     Person,
 )
 from engine.core.plan import component
-from engine.language.errors import InvalidInput
 
 if TYPE_CHECKING:  # the back end that makes this environment
     from engine.columns.columnar import Batch
@@ -47,28 +47,24 @@ class BatchFormulas:
 
     def _versions(self, definition) -> list:
         """The version on the as-of date for each fact class (None: none in force); the persons of a class whose
-        lookup fails (a fact it needs is missing) go to the scalar back end, which says which."""
+        lookup needs a fact they lack are handed to the one-person back end, which says which."""
         b = self.batch
         versions, failed = [], np.zeros(len(b.classes), dtype=bool)
         for c, facts in enumerate(b.classes):
-            try:
-                versions.append(Lookup(b.policy, Person.probe(facts, ()), "en").value(definition.name, self.as_of))
-            except InvalidInput:
-                versions.append(None)
-                failed[c] = True
+            missing: list[str] = []
+            versions.append(Lookup(b.policy, Person.probe(facts, ()), "en", missing).value(definition.name, self.as_of))
+            failed[c] = bool(missing)
         if failed.any():
-            b.route |= failed[b.fact_class]
+            b.hand(failed[b.fact_class], MISSING_FACT)
         return versions
 
     def figure(self, definition):
         b = self.batch
         figures = [v.figure if v is not None else None for v in self._versions(definition)]
         if {type(f) for f in figures if f is not None} - {Decimal}:
-            raise Unsupported(f"{definition.name} is not a number")
+            raise Unsupported("not_number")
         ratios = [Decimal(f if f is not None else 0).as_integer_ratio() for f in figures]
-        den = math.lcm(*(d for _, d in ratios)) if ratios else 1
-        nums = np.array([n * (den // d) for n, d in ratios] or [0], dtype="int64")
-        value = Q(nums[b.fact_class] if ratios else np.zeros(b.n, "int64"), den)
+        value = Q.of_fractions(ratios, b.fact_class) if ratios else Q(np.zeros(b.n, "int64"), 1, 0)
         if not (definition.unit is not None and definition.unit.startswith("元")):
             return value
         missing = np.array([f is None for f in figures] or [False], dtype=bool)[b.fact_class] if figures \
@@ -84,39 +80,21 @@ class BatchFormulas:
         for c, version in enumerate(results):
             if version is None:
                 continue
-            layer = b.policy.layer_of(version) or definition
-            level = layer.paid_by or "province"
-            basis = self.builtin(layer.basis)
-            if layer.beyond is not None:
-                years = basis - alg.const(layer.beyond)
-                amount = alg.money_at(level, alg.const(version.figure) * Q(np.maximum(years.num, 0), years.den))
-            else:
-                nums, den = band_figures(version.rows)
-                amount = alg.money_at(level, Q(nums[band_index(alg, basis, version.rows)], den))
+            layer, level = schedules.paid_at(b.policy, version, definition)
+            amount = alg.money_at(level, schedules.bonus(alg, version, layer, self.builtin(layer.basis)))
             total = alg.choose(b.fact_class == c, amount, total)
         return total
 
     def raises(self, definition):
-        """Each raise since the pension start, by the age on its date (engine.core.one_person's _raises, over arrays)."""
+        """Each raise since the pension start, by the age on its date (engine.core.schedules.raises)."""
         b, alg = self.batch, self.alg
-        total = alg.zero()
-        for version in b.policy.events(definition.name):
-            day = day_number(version.start)
-            if day > b.as_of_day:
-                continue
-            applies = b.eligible & (b.start < day)
-            level = (b.policy.layer_of(version) or definition).paid_by or "province"
-            if version.rows:
-                y, m, d = (np.full(b.n, part, dtype="int64") for part in (version.start.year, version.start.month,
-                                                                           version.start.day))
-                index = band_index(alg, alg.integer(DAY_ARRAYS.age_on(b.by, b.bm, b.bd, y, m, d)), version.rows)
-                nums, den = band_figures(version.rows)
-                value = Q(np.where(applies, nums[index], 0), den)
-            else:
-                num, den = Decimal(version.figure).as_integer_ratio()
-                value = Q(np.where(applies, num, 0).astype("int64"), den)
-            total = total + alg.money_at(level, value)
-        return total
+
+        def age_on(day: dt.date):
+            y, m, d = (np.full(b.n, part, dtype="int64") for part in (day.year, day.month, day.day))
+            return alg.integer(DAY_ARRAYS.age_on(b.by, b.bm, b.bd, y, m, d))
+
+        return schedules.raises(alg, b.policy, definition, b.as_of, lambda day: b.eligible & (b.start < day_number(day)),
+                                age_on)[0]
 
     def member(self, group: str):
         b = self.batch
@@ -128,23 +106,16 @@ class BatchFormulas:
     def fact_is(self, fact: str, value: str):
         b = self.batch
         if not fact.startswith("hukou."):
-            raise Unsupported(f"{fact} is not read by the population back end")
+            raise Unsupported("unread_fact")
         have = [facts.get(fact.split(".", 1)[1]) for facts in b.classes]  # a class holds hukou facts by key
         missing = np.array([h is None for h in have] or [False], dtype=bool)
-        if missing.any():  # the scalar back end names the missing fact
-            b.route |= missing[b.fact_class]
+        if missing.any():  # the one-person back end names the missing fact
+            b.hand(missing[b.fact_class], MISSING_FACT)
         return np.array([h == value for h in have] or [False], dtype=bool)[b.fact_class]
 
     def condition(self, held) -> None:
-        if not self.alg.is_condition(held):
-            raise Unsupported("a condition that is not true/false")
+        pass  # the checker types conditions as true/false
 
     def unconfirmed_rule(self, c, value) -> None:
         pass  # the batch output lists no unconfirmed figures (`jubao why` explains a row)
 
-
-def band_figures(rows) -> tuple[np.ndarray, int]:
-    """The amounts of a table's bands over one denominator, and a 0 after them (band_index's -1: no band)."""
-    figures = np.array([Decimal(r.amount).as_integer_ratio() for r in rows] or [(0, 1)])
-    den = math.lcm(*(int(d) for d in figures[:, 1]))
-    return np.append(figures[:, 0] * (den // figures[:, 1]), 0).astype("int64"), den

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from engine.core.memo import Memo
 from engine.core.money import Amount, round_fen
 
 
@@ -70,8 +71,31 @@ class _Scalars:
     def masked(self, value: Amount, mask) -> Amount:
         return value if mask else Amount()
 
+    def at_least_zero(self, value: Decimal) -> Decimal:
+        return value if value > 0 else Decimal(0)
+
+    def pick(self, amounts: tuple[Decimal, ...], index: int) -> Decimal:
+        """amounts[index]; 0 where the index is -1 (no band)."""
+        return amounts[index] if index >= 0 else Decimal(0)
+
+    def any_nonzero(self, value) -> bool:
+        return bool(value)
+
+    def band(self, basis: Decimal, rows) -> int:
+        """band_index, a pure function of a schedule's rows and the basis: kept in BANDS (a person's bonus asks it at
+        every evaluation, with the same few ages and years)."""
+        key = (id(rows), basis)
+        hit = BANDS.get(key)
+        if hit is not None and hit[0] is rows:
+            return hit[1]
+        index = band_index(self, basis, rows)
+        BANDS.put(key, (rows, index))
+        return index
+
 
 SCALAR = _Scalars()
+# (a schedule's rows' id, basis) → (the rows, the band): each entry holds its rows, so an id is never another's
+BANDS = Memo()
 
 
 def binary(alg, op: str, a, b):

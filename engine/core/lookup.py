@@ -8,9 +8,9 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from engine.core.memo import memo_on
 from engine.core.money import Amount, fmt
 from engine.core.person import Person
+from engine.core.prepared import Prepared, prepare
 from engine.language import model
 from engine.language.catalogue import say
 from engine.language.errors import FieldError, InvalidInput, InvalidPerson, pointer
@@ -24,10 +24,10 @@ class Uses:
     canonical figure), as contract.md's `uses_unconfirmed` is.
     """
 
-    __slots__ = ("policy", "entries")  # read on every figure used (no instance dict to search)
+    __slots__ = ("policy", "prepared", "entries")  # read on every figure used (no instance dict to search)
 
     def __init__(self, policy: model.Policy):
-        self.policy = policy
+        self.policy, self.prepared = policy, prepare(policy)
         self.entries: dict[tuple, dict] = {}
 
     def use(self, version: model.Version, fields: str | set, figure: str | None = None) -> tuple:
@@ -36,7 +36,7 @@ class Uses:
         if version.cite.status in model.UNCONFIRMED:
             entry = self.entries.get(key)
             if entry is None:  # the first use of a line names it (the text, a pure function of the policy
-                value, text_zh = _use_texts(self.policy, version, key, figure)  # version, is built once)
+                value, text_zh = _use_texts(self.prepared, version, key, figure)  # version, is built once)
                 entry = self.entries[key] = {
                     "value": value, "text_zh": text_zh, "status": version.cite.status, "used_by": set(),
                     "file": span.file, "line": span.line}
@@ -72,10 +72,10 @@ class Uses:
         return [u for _, u in sorted(self.entries.items()) if u["used_by"]]
 
 
-def _use_texts(policy: model.Policy, version: model.Version, key: tuple, figure: str | None) -> tuple[str, str]:
+def _use_texts(prepared: Prepared, version: model.Version, key: tuple, figure: str | None) -> tuple[str, str]:
     """(machine-facing text, Chinese text) of an unconfirmed line used with `figure` (its own figure when None):
-    a pure function of the policy version, kept in a bounded memo on it."""
-    memo = memo_on(policy, "_use_texts")
+    a pure function of the policy version, kept in its prepared memo."""
+    memo, policy = prepared.use_texts, prepared.policy
     found = memo.get((key, version.name, figure))
     if found is None:
         definition = policy.definition(version.name)
@@ -89,25 +89,19 @@ def _use_texts(policy: model.Policy, version: model.Version, key: tuple, figure:
     return found
 
 
-def layer_of(policy: model.Policy, version: model.Version) -> model.Definition | None:
-    """`policy.layer_of(version)`, worked out once per version of the policy (a bounded memo on it; each entry
-    holds its version, so an id is never another's)."""
-    memo = memo_on(policy, "_layer_memo")
-    hit = memo.get(id(version))
-    if hit is not None and hit[0] is version:
-        return hit[1]
-    layer = policy.layer_of(version)
-    memo.put(id(version), (version, layer))
-    return layer
 
 
 class Lookup:
-    """Versions and figures for one person: `for hukou.type = …` versions, table cells by the person's facts."""
+    """Versions and figures for one person: `for hukou.type = …` versions, table cells by the person's facts.
 
-    __slots__ = ("policy", "person", "lang")  # read on every figure looked up (no instance dict to search)
+    A fact a version or a cell needs and the person lacks is the person's problem (InvalidPerson), unless the
+    lookup is given a `missing` list: then the fact is added to it and nothing is found (the column back end's
+    probe persons, whose persons the one-person back end then answers with the problem)."""
 
-    def __init__(self, policy: model.Policy, person: Person, lang: str = "zh"):
-        self.policy, self.person, self.lang = policy, person, lang
+    __slots__ = ("policy", "person", "lang", "missing")  # read on every figure looked up (no instance dict to search)
+
+    def __init__(self, policy: model.Policy, person: Person, lang: str = "zh", missing: list[str] | None = None):
+        self.policy, self.person, self.lang, self.missing = policy, person, lang, missing
 
     def label(self, name: str) -> str:
         d = self.policy.definition(name)
@@ -127,7 +121,9 @@ class Lookup:
         if matching:
             return matching[0]
         missing = sorted({v.condition[0] for v in found if v.condition and self.person.fact(v.condition[0]) is None})
-        if missing:
+        if missing and self.missing is not None:
+            self.missing.extend(missing)
+        elif missing:
             label = self.labels(name)
             raise InvalidPerson(say("fact.needed", label=label), [
                 FieldError(pointer("person", *fact.split(".")), say("fact.depends", fact=fact, label=label, day=day))
@@ -146,12 +142,15 @@ class Lookup:
 
     def figure(self, version: model.Version):
         """A version's figure; for a table, the cell for this person's facts (InvalidPerson when one is missing)."""
-        layer = layer_of(self.policy, version)
+        layer = self.policy.layer_of(version)
         if not layer or not layer.keys:
             return version.figure
         key_fact = layer.keys[0]
         key = self.person.fact(key_fact)
         keys = [r.key for r in version.rows]
+        if (key is None or key not in keys) and self.missing is not None:
+            self.missing.append(key_fact)
+            return None
         if key is None or key not in keys:
             hint = say("fact.or-scheme-start") if version.name == "scheme_start" else Text("", "")
             choices = "、".join(keys)
@@ -166,6 +165,9 @@ class Lookup:
         column_fact = layer.keys[1] if len(layer.keys) > 1 else None
         column = self.person.fact(column_fact) if column_fact else None
         match = next((f for c, f in row.values if c == column), None)
+        if match is None and self.missing is not None:
+            self.missing.append(column_fact)
+            return None
         if match is None:
             raise InvalidPerson(say("fact.table-needs", label=_labels(layer), fact=column_fact), [FieldError(
                 pointer("person", *str(column_fact).split(".")), say(

@@ -7,6 +7,7 @@ Money in the account is integer fen in both back ends (exact; rounded half-up wh
 """
 from __future__ import annotations
 
+import datetime as dt
 import operator
 
 from engine.core import dates
@@ -20,6 +21,8 @@ STATUSES = ("not_eligible", "contributing", "receiving", "deceased")  # codes 0�
 # ── calendars ──────────────────────────────────────────────────────────────
 class _Dates:
     """One person: `datetime.date` values."""
+
+    never = dt.date.max  # a day no route reaches (a start that never comes)
 
     @staticmethod
     def where(condition, a, b):
@@ -70,6 +73,30 @@ def start_by_payment(cal, met, pension_month):
 def early_start_day(cal, rule_start, pension_month, member_from):
     """An early-start route (e.g. registered poor): the first day its rule, the age and the membership allow."""
     return cal.maximum(cal.maximum(rule_start, pension_month), cal.first_of_month_on_or_after(member_from))
+
+
+# The routes to a pension start (domain.md §2): each gives the day it allows, `cal.never` where it allows none; the
+# pension starts on the earliest (a given start date aside).
+def age_start(cal, aged_at_scheme_start, scheme_start, pension_month):
+    """Of pension age at the scheme start: the basic pension without paying (start_by_age)."""
+    return cal.where(aged_at_scheme_start, start_by_age(cal, scheme_start, pension_month), cal.never)
+
+
+def payment_start(cal, aged_at_scheme_start, required, met, pension_month):
+    """The payment route: from the pension month where nothing is required; else once the required years are paid,
+    the last of them on `met` (`cal.never` where fewer were paid by the as-of date). Not the route of those of pension
+    age at the scheme start."""
+    paid = cal.where(met == cal.never, pension_month, met)  # (any day where never: its start is not taken)
+    by_payment = cal.where(met == cal.never, cal.never, start_by_payment(cal, paid, pension_month))
+    return cal.where(aged_at_scheme_start, cal.never, cal.where(required == 0, pension_month, by_payment))
+
+
+def early_start(cal, rule_start, rule_end, pension_month, member_from, member_to, as_of):
+    """An early-start route for a member of its group (e.g. registered poor): its first day (early_start_day), while
+    the membership, the rule's period and the as-of date allow it."""
+    day = early_start_day(cal, rule_start, pension_month, member_from)
+    allowed = (day <= member_to) & (rule_start <= day) & (day <= rule_end) & (day <= as_of)
+    return cal.where(allowed, day, cal.never)
 
 
 def earliest_back_payment_year(cal, scheme_start_year, enrolment_year):

@@ -1,8 +1,4 @@
-"""Bounded memos kept on a policy version, for what is a pure function of it and a few keys.
-
-A `Policy` object is one version of a region's rules (a new version is a new object), so a memo in its `__dict__`
-can never answer for another version; the memo dies with it.
-"""
+"""Bounded memos, for what is a pure function of a few keys (a policy version's, engine.core.prepared)."""
 from __future__ import annotations
 
 
@@ -21,10 +17,3 @@ class Memo(dict):
                 pass
         self[key] = value
 
-
-def memo_on(policy, name: str) -> Memo:
-    """The bounded memo `name` kept on the policy version."""
-    memo = policy.__dict__.get(name)
-    if memo is None:
-        memo = policy.__dict__[name] = Memo()
-    return memo

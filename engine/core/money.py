@@ -6,6 +6,8 @@ from decimal import ROUND_HALF_UP, Decimal
 
 import attrs
 
+from engine.language.model import LEVELS
+
 FEN = Decimal("0.01")
 ZERO = Decimal(0)
 
@@ -67,8 +69,5 @@ class Amount:
         return Amount.at(level, self.total)
 
 
-LEVEL_ORDER = ("central", "province", "city", "county")
-
-
 def _ordered(levels: dict[str, Decimal]) -> tuple[tuple[str, Decimal], ...]:
-    return tuple((l, levels[l]) for l in LEVEL_ORDER if l in levels)
+    return tuple((l, levels[l]) for l in LEVELS if l in levels)

@@ -27,11 +27,12 @@ from engine.core.decision import (
 from engine.core.explain import NoTrace, Trace
 from engine.core.lookup import Lookup, Uses, show
 from engine.core.mechanics import DATES
-from engine.core.memo import Memo, memo_on
+from engine.core.memo import Memo
 from engine.core.money import ZERO
 from engine.core.person import Person, Record
 from engine.core.person_formulas import PersonFormulas
 from engine.core.plan import compile_plan
+from engine.core.prepared import Prepared
 from engine.core.pricing import Priced, Pricing, fen_of
 from engine.language import model
 from engine.language.catalogue import say
@@ -69,7 +70,8 @@ class _Row:
 
 class OnePerson:
     # slots: the evaluation reads its own attributes thousands of times per person (no instance dict to search)
-    __slots__ = ("policy", "person", "as_of", "rec", "lang", "quiet", "lookup", "uses", "errors", "pricing", "plan",
+    __slots__ = ("policy", "prepared", "person", "as_of", "rec", "lang", "quiet", "lookup", "uses", "errors", "pricing",
+                 "plan",
                  "scheme_start", "scheme_version", "scheme_keys", "pension_age", "full_years", "enrolment_day",
                  "pension_age_birthday", "pension_month", "age_at_start", "required", "start", "route",
                  "route_version", "eligible", "rows", "status", "counted_years", "continuous_years")
@@ -79,9 +81,10 @@ class OnePerson:
         self.quiet = type(recorder) is NoTrace  # nobody listens: the steps' own figures need not be made
         self.lookup = Lookup(policy, person, lang)
         self.uses = Uses(policy)
+        self.prepared = self.uses.prepared
         self.errors: list[FieldError] = []
         self.pricing = Pricing(self.lookup, self.uses, recorder, self.errors)
-        self.plan = compile_plan(policy)
+        self.plan = self.prepared.plan or compile_plan(policy)
 
     # ── the decision ───────────────────────────────────────────────────────
     def decide(self) -> Decision:
@@ -119,8 +122,8 @@ class OnePerson:
     def scheme_constants(self) -> tuple[int, int, int, model.Version | None]:
         """(pension age, full contribution years, enrolment age, the enrolment-age rule) on the as-of date: where
         no version in force then depends on the person's facts, a pure function of the policy version and the
-        day, kept on it."""
-        memo = memo_on(self.policy, "_scheme_constants")
+        day, kept in its prepared memo."""
+        memo = self.prepared.scheme_constants
         found = memo.get(self.as_of)
         if found is None:
             look, day = self.lookup, self.as_of
@@ -196,44 +199,31 @@ class OnePerson:
 
     # ── eligibility ────────────────────────────────────────────────────────
     def pension_start(self, rows: list[_Row]) -> tuple[dt.date | None, str | None, model.Version | None]:
-        """(start, route, the rule of that route): the earliest day any route allows."""
+        """(start, route, the rule of that route): the earliest day any route allows (engine.core.mechanics' routes;
+        the first of equals)."""
         if self.person.pension_start_date:
             return self.person.pension_start_date, "given", None
-        look = self.lookup
-        candidates = []
-        if self.age_at_start >= self.pension_age:
-            candidates.append((mechanics.start_by_age(DATES, self.scheme_start, self.pension_month),
-                               "pension_age_at_start", look.rule("pension_age", self.as_of)))
+        look, never = self.lookup, DATES.never
+        aged = self.age_at_start >= self.pension_age
+        if aged:
+            candidates = [(mechanics.age_start(DATES, aged, self.scheme_start, self.pension_month),
+                           "pension_age_at_start", look.rule("pension_age", self.as_of))]
         else:
             as_of = self.as_of
             paid = sorted([r.day for r in rows if r.day <= as_of])
-            rule = look.rule("full_contribution_years", self.as_of)
-            if self.required == 0:
-                candidates.append((self.pension_month, "payment", rule))
-            elif len(paid) >= self.required:
-                candidates.append((mechanics.start_by_payment(DATES, paid[self.required - 1], self.pension_month),
-                                   "payment", rule))
-        early = self.early_start()
-        if early:
-            candidates.append(early)
-        if not candidates:
+            met = paid[self.required - 1] if 0 < self.required <= len(paid) else never
+            candidates = [(mechanics.payment_start(DATES, aged, self.required, met, self.pension_month), "payment",
+                           look.rule("full_contribution_years", self.as_of))]
+        for name, version, group, rule_start, rule_end in self.prepared.early_routes if self.person.groups else ():
+            for m in self.person.groups:
+                if m.group == group:
+                    candidates.append((mechanics.early_start(DATES, rule_start, rule_end, self.pension_month, m.start,
+                                                             m.end or never, self.as_of),
+                                       f"early_start:{name}", version))
+        found = min(candidates, key=_first)
+        if found[0] == never:
             return None, None, look.rule("full_contribution_years", self.as_of)
-        return min(candidates, key=lambda c: c[0])
-
-    def early_start(self):
-        best = None
-        if not self.person.groups:  # every route is for members of some group
-            return best
-        for name in self.policy.names_of_kind("early_start"):
-            d = self.policy.definitions[name][0]
-            for version in self.policy.all_versions(name):
-                for m in self.person.groups:
-                    if m.group not in d.for_groups:
-                        continue
-                    day = mechanics.early_start_day(DATES, version.start or dt.date.min, self.pension_month, m.start)
-                    if m.holds(day) and version.covers(day) and day <= self.as_of and (best is None or day < best[0]):
-                        best = (day, f"early_start:{name}", version)
-        return best
+        return found
 
     def before_start(self, rows: list[_Row]) -> list[_Row]:
         """Records after a worked-out pension start are refused (a given start was checked with the records)."""
@@ -314,7 +304,7 @@ class OnePerson:
                 credited[year] = credited.get(year, 0) + r.credited_fen
                 if not quiet:
                     by_year.setdefault(year, []).append(r)
-        rates = memo_on(self.policy, "_interest_rates")
+        rates = self.prepared.interest_rates
         told = None  # the rate last told to the ledger of uses (years in a row share one; telling it again adds nothing)
         last = day.year
         yearly_interest = mechanics.yearly_interest
@@ -344,8 +334,9 @@ class OnePerson:
 
     def interest_rate(self, year: int) -> tuple[model.Version | None, tuple[int, int] | None]:
         """(version, rate as a ratio) of the interest credited at the end of `year`; where no version in force
-        then depends on the person's facts, a pure function of the policy version and the year, kept on it."""
-        memo = memo_on(self.policy, "_interest_rates")
+        then depends on the person's facts, a pure function of the policy version and the year, kept in its
+        prepared memo."""
+        memo = self.prepared.interest_rates
         found = memo.get(year)
         if found is None:
             day = dates.year_end(year)
@@ -428,10 +419,10 @@ class OnePerson:
         eligibility = Eligibility(self.eligible, self.required, self.counted_years, self.continuous_years,
                                   self.start if self.eligible else None, tuple(self.reasons()))
         contribution_range = self.contribution_range() if tier_options else None
-        uses_unconfirmed = _unconfirmed_uses(self.policy, self.uses.listed())
+        uses_unconfirmed = _unconfirmed_uses(self.prepared, self.uses.listed())
         return Decision(  # by position, in the order of its fields (made for every answer)
             self.policy.region, self.policy.digest, self.as_of, self.person.id, self.status, eligibility,
-            pension["answer"], tuple([_contribution_row(r) for r in rows]),
+            pension["answer"], tuple([_contribution_row(self.prepared, r) for r in rows]),
             Account(account["balance"], account["at_start"]),
             Death(death["funeral_grant"], death["inheritable_balance"]),
             tier_options, uses_unconfirmed, self.explanation(pension, account, death) if self.rec.active else None,
@@ -491,10 +482,10 @@ def _record_day(regular: bool, date: dt.date | None, year: int) -> tuple[dt.date
     return found
 
 
-def _unconfirmed_uses(policy: model.Policy, listed: list[dict]) -> tuple[UnconfirmedUse, ...]:
+def _unconfirmed_uses(prepared: Prepared, listed: list[dict]) -> tuple[UnconfirmedUse, ...]:
     """The answer's `uses_unconfirmed`: each entry a pure function of the policy line, its texts and the fields
-    it reached, the same few again and again for a region; kept in a bounded memo on the policy version."""
-    memo = memo_on(policy, "_unconfirmed_uses")
+    it reached, the same few again and again for a region; kept in the policy version's prepared memo."""
+    memo = prepared.unconfirmed_uses
     out = []
     for u in listed:
         key = (u["file"], u["line"], u["value"], u["text_zh"], u["status"], frozenset(u["used_by"]))
@@ -507,19 +498,20 @@ def _unconfirmed_uses(policy: model.Policy, listed: list[dict]) -> tuple[Unconfi
     return tuple(out)
 
 
-def _contribution_row(r: _Row) -> ContributionRow:
+def _contribution_row(prepared: Prepared, r: _Row) -> ContributionRow:
     """The row of the answer for a usable record: a pure function of its figures (one `Priced`, shared through the
-    price memo by everyone paying the same on the same day), the record and whether it is counted — kept on the
-    `Priced` and used again while the record's values are the very objects it was made from."""
+    price memo by everyone paying the same on the same day), the record and whether it is counted — kept in the
+    prepared memo by the `Priced` and used again while the record's values are the very objects it was made from."""
     record, priced = r.record, r.priced
-    made = priced.rows.get(r.counted)
+    key = id(priced) << 1 | r.counted  # one int, no tuple to make and hash
+    hit = prepared.contribution_rows.get(key)
     # Shared through the memo, the figures were priced for an equal day, year, kind, tier and collective aid; of
     # those only a Decimal can print otherwise (500 and 500.00): the row is used again for the very same objects.
-    if made is not None and made.tier is record.tier and made.collective is record.collective:
-        return made
-    made = priced.rows[r.counted] = ContributionRow(
-        record.year, record.tier, record.kind, r.day, priced.personal, priced.government_paid, priced.subsidy,
-        record.collective, r.counted, priced.rewards, priced.government_by_level)
+    if hit is not None and hit[0] is priced and hit[1].tier is record.tier and hit[1].collective is record.collective:
+        return hit[1]
+    made = ContributionRow(record.year, record.tier, record.kind, r.day, priced.personal, priced.government_paid,
+                           priced.subsidy, record.collective, r.counted, priced.rewards, priced.government_by_level)
+    prepared.contribution_rows.put(key, (priced, made))
     return made
 
 

@@ -14,6 +14,7 @@ from typing import NamedTuple
 import attrs
 
 from engine.core.memo import Memo
+from engine.core.prepared import prepare
 from engine.language.catalogue import say
 from engine.language.errors import FieldError, InvalidInput, InvalidPerson, pointer
 from engine.language.model import Policy
@@ -131,6 +132,7 @@ class LazyPointer:
 class _Reader:
     def __init__(self, policy: Policy, at: str):
         self.policy = policy
+        self.shape = _shape(policy)
         self.at = at
         self.errors: list[FieldError] = []
         self.type_errors: list[FieldError] = []
@@ -178,7 +180,7 @@ class _Reader:
                       facts.get("pension_start_date"), tuple(groups), tuple(records), opening, facts)
 
     def unknown_keys(self, data: dict) -> None:
-        top = _shape(self.policy).top
+        top = self.shape.top
         for key in data:
             if key not in top:
                 self.errors.append(FieldError(self.ptr(key), say("person.unknown-fact", key=key,
@@ -186,7 +188,7 @@ class _Reader:
 
     def simple_facts(self, data: dict) -> dict:
         out = {}
-        for name, fact in _shape(self.policy).simple:
+        for name, fact in self.shape.simple:
             value = data.get(name)
             if value is None:
                 if fact.required and name != "birth_date":
@@ -206,7 +208,7 @@ class _Reader:
                 if amount is not None:
                     out[name] = amount
             elif self.typed(value, str, where, "expect.string"):
-                if fact.choices and value not in _shape(self.policy).choices[fact.name]:
+                if fact.choices and value not in self.shape.choices[fact.name]:
                     self.errors.append(FieldError(where, say("person.not-one-of", value=value,
                                                              choices=", ".join(c for c, _ in fact.choices))))
                 else:
@@ -218,7 +220,7 @@ class _Reader:
             return {}
         if not self.typed(value, dict, self.ptr("hukou"), "expect.hukou"):
             return {}
-        declared = _shape(self.policy).hukou
+        declared = self.shape.hukou
         out = {}
         for key, v in value.items():
             where = self.ptr("hukou", key)
@@ -229,7 +231,7 @@ class _Reader:
             elif v is None:
                 continue
             elif self.typed(v, str, where, "expect.string"):
-                if fact.choices and v not in _shape(self.policy).choices[fact.name]:
+                if fact.choices and v not in self.shape.choices[fact.name]:
                     self.errors.append(FieldError(where, say("person.not-one-of", value=v,
                                                              choices=", ".join(c for c, _ in fact.choices))))
                 else:
@@ -462,10 +464,12 @@ class _Shape:
 
 
 def _shape(policy: Policy) -> _Shape:
-    shape = policy.__dict__.get("_person_shape")
+    """The reader's shape of the region's declared facts, kept in the policy version's `Prepared`."""
+    prepared = prepare(policy)
+    shape = prepared.person_shape
     if shape is None:
         facts = policy.facts
-        shape = policy.__dict__["_person_shape"] = _Shape(
+        shape = prepared.person_shape = _Shape(
             frozenset(name.split(".")[0] for name in facts),
             tuple((name, f) for name, f in facts.items()
                   if "." not in name and f.type not in ("groups", "contributions", "opening_balance")),

@@ -4,12 +4,12 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from engine.core import dates
-from engine.core.algebra import SCALAR, band_index
-from engine.core.lookup import layer_of, show
-from engine.core.memo import memo_on
-from engine.core.money import ZERO, Amount
+from engine.core import dates, schedules
+from engine.core.algebra import SCALAR
+from engine.core.lookup import show
+from engine.core.money import Amount
 from engine.core.plan import Compiled, component, trace_component
+from engine.core.prepared import Prepared
 from engine.language import model
 from engine.language.catalogue import say
 from engine.language.errors import FieldError, InvalidPerson, pointer
@@ -102,7 +102,7 @@ class PersonFormulas:
         if version is None:
             return Amount()
         self.uses.use(version, self.field)
-        return figure_value(self.run.policy, definition, version)
+        return figure_value(self.run.prepared, definition, version)
 
     def trace_figure(self, definition):
         version = self._version(definition)
@@ -122,17 +122,15 @@ class PersonFormulas:
         version = self._version(definition)
         if version is None:
             return Amount(), None, None, None, None
-        # The layer the version comes from decides its basis (a region may change `per` into `by`).
-        layer = layer_of(self.run.policy, version) or definition
-        level = layer.paid_by or "province"
+        layer, level = schedules.paid_at(self.run.policy, version, definition)
         basis = self.builtin(layer.basis)
-        if layer.beyond is not None:
-            amount = Amount.at(level, version.figure * max(basis - layer.beyond, ZERO))
-            row = None
-        else:
-            row, amount = band_amount(self.run.policy, version, basis, level)
+        amount = Amount.at(level, schedules.bonus(SCALAR, version, layer, basis))
         if amount.total:
             self.uses.use(version, self.field)
+        row = None  # the band used, which the explanation cites
+        if layer.beyond is None and self.rec.active:
+            index = SCALAR.band(basis, version.rows)
+            row = version.rows[index] if index >= 0 else None
         return amount, version, basis, row, layer.beyond
 
     def raises(self, definition):
@@ -144,23 +142,15 @@ class PersonFormulas:
 
     def _raises(self, definition):
         """(total, [(version, age on its date, amount)]): every raise after the pension start, up to the as-of date."""
-        run, total, applied = self.run, Amount(), []
+        run = self.run
         if run.start is None:
-            return total, applied
-        for version in run.policy.events(definition.name):
-            if not run.start < version.start <= self.as_of:
-                continue
-            layer = layer_of(run.policy, version) or definition
-            age = Decimal(dates.age_on(run.person.birth_date, version.start))
-            if version.rows:
-                index = band_index(SCALAR, age, version.rows)
-                amount = version.rows[index].amount if index >= 0 else ZERO
-            else:
-                amount = version.figure
+            return Amount(), []
+        birth, start = run.person.birth_date, run.start
+        total, applied = schedules.raises(SCALAR, run.policy, definition, self.as_of, lambda day: start < day,
+                                          lambda day: Decimal(dates.age_on(birth, day)))
+        for version, _, amount in applied:
             if amount:
-                total = total + Amount.at(layer.paid_by or "province", amount)
                 self.uses.use(version, self.field)
-            applied.append((version, age, amount))
         return total, applied
 
     def member(self, group: str) -> bool:
@@ -181,11 +171,11 @@ class PersonFormulas:
             self.uses.use_formula(c.formula, self.field)
 
 
-def figure_value(policy: model.Policy, definition: model.Definition, version: model.Version):
+def figure_value(prepared: Prepared, definition: model.Definition, version: model.Version):
     """A figure as a formula reads it: an amount in yuan with its funding level, other figures as they are; a pure
-    function of the definition and the version, kept in a bounded memo on the policy (each entry holds its
-    version, so an id is never another's)."""
-    memo = memo_on(policy, "_figure_values")
+    function of the definition and the version, kept in the prepared memo (each entry holds its version, so an id
+    is never another's)."""
+    memo = prepared.figure_values
     key = (id(definition), id(version))
     hit = memo.get(key)
     if hit is not None and hit[0] is version and hit[1] is definition:
@@ -197,30 +187,3 @@ def figure_value(policy: model.Policy, definition: model.Definition, version: mo
     return figure
 
 
-def band_amount(policy: model.Policy, version: model.Version, basis: Decimal, level: str):
-    """(row, amount paid at `level`) of a banded bonus for `basis`: like `band`, a pure function of the policy
-    version, the schedule's version, the basis and the level, kept in a bounded memo on the policy."""
-    memo = memo_on(policy, "_band_amounts")
-    key = (id(version), basis, level)
-    hit = memo.get(key)
-    if hit is not None and hit[0] is version:
-        return hit[1], hit[2]
-    index = band(policy, version, basis)
-    row = version.rows[index] if index >= 0 else None
-    amount = Amount.at(level, row.amount if row else ZERO)
-    memo.put(key, (version, row, amount))
-    return row, amount
-
-
-def band(policy: model.Policy, version: model.Version, basis: Decimal) -> int:
-    """`band_index` of `basis` in a bonus schedule's bands: a pure function of the policy version, the schedule's
-    version and the basis (an age or a number of years), kept in a bounded memo on the policy. Each entry holds
-    its version, so an id is never another's."""
-    memo = memo_on(policy, "_bands")
-    key = (id(version), basis)
-    hit = memo.get(key)
-    if hit is not None and hit[0] is version:
-        return hit[1]
-    index = band_index(SCALAR, basis, version.rows)
-    memo.put(key, (version, index))
-    return index

@@ -16,6 +16,7 @@ import attrs
 
 from engine.core.algebra import binary, extreme
 from engine.core.explain import WORDS
+from engine.core.prepared import prepare
 from engine.language import model, nodes
 from engine.language.check import BUILTIN_ALIASES, BUILTINS, FUNCTIONS, fact_test, fact_value
 from engine.language.units import share_text
@@ -278,12 +279,14 @@ class Plan:
 
 
 def compile_plan(policy: model.Policy) -> Plan:
-    """The plan of a checked policy, built once per policy object (prepare once, evaluate many)."""
-    plan = policy.__dict__.get("_plan")
+    """The plan of a checked policy, built once per policy object and kept in its `Prepared` (prepare once, evaluate
+    many)."""
+    prepared = prepare(policy)
+    plan = prepared.plan
     if plan is None:
         formulas = {name: _compile(policy, f) for name, f in policy.formulas.items()}
-        plan = policy.__dict__["_plan"] = Plan(policy, formulas, tuple(formulas[name] for name in policy.components),
-                                               _change_days(policy))
+        plan = prepared.plan = Plan(policy, formulas, tuple(formulas[name] for name in policy.components),
+                                    _change_days(policy))
     return plan
 
 

@@ -5,7 +5,6 @@ population back end prices each distinct record once, through a probe person's `
 from __future__ import annotations
 
 import datetime as dt
-import itertools
 from decimal import Decimal
 
 import attrs
@@ -13,9 +12,9 @@ import attrs
 from engine.core import mechanics
 from engine.core.explain import NoTrace, Trace
 from engine.core.lookup import Lookup, Uses
-from engine.core.memo import Memo, memo_on
 from engine.core.money import ZERO, Amount, fmt, round_fen
 from engine.core.person import Record
+from engine.core.prepared import Prepared, prepare
 from engine.core.trace import Step
 from engine.language import model
 from engine.language.catalogue import say
@@ -39,9 +38,6 @@ class Priced:
     # What it puts in the account but the collective aid, in fen: made once with the figures, so that a memo hit
     # (many persons paying the same on the same day share one Priced) needs no arithmetic.
     credited_fen: int = attrs.field(init=False)
-    # The answer's rows made from these figures, by whether the record is counted (engine.core.one_person): a cache on
-    # the value, not part of it.
-    rows: dict = attrs.field(init=False, factory=dict, eq=False, repr=False)
 
     def __attrs_post_init__(self):
         object.__setattr__(self, "credited_fen", fen_of(self.credited(ZERO)))
@@ -62,18 +58,19 @@ def fen_of(amount: Decimal) -> int:
 class Pricing:
     """Prices records for one person; problems are added to `errors` by JSON pointer."""
 
-    __slots__ = ("lookup", "uses", "rec", "errors", "policy", "person", "no_rewards", "caps", "earned", "capped_now",
-                 "person_key", "memo")  # read on every record (no instance dict to search)
+    __slots__ = ("lookup", "uses", "rec", "errors", "policy", "prepared", "person", "no_rewards", "caps", "earned",
+                 "capped_now", "person_key", "memo")  # read on every record (no instance dict to search)
 
     def __init__(self, lookup: Lookup, uses: Uses, recorder, errors: list[FieldError]):
         self.lookup, self.uses, self.rec, self.errors = lookup, uses, recorder, errors
         self.policy, self.person = lookup.policy, lookup.person
-        self.no_rewards = _no_rewards(self.policy)
-        self.caps = caps_of(self.policy)
+        self.prepared = uses.prepared
+        self.no_rewards = self.prepared.no_rewards
+        self.caps = self.prepared.caps
         self.earned: dict[str, int] = {}  # records (in year order) that earned each capped item so far
         self.capped_now: list = []  # (name, amount) of the capped items the record being priced earns
         self.person_key = None  # the part of the memo's key that is the person's (recorder, languages, facts)
-        self.memo = _memo_of(self.policy)
+        self.memo = self.prepared.prices
 
     def fail(self, record: Record, field: str, detail: Text) -> None:
         self.errors.append(FieldError(pointer("person", "contributions", record.index, field), detail))
@@ -112,6 +109,10 @@ class Pricing:
                     best = (amount, version, row)
         return best
 
+    def open_tiers(self, table: model.Version, daijiao: bool, held: frozenset) -> dict[Decimal, model.TierRow]:
+        """The rows of the tier table open to a person with (or without) 代缴 and holding `held`, by tier."""
+        return _open_rows(self.prepared, table, daijiao, held if _kept_for_groups(self.prepared, table) else frozenset())
+
     def held(self, day: dt.date) -> frozenset:
         return frozenset(m.group for m in self.person.groups_on(day))
 
@@ -147,11 +148,11 @@ class Pricing:
         person_key = self.person_key
         if person_key is None:  # the same for each of the person's records: made once, and one number for
             person_key = (recorder, self.rec.lang, self.lookup.lang,  # everyone alike (cheap to hash and compare)
-                          tuple(self.person.fact(f) for f in _condition_facts(self.policy)))
-            tokens = memo_on(self.policy, "_price_person_keys")
+                          tuple(self.person.fact(f) for f in self.prepared.condition_facts))
+            tokens = self.prepared.price_person_keys
             token = tokens.get(person_key)
             if token is None:  # never a number given before, even to a key the bounded memo has dropped since
-                token = next(_person_tokens(self.policy))
+                token = next(self.prepared.person_tokens)
                 tokens.put(person_key, token)
             person_key = self.person_key = token
         key = (person_key, day, record.year, record.tier, record.kind, record.collective,
@@ -180,8 +181,8 @@ class Pricing:
                 self.fail(record, "tier", say("record.no-tiers", day=day))
             return None
         daijiao_amount, daijiao_version, daijiao_row = self.daijiao(day, table)
-        open_rows = _open_rows(self.policy, table, daijiao_amount > 0,
-                               self.held(day) if _kept_for_groups(self.policy, table) else frozenset())
+        open_rows = _open_rows(self.prepared, table, daijiao_amount > 0,
+                               self.held(day) if _kept_for_groups(self.prepared, table) else frozenset())
         tier_row = _row_for(table, open_rows, record.tier)
         if tier_row is None:
             self.fail(record, "tier", _not_open(table, open_rows, record.tier, day))
@@ -337,42 +338,9 @@ class _TellingUses:
         return self.uses.use(*args)
 
 
-def _person_tokens(policy: model.Policy):
-    """The numbers given to the person parts of the price memo's keys, one counter per policy version."""
-    counter = policy.__dict__.get("_price_person_tokens")
-    if counter is None:
-        counter = policy.__dict__.setdefault("_price_person_tokens", itertools.count())
-    return counter
-
-
-def _memo_of(policy: model.Policy) -> Memo:
-    return memo_on(policy, "_price_memo")
-
-
-def _condition_facts(policy: model.Policy) -> tuple[str, ...]:
-    """Every fact a `for …` version of the policy depends on, once per policy."""
-    facts = policy.__dict__.get("_condition_facts")
-    if facts is None:
-        facts = policy.__dict__["_condition_facts"] = tuple(sorted({
-            v.condition[0] for name in policy.definitions for v in policy.all_versions(name) if v.condition}))
-    return facts
-
-
-def _no_rewards(policy: model.Policy) -> tuple[tuple[str, Decimal], ...]:
-    """(name, 0) for every reward the policy defines (a row earning none still lists each), once per policy."""
-    found = policy.__dict__.get("_no_rewards")
-    if found is None:
-        found = policy.__dict__["_no_rewards"] = tuple((name, ZERO) for name in policy.names_of_kind("reward"))
-    return found
-
-
 def caps_of(policy: model.Policy) -> dict[str, int]:
-    """Items paid for at most N years (`at most 15 years` on a tiers, subsidy or reward block), once per policy."""
-    caps = policy.__dict__.get("caps_of")
-    if caps is None:
-        caps = policy.__dict__["caps_of"] = {name: layers[0].cap for name, layers in policy.definitions.items()
-                                           if layers[0].cap is not None}
-    return caps
+    """Items paid for at most N years (`at most 15 years` on a tiers, subsidy or reward block)."""
+    return prepare(policy).caps
 
 
 def _lowest_tier(table: model.Version | None) -> Decimal:
@@ -404,22 +372,20 @@ def _not_open(table: model.Version, rows: dict, amount: Decimal, day: dt.date) -
     return say("record.tier-not-open", tier=fmt(amount), day=day, tiers=", ".join(str(tier) for tier in sorted(rows)))
 
 
-def _kept_for_groups(policy: model.Policy, table: model.Version) -> frozenset:
+def _kept_for_groups(prepared: Prepared, table: model.Version) -> frozenset:
     """The groups some tier of the table is kept for (`仅限 低保对象 …`), once per table."""
-    cache = policy.__dict__.setdefault("_kept_for", {})
-    groups = cache.get(table.span)
+    groups = prepared.kept_for.get(table.span)
     if groups is None:
-        groups = cache[table.span] = frozenset(g for r in table.rows for g in r.only_groups)
+        groups = prepared.kept_for[table.span] = frozenset(g for r in table.rows for g in r.only_groups)
     return groups
 
 
-def _open_rows(policy: model.Policy, table: model.Version, daijiao: bool,
+def _open_rows(prepared: Prepared, table: model.Version, daijiao: bool,
                held: frozenset) -> dict[Decimal, model.TierRow]:
     """The rows of a tier table open to a person (a tier kept for 代缴 persons or some groups only to them), by
     tier; worked out once per table, policy and the groups that matter to the table."""
-    cache = policy.__dict__.setdefault("_open_tiers", {})
-    key = (table.span, table.condition, daijiao, held & _kept_for_groups(policy, table))
-    rows = cache.get(key)
+    key = (table.span, table.condition, daijiao, held & _kept_for_groups(prepared, table))
+    rows = prepared.open_tiers.get(key)
     if rows is None:
-        rows = cache[key] = {r.tier: r for r in table.rows if r.open_to(daijiao, held)}
+        rows = prepared.open_tiers[key] = {r.tier: r for r in table.rows if r.open_to(daijiao, held)}
     return rows

@@ -6,6 +6,7 @@ Used by the CLI, the API and the pages; nothing here computes a figure.
 from __future__ import annotations
 
 from engine.core.decision import Component, ContributionRow, Decision
+from engine.core.memo import Memo
 from engine.core.money import fmt
 from engine.core.trace import Step
 from engine.language.model import LEVEL_LABELS, STATUS_LABELS, UNCONFIRMED
@@ -65,12 +66,19 @@ def component_json(c: Component) -> dict:
     return out
 
 
+ROWS_RENDERED = Memo()  # a shared row's id → (the row, its JSON): each entry holds its row, so an id is never another's
+
+
 def row_json(row: ContributionRow) -> dict:
-    """A contribution row as contract.md's JSON. Rows are shared between answers (engine.core.one_person keeps them on the
-    figures the price memo shares), so a row is rendered once, kept on it, and each answer gets its own dicts."""
-    made = row.__dict__.get("_json")
-    if made is None:
-        made = row.__dict__["_json"] = _row_json(row)  # a frozen row: its fields never change under the text
+    """A contribution row as contract.md's JSON. Rows are shared between answers (engine.core.one_person keeps them
+    beside the figures the price memo shares), so a row is rendered once, kept in ROWS_RENDERED, and each answer gets
+    its own dicts."""
+    hit = ROWS_RENDERED.get(id(row))
+    if hit is not None and hit[0] is row:
+        made = hit[1]
+    else:
+        made = _row_json(row)  # a frozen row: its fields never change under the text
+        ROWS_RENDERED.put(id(row), (row, made))
     out = dict(made)
     subsidy = made["subsidy"]
     out["subsidy"] = {"total": subsidy["total"], "by_level": dict(subsidy["by_level"])}

@@ -739,6 +739,32 @@ TEXTS: dict[str, tuple[str, str]] = {  # key → (Chinese, English); `{a}`… ar
     'batch.line-not-json': ('第 {line} 行不是有效的 JSON（`{reason}`）', 'line {line} is not valid JSON: {reason}'),
     'batch.column-not-json': ('第 {row} 行：person 列不是 JSON（`{reason}`）',
                               'row {row}: the person column is not JSON: {reason}'),
+    # the persons the column back end hands to the one-person back end, and why (engine.columns.handed)
+    'batch.handed': ('由单人引擎计算 {count} 人', 'answered by the one-person back end: {count}'),
+    'batch.handed.death': ('有死亡日期', 'a death date'),
+    'batch.handed.given_start': ('申报了待遇领取起始日', 'a given pension start'),
+    'batch.handed.opening_balance': ('有期初余额', 'an opening balance'),
+    'batch.handed.invalid_field': ('字段无效或不在通常形状内', 'a field invalid or outside the common shape'),
+    'batch.handed.positioned_group': ('带职务的身份', 'a group with a position'),
+    'batch.handed.dated_memberships': ('同一身份有多段带终止日的资格', 'several dated memberships of one group'),
+    'batch.handed.refused_record': ('缴费记录不能采用', 'a contribution record refused'),
+    'batch.handed.missing_fact': ('缺少规则所需的事实', 'a fact the rules need is missing'),
+    'batch.handed.unsplit_price': ('缴费补贴不能按出资层级拆分或细于分', "a record's figures not split by level or "
+                                   'finer than a fen'),
+    'batch.handed.record_after_start': ('待遇领取后的缴费记录', 'a record after the pension start'),
+    'batch.whole.shape': ('整批：有通常形状以外的列', 'the whole batch: a column outside the common shape'),
+    'batch.whole.column_type': ('整批：有列的类型不是通常的类型', 'the whole batch: a column of another type'),
+    'batch.whole.fact_constant': ('整批：领取年龄、缴费年限或利率随事实而定', 'the whole batch: the pension age, '
+                                  'the required years or the interest rate depends on a fact'),
+    'batch.whole.undefined_constant': ('整批：政策没有定义领取年龄、参保年龄或缴费年限', 'the whole batch: the policy '
+                                       'defines no pension age, enrolment age or required years'),
+    'batch.whole.unread_fact': ('整批：规则读取户籍以外的事实', 'the whole batch: a rule reads a fact other than '
+                                'the hukou'),
+    'batch.whole.not_number': ('整批：公式中的数值不是数', 'the whole batch: a figure in a formula is not a number'),
+    'batch.whole.division_by_zero': ('整批：公式中除以零', 'the whole batch: a division by zero in a formula'),
+    'batch.whole.too_large': ('整批：金额超出输出列的范围', 'the whole batch: an amount past an output column'),
+    'batch.whole.arrow': ('整批：Arrow 不能按其类型读取某列', 'the whole batch: Arrow could not read a column as '
+                          'its type says'),
     'cli.person-not-json': ('参保人文件不是有效的 JSON：第 {line} 行第 {column} 列（`{reason}`）',
                             'the person file is not valid JSON: {reason} at line {line} column {column}'),
     'cli.as-of-invalid': ('--as-of 不是有效的日期', '--as-of is not a valid date'),

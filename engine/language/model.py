@@ -5,8 +5,8 @@ Built by `engine.language.check`; read by `engine.core.one_person`. Expression s
 """
 from __future__ import annotations
 
+import bisect
 import datetime as dt
-import functools
 import hashlib
 from decimal import Decimal
 
@@ -253,9 +253,13 @@ class FactDef:
     span: Span
 
 
-@attrs.frozen(slots=False)  # slots off so that `digest` can be cached on the instance
+@attrs.frozen
 class Policy:
-    """Everything the evaluator needs for one region, layered on its bases."""
+    """Everything the evaluator needs for one region, layered on its bases.
+
+    A value: what the checker built, and what is derived from it once, as it is built (`digest`, the names of each
+    kind, when each definition's versions in force change, each raise's dated versions). The bounded memos an
+    evaluation keeps for a policy version live beside it, in engine.core.prepared."""
 
     region: str
     labels: nodes.Labels
@@ -268,23 +272,41 @@ class Policy:
     components: tuple[str, ...]  # component names in pension order
     aliases: dict[str, str]  # Chinese label → name
     files: dict[str, SourceFile]
+    # derived, once
+    digest: str = attrs.field(init=False, eq=False, repr=False)  # the policy version
+    kinds: dict[str, tuple[str, ...]] = attrs.field(init=False, eq=False, repr=False)  # kind → definition names
+    # name → (the days on which its versions in force change, the versions in force from each of them): between two
+    # of them the same versions are in force
+    timeline: dict[str, tuple[tuple[dt.date, ...], tuple[tuple[Version, ...], ...]]] = \
+        attrs.field(init=False, eq=False, repr=False)
+    raises: dict[str, tuple[Version, ...]] = attrs.field(init=False, eq=False, repr=False)  # `events` of each raise
+    layers: dict[int, tuple[Version, Definition]] = attrs.field(init=False, eq=False, repr=False)  # by version's id
 
-    @functools.cached_property
-    def digest(self) -> str:
-        """The policy version: sha256 over every file of the region and its bases."""
+    def __attrs_post_init__(self):
         h = hashlib.sha256()
         for name in sorted(self.files):
             h.update(name.encode() + b"\0" + self.files[name].text.encode() + b"\0")
-        return "sha256:" + h.hexdigest()
+        kinds: dict[str, list[str]] = {}
+        for name, layers in self.definitions.items():
+            kinds.setdefault(layers[0].kind, []).append(name)
+        object.__setattr__(self, "digest", "sha256:" + h.hexdigest())
+        object.__setattr__(self, "kinds", {kind: tuple(names) for kind, names in kinds.items()})
+        object.__setattr__(self, "timeline", {name: self._timeline(name) for name in self.definitions})
+        object.__setattr__(self, "raises", {name: self._events(name) for name in self.kinds.get("raise", ())})
+        object.__setattr__(self, "layers", {id(v): (v, layer) for layers in self.definitions.values()
+                                            for layer in layers for v in layer.versions})
+
+    def _timeline(self, name: str) -> tuple[tuple[dt.date, ...], tuple[tuple[Version, ...], ...]]:
+        days = sorted({d for layer in self.definitions[name] for v in layer.versions
+                       for d in (v.start, v.end + dt.timedelta(days=1) if v.end and v.end < dt.date.max else None)
+                       if d is not None})
+        # in force before the first change day (from dt.date.min), then from each change day on
+        found = [tuple(self._versions_at(name, day)) for day in [dt.date.min, *days]]
+        return tuple(days), tuple(found)
 
     def names_of_kind(self, kind: str) -> tuple[str, ...]:
-        """Definition names of one kind (e.g. every `reward`), computed once per policy."""
-        cache = self.__dict__.get("_kinds")
-        if cache is None:
-            cache = self.__dict__.setdefault("_kinds", {})
-        if kind not in cache:
-            cache[kind] = tuple(n for n, layers in self.definitions.items() if layers[0].kind == kind)
-        return cache[kind]
+        """Definition names of one kind (e.g. every `reward`)."""
+        return self.kinds.get(kind, ())
 
     def resolve(self, name: str) -> str:
         return self.aliases.get(name, name)
@@ -293,21 +315,17 @@ class Policy:
         layers = self.definitions.get(self.resolve(name))
         return layers[0] if layers else None
 
-    def versions_at(self, name: str, day: dt.date) -> list[Version]:
+    def versions_at(self, name: str, day: dt.date) -> tuple[Version, ...]:
         """The versions in force on `day`: the most specific layer that covers the day wins.
 
         代缴 tables are not inherited: a region pays only the 代缴 amounts it states (domain.md: "The full lowest
         tier is the amount of region `national` only"), so a region without a 代缴 table pays none.
         """
-        cache = self.__dict__.get("_versions_memo")
-        if cache is None:
-            cache = self.__dict__.setdefault("_versions_memo", {})
-        found = cache.get((name, day))
-        if found is None:
-            if len(cache) > 100_000:  # days seen by a long-running server: keep the memo bounded
-                cache.clear()
-            found = cache[(name, day)] = self._versions_at(name, day)
-        return found
+        timeline = self.timeline.get(name) or self.timeline.get(self.resolve(name))
+        if timeline is None:
+            return []
+        days, found = timeline
+        return found[bisect.bisect_right(days, day)]
 
     def _versions_at(self, name: str, day: dt.date) -> list[Version]:
         layers = self.definitions.get(self.resolve(name), ())
@@ -322,18 +340,17 @@ class Policy:
     def events(self, name: str) -> tuple[Version, ...]:
         """The dated versions of a `raise`, each one raise from its start: a region's raise replaces its
         base's on the days the region's versions cover (as for any dated block)."""
-        cache = self.__dict__.setdefault("_events", {})
-        if name not in cache:
-            cache[name] = tuple(sorted((v for v in self.all_versions(name) if v.start is not None and
-                                        any(w is v for w in self._versions_at(name, v.start))),
-                                       key=lambda v: v.start))
-        return cache[name]
+        found = self.raises.get(name)
+        return found if found is not None else self._events(name)
+
+    def _events(self, name: str) -> tuple[Version, ...]:
+        return tuple(sorted((v for v in self.all_versions(name) if v.start is not None and
+                             any(w is v for w in self.versions_at(name, v.start))), key=lambda v: v.start))
 
     def layer_of(self, version: Version) -> Definition | None:
-        for layer in self.definitions.get(version.name, ()):
-            if any(v is version for v in layer.versions):
-                return layer
-        return None
+        """The layer (the region's block, or a base's) the version comes from."""
+        found = self.layers.get(id(version))
+        return found[1] if found is not None and found[0] is version else None
 
     def all_versions(self, name: str) -> list[Version]:
         return [v for layer in self.definitions.get(self.resolve(name), ()) for v in layer.versions]

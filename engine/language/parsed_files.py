@@ -69,7 +69,8 @@ def parse_kept(source: SourceFile, parse) -> nodes.PolicyFile:
         kept = pickle.loads(path.read_bytes())
         if isinstance(kept, nodes.PolicyFile) and kept.name == source.name:
             return kept
-    except Exception:  # missing, corrupt, or written by code that no longer exists: parse it again
+    except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError, IndexError, TypeError,
+            ValueError):  # missing or unreadable, corrupt, or written by code that no longer exists: parse it again
         pass
     parsed = parse(source)  # a syntax error raises here: nothing is kept
     _keep(folder, path, parsed)

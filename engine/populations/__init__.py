@@ -10,7 +10,7 @@ import importlib
 
 # Named here, imported on first use: they import NumPy, pyarrow and matplotlib.
 _WHERE = {
-    "count_rows": "engine.populations.batch", "read_rows": "engine.populations.batch",
+    "count_rows": "engine.populations.files", "read_rows": "engine.populations.files",
     "run_batch": "engine.populations.batch",
     "compare": "engine.populations.impact", "write_report": "engine.populations.impact",
     "generate": "engine.populations.population", "write": "engine.populations.population",

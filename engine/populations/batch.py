@@ -6,7 +6,6 @@ A bad row becomes an error row with its PROBLEM; nothing is dropped.
 """
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import json
 import os
@@ -18,21 +17,29 @@ from typing import Iterator
 
 import attrs
 
-from engine.core import mechanics
 from engine.core.money import fmt
 from engine.core.one_person import evaluate
 from engine.core.person import read_as_of, read_person
 from engine.core.problem import problem_of
 from engine.core.render import component_json
 from engine.language.catalogue import answered, say
-from engine.language.errors import FieldError, InvalidInput, InvalidPerson, UnknownRegion
-from engine.language.model import LEVEL_LABELS
+from engine.language.errors import InvalidInput, UnknownRegion
+from engine.language.model import LEVEL_LABELS, LEVELS
 from engine.language.registry import Registry
 from engine.language.text import Text
+from engine.populations.files import (
+    fen_decimal,
+    open_writer,
+    output_schema,
+    output_schema_of,
+    plain_person,
+    read_rows,
+    status_values,
+    typed,
+)
 
 CHUNK = 500  # persons per job on the interpreter
 COLUMN_CHUNK = 32_768  # persons per job on columns: large enough for arrays, small enough for flat memory
-LEVELS = ("central", "province", "city", "county")
 
 
 @attrs.frozen
@@ -40,10 +47,16 @@ class Summary:
     rows: int
     errors: int
     totals: dict  # component id → {"total": Decimal, level: Decimal …}
+    # persons the column back end handed to the one-person back end, by reason (engine.columns.handed)
+    handed: dict = attrs.field(factory=dict)
 
     def lines(self, lang: str = "zh", labels: dict[str, str] | None = None) -> list[str]:
-        """Rows and errors, then each component's monthly total over the file by funding level (`labels`: names)."""
-        out = [say("summary.rows", rows=self.rows, errors=self.errors).in_lang(lang), say("summary.totals").in_lang(lang)]
+        """Rows and errors, the persons handed to the one-person back end, then each component's monthly total over
+        the file by funding level (`labels`: the components' names)."""
+        out = [say("summary.rows", rows=self.rows, errors=self.errors).in_lang(lang)]
+        if self.handed:
+            out.append(handed_line(self.handed, lang))
+        out.append(say("summary.totals").in_lang(lang))
         sep, wrap = ("，", "（{}）") if lang == "zh" else (", ", " ({})")
         for component, parts in self.totals.items():
             levels = sep.join(say("summary.level", level=Text(LEVEL_LABELS[lvl], lvl), amount=parts[lvl]).in_lang(lang)
@@ -53,82 +66,26 @@ class Summary:
         return out
 
 
+def handed_line(handed: dict[str, int], lang: str = "en") -> str:
+    """How many persons the one-person back end answered in place of the columns, and why (most first)."""
+    reasons = sorted(handed.items(), key=lambda item: (-item[1], item[0]))
+    words = [f"{say_reason(reason, lang)} {count}" for reason, count in reasons]
+    lead = say("batch.handed", count=sum(handed.values())).in_lang(lang)
+    return f"{lead}{'：' if lang == 'zh' else ': '}{('，' if lang == 'zh' else ', ').join(words)}"
+
+
+def say_reason(reason: str, lang: str) -> str:
+    kind, _, whole = reason.partition(".")
+    key = f"batch.whole.{whole}" if kind == "whole_batch" and whole else f"batch.handed.{kind}"
+    return say(key).in_lang(lang)
+
+
+def merge_handed(a: dict[str, int], b: dict[str, int]) -> dict[str, int]:
+    return {reason: a.get(reason, 0) + b.get(reason, 0) for reason in {**a, **b}}
+
+
 def columns(component_ids: list[str]) -> list[str]:
     return ["row", "person_id", "status", "monthly_pension_total", *component_ids, "account_balance", "error"]
-
-
-# ── reading ───────────────────────────────────────────────────────────────
-def read_rows(path: Path) -> Iterator[tuple[int, object]]:
-    """(1-based row number, PERSON or an InvalidPerson for a row that could not be read)."""
-    suffix = path.suffix.lower()
-    if suffix == ".jsonl":
-        yield from _jsonl(path)
-    elif suffix == ".csv":
-        yield from _csv(path)
-    elif suffix == ".parquet":
-        yield from _parquet(path)
-    else:
-        raise InvalidInput(say("batch.input-format", suffix=suffix))
-
-
-def _jsonl(path: Path):
-    with path.open(encoding="utf-8") as f:
-        for number, line in enumerate(f, start=1):
-            if not line.strip():
-                yield number, InvalidPerson(say("batch.empty-line", line=number),
-                                            [FieldError("/person", say("batch.expected-person"))], malformed=True)
-                continue
-            try:
-                yield number, json.loads(line, parse_float=Decimal)
-            except json.JSONDecodeError as exc:
-                yield number, InvalidPerson(say("batch.line-not-json", line=number, reason=exc.msg),
-                                            [FieldError("/person", say("http.malformed-json"))], malformed=True)
-
-
-def _csv(path: Path):
-    with path.open(encoding="utf-8-sig", newline="") as f:
-        for number, record in enumerate(csv.DictReader(f), start=1):
-            if "person" in record:
-                try:
-                    yield number, json.loads(record["person"], parse_float=Decimal)
-                except json.JSONDecodeError as exc:
-                    yield number, InvalidPerson(say("batch.column-not-json", row=number, reason=exc.msg),
-                                                [FieldError("/person", say("http.malformed-json"))], malformed=True)
-                continue
-            person: dict = {}
-            for key, value in record.items():
-                if value in ("", None):
-                    continue
-                if key.startswith("hukou."):
-                    person.setdefault("hukou", {})[key.split(".", 1)[1]] = value
-                elif key in ("groups", "contributions", "opening_balance"):
-                    person[key] = json.loads(value, parse_float=Decimal)
-                else:
-                    person[key] = value
-            yield number, person
-
-
-def _parquet(path: Path):
-    import pyarrow.parquet as pq
-
-    number = 0
-    for batch in pq.ParquetFile(path).iter_batches(batch_size=CHUNK):
-        for record in batch.to_pylist():
-            number += 1
-            yield number, _plain(record)
-
-
-def _plain(value):
-    """Typed Parquet values (dates, decimals) as the JSON strings the PERSON reader takes."""
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items() if v is not None}
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    if isinstance(value, (dt.date, dt.datetime)):
-        return value.isoformat()[:10]
-    if isinstance(value, Decimal):
-        return f"{value:.2f}"
-    return value
 
 
 # ── evaluating a chunk (in a worker process) ──────────────────────────────
@@ -170,7 +127,8 @@ def evaluate_shipped_chunk(sources: dict, digest: str, region: str, as_of_text: 
 
 def evaluate_chunk(region: str, as_of_text: str, chunk: Chunk, registry: Registry | None = None,
                    method: str = "columns", lang: str = "zh"):
-    """(output table, totals by component and level) for one chunk; error rows carry the problem in `lang`.
+    """(output table, totals by component and level, persons handed by the columns to the interpreter by reason)
+    for one chunk; error rows carry the problem in `lang`.
 
     The table has the output's typed columns (`output_schema`: money as decimal128(12, 2), the status a dictionary).
     `columns` evaluates the chunk as arrays and hands the rows it does not take to the interpreter;
@@ -186,30 +144,30 @@ def evaluate_chunk(region: str, as_of_text: str, chunk: Chunk, registry: Registr
     policy = registry.policy(region)
     as_of = read_as_of(as_of_text)
     names = columns(list(policy.components))
+    handed: dict[str, int] = {}
     if method == "columns":
         table = chunk.table if chunk.table is not None else as_table(chunk.items)
         if table is not None:
-            try:
-                result = columnar.evaluate_batch(policy, as_of, table)
-            except (columnar.Unsupported, pa.ArrowException):
-                result = None
-            if result is not None:
-                return _merged(policy, as_of, chunk, table, result, names, lang)
+            result = columnar.evaluate_batch(policy, as_of, table)
+            if result.whole_batch is None:
+                return (*_merged(policy, as_of, chunk, table, result, names, lang), result.counts())
+            handed = result.counts()  # the columns took none of it: every row is the interpreter's
     items = chunk.items if chunk.items is not None else _items(chunk, range(len(chunk)))
     rows, totals = interpret(policy, as_of, items, lang)
-    return typed(pa.Table.from_pylist(rows, schema=_schema(names))), totals
+    return typed(pa.Table.from_pylist(rows, schema=output_schema_of(names))), totals, handed
 
 
 def _row_group(region: str, as_of_text: str, chunk: Chunk, registry: Registry, method: str, lang: str = "zh"):
     """Read one row group in the worker and evaluate it in slices of about COLUMN_CHUNK (`slice_starts`)."""
     import pyarrow as pa
 
-    parts, totals = [], {}
+    parts, totals, handed = [], {}, {}
     for part in column_slices(chunk):
-        out, part_totals = evaluate_chunk(region, as_of_text, part, registry, method, lang)
+        out, part_totals, part_handed = evaluate_chunk(region, as_of_text, part, registry, method, lang)
         parts.append(out)
         totals = merge_totals(totals, part_totals)
-    return pa.concat_tables(parts), totals
+        handed = merge_handed(handed, part_handed)
+    return pa.concat_tables(parts), totals, handed
 
 
 def slice_starts(rows: int) -> list[tuple[int, int]]:
@@ -284,9 +242,7 @@ def _items(chunk: Chunk, indices) -> list[tuple[int, object]]:
     if chunk.items is not None:
         return [chunk.items[i] for i in indices]
     rows = chunk.table.take(list(indices)).to_pylist()
-    return [(chunk.first + i, _plain(r)) for i, r in zip(indices, rows)]
-
-
+    return [(chunk.first + i, plain_person(r)) for i, r in zip(indices, rows)]
 
 
 def _merged(policy, as_of, chunk: Chunk, table, result, names: list[str], lang: str = "zh"):
@@ -312,7 +268,7 @@ def _merged(policy, as_of, chunk: Chunk, table, result, names: list[str], lang: 
         picked = [items[i] for i in fallback] if items is not None else _items(chunk, fallback)
         rows, extra = interpret(policy, as_of, [(chunk.first + int(i), person) for i, (_, person)
                                                 in zip(fallback, picked)], lang)
-        answered = typed(pa.Table.from_pylist(rows, schema=_schema(names)))
+        answered = typed(pa.Table.from_pylist(rows, schema=output_schema_of(names)))
         mask = pa.array(result.fallback)
         for name in names:
             if name == "row":
@@ -322,44 +278,13 @@ def _merged(policy, as_of, chunk: Chunk, table, result, names: list[str], lang: 
                 column = column.indices
             arrays[name] = pc.replace_with_mask(arrays[name], mask, column)
         totals = merge_totals(totals, extra)
-    arrays["status"] = pa.DictionaryArray.from_arrays(arrays["status"], _status_values())
+    arrays["status"] = pa.DictionaryArray.from_arrays(arrays["status"], status_values())
     return pa.Table.from_arrays([arrays[n] for n in names], schema=output_schema(names)), totals
-
-
-def fen_decimal(fen) -> object:
-    """Integer fen as an Arrow decimal128(12, 2) array, exactly: a decimal's 16 bytes are its unscaled integer (here
-    the fen, two's complement, little-endian), so the array is built from the fen's own bits, no text, no float."""
-    import numpy as np
-    import pyarrow as pa
-
-    fen = np.asarray(fen, dtype="int64")
-    if fen.size and int(np.abs(fen).max()) >= 10**12:
-        raise ValueError("an amount of 10 000 000 000 yuan or more does not fit decimal128(12, 2)")
-    words = np.empty((len(fen), 2), dtype="int64")
-    words[:, 0] = fen
-    words[:, 1] = fen >> 63  # the sign, extended into the high word
-    return pa.Array.from_buffers(_money_type(), len(fen), [None, pa.py_buffer(words)])
 
 
 def problem_dict(error: InvalidInput, lang: str = "zh") -> dict:
     """A row's problem as batch's `error` column and the impact report show it (the API's problem+json)."""
     return answered(problem_of(error).as_dict(lang), lang)
-
-
-def decimal_fen(column) -> object:
-    """The inverse of `fen_decimal`: a decimal128(…, 2) column (nulls as 0) as integer fen, from its own bits."""
-    from decimal import Decimal as D
-
-    import numpy as np
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    array = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
-    if not pa.types.is_decimal(array.type) or array.type.scale != 2:
-        raise TypeError(f"money column of type {array.type}: decimal128(12, 2) expected")
-    array = pc.fill_null(array, pa.scalar(D("0.00"), array.type))
-    words = np.frombuffer(array.buffers()[1], dtype="int64").reshape(-1, 2)
-    return words[array.offset:array.offset + len(array), 0].copy()
 
 
 def merge_totals(into: dict, more: dict) -> dict:
@@ -371,72 +296,6 @@ def merge_totals(into: dict, more: dict) -> dict:
     return out
 
 
-def _schema(names: list[str]):
-    """The interpreter's rows: money and status as text."""
-    import pyarrow as pa
-
-    return pa.schema([pa.field(n, pa.int64() if n == "row" else pa.string()) for n in names])
-
-
-TEXT = {"person_id", "error"}
-
-
-def _money_type():
-    import pyarrow as pa
-
-    return pa.decimal128(12, 2)
-
-
-def _status_values():
-    """One dictionary for every chunk and file: the statuses in their code order."""
-    import pyarrow as pa
-
-    return pa.array(mechanics.STATUSES, pa.string())
-
-
-def output_schema(names: list[str]):
-    """Typed columns (contract.md: "in Parquet output money columns are decimal128(12, 2)"): analysts' tools
-    (pandas, DuckDB, Polars, Spark) read them as numbers, which strings are not; the status as a dictionary."""
-    import pyarrow as pa
-
-    def type_of(name: str):
-        if name == "row":
-            return pa.int64()
-        if name == "status":
-            return pa.dictionary(pa.int8(), pa.string())
-        return pa.string() if name in TEXT else _money_type()  # every other column is money
-
-    return pa.schema([pa.field(n, type_of(n)) for n in names])
-
-
-def typed(table):
-    """Rows with money and status as text (the interpreter's) as the output's typed columns. Exact: "123.45" →
-    decimal 123.45, no float on the way; an error row's empty money stays null."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    schema = output_schema(table.column_names)
-    columns = []
-    for field in schema:
-        column = table.column(field.name).combine_chunks()
-        if field.name == "status":
-            values = _status_values()
-            codes = pc.index_in(column, value_set=values)
-            if pc.any(pc.and_(pc.is_null(codes), pc.is_valid(column))).as_py():
-                raise ValueError(f"a status outside {mechanics.STATUSES} in the batch output")  # a programming error
-            column = pa.DictionaryArray.from_arrays(codes.cast(pa.int8()), values)
-        else:
-            column = column.cast(field.type)
-        columns.append(column)
-    return pa.Table.from_arrays(columns, schema=schema)
-
-
-def as_text(table):
-    """The typed output as the text rows of JSON Lines and CSV: money "123.45", the status its name."""
-    import pyarrow as pa
-
-    return pa.Table.from_arrays([c if f.name in TEXT or f.name == "row" else c.cast(pa.string())
-                                 for f, c in zip(table.schema, table.columns)], names=table.column_names)
 
 
 # ── the run ───────────────────────────────────────────────────────────────
@@ -454,24 +313,26 @@ def run_batch(registry: Registry, region: str, as_of_text: str, source: Path, ta
     read_as_of(as_of_text)
     component_ids = list(policy.components)
     size = COLUMN_CHUNK if method == "columns" else CHUNK
-    writer = _writer(target, columns(component_ids))
+    writer = open_writer(target, columns(component_ids))
     workers = workers or os.cpu_count() or 1
     rows = errors = 0
     totals: dict = {}
+    handed: dict = {}
     try:
         chunks = _chunks_on_dask(registry, region, as_of_text, source, workers, scheduler, size, method, lang) \
             if engine == "dask" else _chunks_evaluated(registry, region, as_of_text, source, workers, size, method,
                                                        lang)
-        for table, chunk_totals in chunks:
+        for table, chunk_totals, chunk_handed in chunks:
             writer.write(table)
             rows += table.num_rows
             errors += pc.sum(pc.not_equal(table.column("error"), "")).as_py() or 0
             totals = merge_totals(totals, chunk_totals)
+            handed = merge_handed(handed, chunk_handed)
             if progress is not None:
                 progress(table.num_rows)
     finally:
         writer.close()
-    return Summary(rows, errors, totals)
+    return Summary(rows, errors, totals, handed)
 
 
 def _chunks(source: Path, size: int):
@@ -534,7 +395,7 @@ def _evaluate_packed(*args) -> tuple:
     import numpy as np
     import pyarrow as pa
 
-    table, totals = evaluate_chunk(*args)
+    table, totals, handed = evaluate_chunk(*args)
     columns = []
     for field, column in zip(table.schema, table.columns):
         column = column.combine_chunks()
@@ -543,10 +404,10 @@ def _evaluate_packed(*args) -> tuple:
             nulls = np.asarray(column.is_null().to_numpy(zero_copy_only=False)) if column.null_count else None
             column = pa.array(words[0::2], pa.int64(), mask=nulls)  # the low word is the fen (|fen| < 10**12)
         columns.append(column)
-    return pa.Table.from_arrays(columns, names=table.column_names), totals
+    return pa.Table.from_arrays(columns, names=table.column_names), totals, handed
 
 
-def _unpacked(table, totals) -> tuple:
+def _unpacked(table, totals, handed) -> tuple:
     import pyarrow as pa
     import pyarrow.compute as pc
 
@@ -558,7 +419,7 @@ def _unpacked(table, totals) -> tuple:
             money = fen_decimal(column.fill_null(0).to_numpy(zero_copy_only=False))
             column = pc.if_else(column.is_valid(), money, pa.scalar(None, field.type)) if column.null_count else money
         columns.append(column)
-    return pa.Table.from_arrays(columns, schema=schema), totals
+    return pa.Table.from_arrays(columns, schema=schema), totals, handed
 
 
 def _chunks_on_dask(registry: Registry, region: str, as_of_text: str, source: Path, workers: int,
@@ -586,86 +447,6 @@ def _chunks_on_dask(registry: Registry, region: str, as_of_text: str, source: Pa
         client.close()
         if cluster is not None:
             cluster.close()
-
-
-class _JsonlWriter:
-    def __init__(self, path: Path, names: list[str]):
-        self.file = path.open("w", encoding="utf-8")
-        self.names = names
-
-    def write(self, table) -> None:
-        for row in as_text(table).to_pylist():
-            self.file.write(json.dumps({n: row.get(n) for n in self.names}, ensure_ascii=False) + "\n")
-
-    def close(self) -> None:
-        self.file.close()
-
-
-class _CsvWriter:
-    def __init__(self, path: Path, names: list[str]):
-        self.file = path.open("w", encoding="utf-8", newline="")
-        self.writer = csv.DictWriter(self.file, fieldnames=names, extrasaction="ignore")
-        self.writer.writeheader()
-
-    def write(self, table) -> None:
-        self.writer.writerows(as_text(table).to_pylist())
-
-    def close(self) -> None:
-        self.file.close()
-
-
-class _ParquetWriter:
-    """The chunks' typed columns as they come (`output_schema`). Parquet's dictionary encoding only for the columns
-    with few distinct values in the first chunk (a status, a flat-rate component, empty errors): on the others
-    (row numbers, ids, balances) it is work thrown away, and the writer took twice as long."""
-
-    SAMPLE = 10_000
-
-    def __init__(self, path: Path, names: list[str]):
-        self.path = path
-        self.schema = output_schema(names)
-        self.writer = None
-
-    def open(self, first) -> None:
-        import pyarrow.compute as pc
-        import pyarrow.parquet as pq
-
-        sample = first.slice(0, self.SAMPLE)
-        few = [f.name for f in self.schema if f.name == "status"
-               or pc.count_distinct(sample.column(f.name)).as_py() * 8 <= max(sample.num_rows, 8)]
-        # Money as Parquet's DECIMAL(12, 2) over INT64 (the spec's storage for precision 10–18, which every reader
-        # takes) rather than 6-byte fixed-length arrays: the same decimal128(12, 2) read back, a third less writing.
-        self.writer = pq.ParquetWriter(str(self.path), self.schema, use_dictionary=few, store_decimal_as_integer=True)
-
-    def write(self, table) -> None:
-        if self.writer is None:
-            self.open(table)
-        self.writer.write_table(table)
-
-    def close(self) -> None:
-        if self.writer is None:
-            self.open(self.schema.empty_table())
-        self.writer.close()
-
-
-def _writer(path: Path, names: list[str]):
-    writers = {".jsonl": _JsonlWriter, ".csv": _CsvWriter, ".parquet": _ParquetWriter}
-    writer = writers.get(path.suffix.lower())
-    if writer is None:
-        raise InvalidInput(say("batch.output-format", suffix=path.suffix))
-    return writer(path, names)
-
-
-def count_rows(path: Path) -> int | None:
-    """Rows in the input, for the progress bar's ETA (cheap for Parquet and line files)."""
-    suffix = path.suffix.lower()
-    if suffix == ".parquet":
-        import pyarrow.parquet as pq
-
-        return pq.ParquetFile(path).metadata.num_rows
-    with path.open("rb") as f:
-        n = sum(chunk.count(b"\n") for chunk in iter(lambda: f.read(1 << 20), b""))
-    return n - 1 if suffix == ".csv" else n
 
 
 # ── the same chunks for another reader (impact: one chunk evaluated under two policy versions) ─────────

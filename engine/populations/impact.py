@@ -34,16 +34,9 @@ from engine.core.trace import Step
 from engine.language import model
 from engine.language.errors import InvalidInput, UnknownRegion
 from engine.language.registry import Registry
-from engine.populations import batch
-from engine.populations.batch import (
-    Chunk,
-    chunk_persons,
-    column_chunks,
-    column_slices,
-    count_rows,
-    evaluate_chunk,
-    read_rows,
-)
+from engine.populations import batch, files
+from engine.populations.batch import Chunk, chunk_persons, column_chunks, column_slices, evaluate_chunk
+from engine.populations.files import count_rows, read_rows
 
 AGE_BANDS = ((0, 59, "<60"), (60, 64, "60–64"), (65, 69, "65–69"), (70, 74, "70–74"), (75, 79, "75–79"),
              (80, 200, "80+"))
@@ -277,8 +270,8 @@ def _compare_slice(part: _Part, base: Registry, proposal: Registry, region: str,
                    top: int, lang: str) -> None:
     import numpy as np
 
-    before, before_totals = evaluate_chunk(region, as_of_text, piece, base, "columns", lang)
-    after, after_totals = evaluate_chunk(region, as_of_text, piece, proposal, "columns", lang)
+    before, before_totals, _ = evaluate_chunk(region, as_of_text, piece, base, "columns", lang)
+    after, after_totals, _ = evaluate_chunk(region, as_of_text, piece, proposal, "columns", lang)
     rows = before.column("row").to_numpy()
     failed_before, failed_after = _failed(before), _failed(after)
     failed = failed_before | failed_after
@@ -340,7 +333,7 @@ def _error_text(table, i: int, lang: str) -> str | None:
 
 def _fen(table):
     """The monthly pension of each row in integer fen (0 for a failed row): 123.45 → 12345."""
-    return batch.decimal_fen(table.column("monthly_pension_total"))
+    return files.decimal_fen(table.column("monthly_pension_total"))
 
 
 def _totals_by_level(totals: dict) -> dict:

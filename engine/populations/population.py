@@ -22,7 +22,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from engine.columns.days import day_number, from_day_number, from_ymd, years_of
-from engine.language.model import AmountRange, KeyedRow, Policy
+from engine.core.explain import NoTrace
+from engine.core.lookup import Lookup, Uses
+from engine.core.person import Person
+from engine.core.pricing import Pricing
+from engine.language.model import AmountRange, Policy
 from engine.populations.batch import COLUMN_CHUNK
 
 GROUP_SHARES = {"dibao": 0.04, "severe_disability": 0.02, "poverty_registered": 0.05, "only_child_family": 0.03}
@@ -71,12 +75,15 @@ def seed_tag(i: int) -> str:
     return f"{i:08d}"
 
 
+NO_TRACE = NoTrace()
+
+
 class _Plan:
     """Everything the policy decides, worked out once: draws become indices into these tables."""
 
     def __init__(self, policy: Policy, as_of: dt.date, mean: float, receiving_share: float):
         self.policy, self.as_of, self.receiving_share = policy, as_of, receiving_share
-        self.area_key, self.areas, starts = _scheme_starts(policy)
+        self.area_key, self.areas, starts = _scheme_starts(policy, as_of)
         # starts[area, type]: the scheme start (day number) of a person of that area and hukou type
         self.starts = np.array([[day_number(d) for d in row] for row in starts], dtype=np.int64)
         self.combos = [self.hukou(a, t) for a in range(len(starts)) for t in range(len(HUKOU_TYPES))]
@@ -172,41 +179,44 @@ class _Plan:
         ], schema=self.schema)
 
 
-def _scheme_starts(policy: Policy) -> tuple[str | None, tuple[str, ...], tuple[tuple[dt.date, ...], ...]]:
+def _scheme_starts(policy: Policy, as_of: dt.date = dt.date.max) -> tuple[str | None, tuple[str, ...],
+                                                                         tuple[tuple[dt.date, ...], ...]]:
     """(the hukou fact naming the area, the areas, the start per area and hukou type): a person is drawn from one
-    of the rows of a `table scheme_start by hukou.<area>, …`, or there is one area, unnamed, with one start."""
+    of the rows of a `table scheme_start by hukou.<area>, …`, or there is one area, unnamed, with one start. Each
+    start is the policy's own lookup's (engine.core.lookup.Lookup.scheme_start) for a person of that area and type."""
     versions = policy.all_versions("scheme_start")
     layer = policy.layer_of(versions[0]) if versions else None
-    if layer and layer.keys and versions[0].rows:
-        # A table by an area fact (and perhaps the hukou type): the person is drawn from one of its areas.
-        key = layer.keys[0].split(".", 1)[1]
-        rows: list[KeyedRow] = list(versions[0].rows)
-        starts = []
-        for row in rows:
-            by_type = []
-            for kind, _ in HUKOU_TYPES:
-                hukou = {"type": kind, key: row.key}
-                column = hukou.get(layer.keys[1].split(".", 1)[1]) if len(layer.keys) > 1 else None
-                by_type.append(next((f for c, f in row.values if c == column), min(f for _, f in row.values)))
-            starts.append(tuple(by_type))
-        return key, tuple(row.key for row in rows), tuple(starts)
-    start = versions[0].figure if versions else DEFAULT_START
-    return None, ("",), ((start,) * len(HUKOU_TYPES),)
+    key = layer.keys[0].split(".", 1)[1] if layer and layer.keys and versions[0].rows else None
+    areas = tuple(row.key for row in versions[0].rows) if key else ("",)
+    starts = []
+    for area in areas:
+        by_type = []
+        for kind, _ in HUKOU_TYPES:
+            hukou = {"type": kind, key: area} if key else {"type": kind}
+            missing: list[str] = []
+            start = Lookup(policy, Person.probe(hukou, ()), "en", missing).scheme_start(as_of)[0] if versions else None
+            by_type.append(start if start is not None and not missing else DEFAULT_START)
+        starts.append(tuple(by_type))
+    return key, areas, tuple(starts)
 
 
 def _open_tiers(policy: Policy, person: dict, day: dt.date) -> list[Decimal]:
-    for version in policy.versions_at("contribution_tiers", day):
-        if version.condition and person.get("hukou", {}).get(version.condition[0].split(".", 1)[1]) != \
-                version.condition[1]:
-            continue
-        lows = sorted(r.tier for r in version.rows if not r.only_daijiao and not r.only_groups)
-        if isinstance(version.figure, AmountRange) and lows:  # free amounts: each band's lowest, a middle, the top
-            r = version.figure
-            edges = lows + [r.high + r.step]
-            middles = [low + ((high - low) / 2 // r.step) * r.step for low, high in zip(edges, edges[1:])]
-            return sorted(set(lows + middles + [r.high]))
-        return lows
-    return []
+    """The tiers open to a person of these hukou facts and no group on `day`, by the policy's own pricing (the table
+    for the facts, its rows open to a person without 代缴 or a group); free amounts: each band's lowest, a middle,
+    the top."""
+    missing: list[str] = []
+    lookup = Lookup(policy, Person.probe(person.get("hukou", {}), ()), "en", missing)
+    pricing = Pricing(lookup, Uses(policy), NO_TRACE, [])
+    version = pricing.tier_table(day, None)
+    if version is None or missing:
+        return []
+    lows = sorted(pricing.open_tiers(version, daijiao=False, held=frozenset()))
+    if isinstance(version.figure, AmountRange) and lows:
+        r = version.figure
+        edges = lows + [r.high + r.step]
+        middles = [low + ((high - low) / 2 // r.step) * r.step for low, high in zip(edges, edges[1:])]
+        return sorted(set(lows + middles + [r.high]))
+    return lows
 
 
 def _weights(tiers: tuple[Decimal, ...], mean: float) -> np.ndarray:
