@@ -1,5 +1,8 @@
 import json
 import os
+import shutil
+import subprocess
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -8,6 +11,49 @@ from engine import Registry, evaluate, read_as_of, read_person
 from engine.core.render import decision_json
 
 ROOT = Path(__file__).resolve().parent.parent
+# The suite's own files in a checkout: pytest's and Hypothesis's caches, Python's bytecode, the venv
+SUITES_OWN = (".venv/", ".pytest_cache/", ".hypothesis/", "__pycache__/")
+
+
+def checkout_files() -> dict[str, int] | None:
+    """What `git status --porcelain --ignored` lists in the checkout (untracked, ignored or changed files), each with
+    its modification time; the suite's own files left out. None outside a git checkout."""
+    if shutil.which("git") is None or not (ROOT / ".git").exists():
+        return None
+    listed = subprocess.run(["git", "status", "--porcelain", "--ignored", "--untracked-files=all", "-z"], cwd=ROOT,
+                            capture_output=True, text=True, timeout=60)
+    if listed.returncode != 0:
+        return None
+    files = {}
+    for entry in listed.stdout.split("\0"):
+        path = entry[3:]
+        if not path or any(part in f"{path}/" for part in SUITES_OWN) or path.startswith(SUITES_OWN):
+            continue
+        try:
+            files[path] = (ROOT / path).stat().st_mtime_ns
+        except OSError:  # deleted meanwhile
+            files[path] = -1
+    return files
+
+
+def pytest_configure(config):
+    """Before anything is collected (some modules make an app at import): the checkout as it is, and the cache
+    folder jubao keeps parsed policies in moved to a temporary folder (not the user's ~/.cache/jubao)."""
+    config.checkout_before = checkout_files()
+    if "JUBAO_TEST_CACHE" not in os.environ:
+        config.jubao_cache = tempfile.mkdtemp(prefix="jubao-test-cache-")
+        os.environ["XDG_CACHE_HOME"] = os.environ["JUBAO_TEST_CACHE"] = config.jubao_cache
+
+
+def pytest_unconfigure(config):
+    if getattr(config, "jubao_cache", None):
+        shutil.rmtree(config.jubao_cache, ignore_errors=True)
+
+
+def pytest_collection_modifyitems(config, items):
+    """The check that the suite left the checkout as it found it runs last."""
+    last = [item for item in items if item.nodeid.startswith("tests/test_checkout_clean.py")]
+    items[:] = [item for item in items if item not in last] + last
 
 
 @pytest.fixture(scope="session")

@@ -16,7 +16,10 @@ from schemathesis.checks import not_a_server_error
 
 from web import create_app
 
-app = create_app({"decision_log": "false", "max_batch": 3})
+# The app's data folder (SQLite, secret key, live stamp) in a temporary folder: never ./data of the checkout, which
+# the next `jubao serve` would use (issue 32). Made at import: schemathesis reads the document when collecting.
+DATA = tempfile.TemporaryDirectory(prefix="jubao-fuzz-")
+app = create_app({"data_dir": DATA.name, "decision_log": "false", "max_batch": 3})
 schema = schemathesis.openapi.from_wsgi("/openapi.json", app)
 
 
@@ -35,8 +38,8 @@ def test_every_operation_is_exercised():
 
 
 @pytest.fixture(scope="module")
-def lifecycle_app():
-    folder = tempfile.mkdtemp(prefix="jubao-stateful-")
+def lifecycle_app(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("stateful")
     stateful_app = create_app({"data_dir": folder, "database_url": f"sqlite:///{folder}/j.sqlite3",
                                "work_seconds": 30})
     store = stateful_app.extensions["jubao.store"]

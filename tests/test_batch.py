@@ -1,6 +1,7 @@
 """`jubao batch` and `jubao population`: streamed files, error rows in place, same figures as one-by-one."""
 import csv
 import json
+import os
 import subprocess
 import sys
 from decimal import Decimal
@@ -50,7 +51,7 @@ def test_bad_rows_become_error_rows_in_place(tmp_path, workers, method):
     problem = json.loads(rows[2]["error"])
     assert problem["status"] == 422 and problem["errors"][0]["pointer"] == "/person/birth_date"
     assert json.loads(rows[4]["error"])["status"] == 400
-    assert "rows: 5, errors: 3" in run.stdout
+    assert "共 5 行，出错 3 行" in run.stdout
 
 
 def test_parquet_round_trip_matches_the_interpreter(tmp_path, registry, people):
@@ -150,6 +151,124 @@ def test_a_row_group_is_cut_in_slices_of_about_the_column_chunk(rows):
     sizes = [min(size, rows - start) for start, size in slices]
     assert max(sizes) <= 1.5 * batch.COLUMN_CHUNK and max(sizes) - min(sizes) <= 1
     assert len(slices) == max(1, round(rows / batch.COLUMN_CHUNK))
+
+
+def test_the_summary_reads_in_chinese_with_units_and_english_when_asked(tmp_path, people):
+    """issue 32: "The batch summary prints English ids without units"."""
+    source = write_jsonl(tmp_path / "in.jsonl", [json.dumps(p, ensure_ascii=False) for p in people[:40]])
+    run = jubao("batch", "--region", "anhui", "--as-of", AS_OF, source, tmp_path / "out.jsonl", "--workers", 1)
+    assert run.returncode == 0, run.stderr
+    lines = [line for line in run.stdout.splitlines() if "单人引擎" not in line]  # the handed persons' line, if any
+    assert lines[:2] == ["共 40 行，出错 0 行", "月养老金合计（元/月）："]
+    basic = next(line for line in lines if line.startswith("  基础养老金："))
+    assert basic.endswith("元）") and "元/月（中央 " in basic and "basic_pension" not in run.stdout
+    english = jubao("batch", "--region", "anhui", "--as-of", AS_OF, source, tmp_path / "out.jsonl", "--workers", 1,
+                    "--lang", "en")
+    assert [line for line in english.stdout.splitlines() if "one-person" not in line][:2] == \
+        ["rows: 40, errors: 0", "monthly totals (yuan/month):"]
+    assert "  basic pension: " in english.stdout
+
+
+def test_progress_is_a_line_per_interval_when_stderr_is_not_a_terminal(tmp_path, people):
+    """issue 32: "the progress bar runs into the text when stderr is not a terminal (print a line per interval
+    instead)". Here stderr is a pipe; JUBAO_PROGRESS_SECONDS=0 asks for a line at every chunk."""
+    source = write_jsonl(tmp_path / "in.jsonl", [json.dumps(p, ensure_ascii=False) for p in people])
+    env = {**os.environ, "JUBAO_PROGRESS_SECONDS": "0"}
+    run = subprocess.run([sys.executable, "-m", "engine.cli", "batch", "--region", "anhui", "--as-of", AS_OF,
+                          str(source), str(tmp_path / "out.jsonl"), "--workers", "1", "--method", "interpreter"],
+                         capture_output=True, text=True, cwd=ROOT, timeout=300, env=env)
+    assert run.returncode == 0, run.stderr
+    progress = [line for line in run.stderr.splitlines() if line.startswith("已处理 ")]
+    assert progress[0].startswith(f"已处理 {batch.CHUNK}/300 人（{100 * batch.CHUNK / 300:.1f}%），每秒 ") \
+        if batch.CHUNK < 300 else progress[0].startswith("已处理 300/300 人（100.0%）")
+    assert progress[-1].startswith("已处理 300/300 人（100.0%），每秒 ")
+    assert "\r" not in run.stderr and "#" not in run.stderr  # no bar drawn into a pipe
+    quiet = jubao("batch", "--region", "anhui", "--as-of", AS_OF, source, tmp_path / "out.jsonl", "--workers", 1)
+    assert [line for line in quiet.stderr.splitlines() if line.startswith("已处理 ")] == \
+        ["已处理 300/300 人（100.0%），每秒 " + quiet.stderr.split("已处理 300/300 人（100.0%），每秒 ")[1].splitlines()[0]]
+
+
+@pytest.fixture
+def dask_cluster(tmp_path):
+    """A real Dask scheduler and one worker, started as an operator would, in a folder of their own."""
+    import signal
+
+    elsewhere = tmp_path / "worker-folder"
+    elsewhere.mkdir()
+    address_file = tmp_path / "scheduler.json"
+    dask = str(Path(sys.executable).with_name("dask"))
+    started = [subprocess.Popen([dask, "scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard",
+                                 "--scheduler-file", str(address_file)], cwd=elsewhere, start_new_session=True,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)]
+    try:
+        import time
+
+        deadline = time.monotonic() + 60
+        while not address_file.exists() or not address_file.read_text(encoding="utf-8").strip():
+            assert time.monotonic() < deadline, "the scheduler did not start"
+            time.sleep(0.2)
+        started.append(subprocess.Popen([dask, "worker", "--scheduler-file", str(address_file), "--nworkers", "1",
+                                         "--nthreads", "1", "--no-dashboard"], cwd=elsewhere, start_new_session=True,
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        yield json.loads(address_file.read_text(encoding="utf-8"))["address"]
+    finally:
+        for process in reversed(started):
+            os.killpg(process.pid, signal.SIGTERM)
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait(timeout=30)
+
+
+def test_dask_on_a_real_scheduler_takes_a_relative_path(tmp_path, people, dask_cluster):
+    """issue 32: "Dask against a real scheduler fails with a 50-line traceback when the input path is relative (the
+    workers open it in their own folder)": the rows travel with the job, as the README says."""
+    import pyarrow.parquet as pq
+
+    work = tmp_path / "analyst"
+    work.mkdir()
+    pq.write_table(pa.Table.from_pylist(people), work / "people.parquet", row_group_size=100)  # three row groups
+    run = subprocess.run([str(Path(sys.executable).with_name("jubao")), "batch", "--region", "anhui", "--as-of",
+                          AS_OF, "people.parquet", "out.parquet", "--engine", "dask", "--scheduler", dask_cluster,
+                          "--policies", str(ROOT / "policies")], cwd=work, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr
+    local = tmp_path / "local.parquet"
+    batch.run_batch(__import__("engine").Registry(ROOT / "policies"), "anhui", AS_OF, work / "people.parquet", local,
+                    workers=1)
+    assert pq.read_table(work / "out.parquet").equals(pq.read_table(local))
+
+
+def test_a_dask_failure_is_one_chinese_line(tmp_path, people):
+    source = write_jsonl(tmp_path / "in.jsonl", [json.dumps(p, ensure_ascii=False) for p in people[:5]])
+    env = {**os.environ, "DASK_DISTRIBUTED__COMM__TIMEOUTS__CONNECT": "1s"}
+    run = subprocess.run([sys.executable, "-m", "engine.cli", "batch", "--region", "anhui", "--as-of", AS_OF,
+                          str(source), str(tmp_path / "out.jsonl"), "--engine", "dask", "--scheduler",
+                          "tcp://127.0.0.1:9"], capture_output=True, text=True, cwd=ROOT, timeout=300, env=env)
+    assert run.returncode == 2 and "Traceback" not in run.stderr
+    [error] = [line for line in run.stderr.splitlines() if not line.startswith("规则来自")]
+    assert error.startswith("错误：在 tcp://127.0.0.1:9 上的批量计算失败（") and error.endswith("输出文件不完整")
+
+
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def test_the_readmes_pandas_lines_read_the_money_as_numbers(tmp_path, registry, people):
+    """issue 32: "pandas reads the Parquet money columns as object Decimals (describe() skips them): say how to read
+    them as numbers (dtype_backend="pyarrow") in the README, and check it in a test". The README's lines run here."""
+    pandas = pytest.importorskip("pandas")
+    code = README.split("<!-- pandas -->\n```python\n", 1)[1].split("```", 1)[0]
+    pq.write_table(pa.Table.from_pylist(people), tmp_path / "people.parquet")
+    batch.run_batch(registry, "anhui", AS_OF, tmp_path / "people.parquet", tmp_path / "out.parquet", workers=1)
+    scope: dict = {}
+    exec(compile(code.replace('"out.parquet"', repr(str(tmp_path / "out.parquet"))), "README.md", "exec"), scope)
+    df, money, described = scope["df"], scope["money"], scope["described"]
+    assert "monthly_pension_total" in money and "account_balance" in money
+    assert pandas.api.types.is_numeric_dtype(df["monthly_pension_total"])
+    assert described.loc["count", "monthly_pension_total"] == len(people)
+    exact = sum(Decimal(str(v)) for v in pq.read_table(tmp_path / "out.parquet").column("monthly_pension_total")
+                .to_pylist())
+    assert Decimal(str(scope["totals"]["monthly_pension_total"])) == exact
 
 
 def write_jsonl_rows(path: Path, persons: list[dict]) -> Path:

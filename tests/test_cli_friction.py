@@ -40,8 +40,10 @@ def test_a_case_may_write_money_as_a_number(registry):
                 {"contributions.2011.subsidy.total": 30, "contributions.2011.credited": 130.0}, None)
     assert run_case(registry.policy("ningxia"), case).passed
     wrong = Case("ningxia", "x.yaml", 1, "numbers", "2011-12-31", person, {"contributions.2011.credited": 131}, None)
-    outcome = run_case(registry.policy("ningxia"), wrong)
+    outcome = run_case(registry.policy("ningxia"), wrong, lang="en")
     assert not outcome.passed and 'expected 131, got "130.00"' in outcome.failures[0]
+    # issue 32: the failure lines in the officer's language, Chinese by default
+    assert run_case(registry.policy("ningxia"), wrong).failures == ('contributions.2011.credited：期望 131，实际 "130.00"',)
 
 
 def test_the_region_page_shows_each_provisional_figures_note(tmp_path):
@@ -67,9 +69,10 @@ def test_cli_errors_say_what_is_wrong_in_words_not_http_codes(tmp_path):
     bad = subprocess.run([jubao, "eval", "--region", "ningxia", "--as-of", "2026-03-01", "-"],
                          input='{"birth_date": "1970-13-01"}', capture_output=True, text=True, timeout=120)
     assert bad.returncode == 2
-    assert bad.stderr.startswith("错误（请求内容无效）：") and "/person/birth_date" in bad.stderr
+    # the first line says where the rules came from (issue 32); then the error, in words
+    assert bad.stderr.splitlines()[1].startswith("错误（请求内容无效）：") and "/person/birth_date" in bad.stderr
     unknown = subprocess.run([jubao, "eval", "--region", "nowhere", "--as-of", "2026-03-01", "-", "--lang", "en"],
                              input="{}", capture_output=True, text=True, timeout=120)
-    assert unknown.returncode == 2 and unknown.stderr.startswith("error (Unknown region): ")
+    assert unknown.returncode == 2 and unknown.stderr.splitlines()[1].startswith("error (Unknown region): ")
     for out in (bad.stderr, unknown.stderr):
         assert not any(code in out for code in ("400", "404", "422"))

@@ -35,8 +35,11 @@ def test_the_cli_reports_and_enforces_a_minimum(construct_registry):
     folder = str(construct_registry.policy_dir)
     run = CliRunner().invoke(main, ["test", "--coverage", "--policies", folder, "ceshi"])
     assert run.exit_code == 0, run.output
-    assert "ceshi: 6/8 lines covered (75.0%)" in run.output
-    assert "uncovered: policies/ceshi/ceshi.policy:16, policies/ceshi/ceshi.policy:17" in run.output
+    assert "ceshi：8 个用例覆盖 8 行中的 6 行（75.0%）" in run.output
+    assert "未覆盖：policies/ceshi/ceshi.policy:16, policies/ceshi/ceshi.policy:17" in run.output
+    english = CliRunner().invoke(main, ["test", "--coverage", "--policies", folder, "ceshi", "--lang", "en"])
+    assert "ceshi: 6/8 lines covered (75.0%)" in english.output
+    assert "uncovered: policies/ceshi/ceshi.policy:16, policies/ceshi/ceshi.policy:17" in english.output
     below = CliRunner().invoke(main, ["test", "--coverage-min", "80", "--policies", folder, "ceshi"])
     assert below.exit_code == 1
     assert CliRunner().invoke(main, ["test", "--coverage-min", "75", "--policies", folder, "ceshi"]).exit_code == 0

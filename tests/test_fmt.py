@@ -377,10 +377,10 @@ def test_fmt_check_lists_what_would_change_and_fmt_writes_it(tmp_path):
     original = messy.read_text(encoding="utf-8")
     messy.write_text(original.replace("  from ", "      from ", 2) + "\n\n\n", encoding="utf-8")
     check = _jubao("fmt", "--check", str(target))
-    assert check.exit_code == 1 and "would reformat" in check.output and "pension.policy" in check.output
+    assert check.exit_code == 1 and "需要格式化" in check.output and "pension.policy" in check.output
     assert messy.read_text(encoding="utf-8") != original  # --check writes nothing
     write = _jubao("fmt", str(target))
-    assert write.exit_code == 0 and "reformatted" in write.output
+    assert write.exit_code == 0 and "已格式化" in write.output
     assert messy.read_text(encoding="utf-8") == original
     assert _jubao("fmt", "--check", str(target)).exit_code == 0
 
@@ -391,5 +391,7 @@ def test_fmt_refuses_a_file_that_does_not_parse_and_writes_nothing(tmp_path):
     good.write_text(good_text, encoding="utf-8")
     bad.write_text("region x\nvalue v: 元/月\n  form 2020-01-01  1\n", encoding="utf-8")
     result = _jubao("fmt", str(tmp_path))
-    assert result.exit_code == 2 and "b.policy:3" in result.output and "nothing written" in result.output
+    assert result.exit_code == 2 and "b.policy:3" in result.output and "没有改动任何文件" in result.output
+    english = _jubao("fmt", str(tmp_path), "--lang", "en")
+    assert english.exit_code == 2 and "nothing written" in english.output
     assert good.read_text(encoding="utf-8") == good_text

@@ -212,5 +212,6 @@ def test_cli_shows_progress_and_writes_the_report(tmp_path, registry):
                                        str(ROOT / "policies"), "--proposal", str(proposal.policy_dir), "--report",
                                        str(tmp_path / "report"), "--workers", "1", "--lang", "en", str(source)])
     assert result.exit_code == 0, result.output
-    assert "evaluating" in result.stderr and "persons: 300 (errors: 3)" in result.stdout
+    # not a terminal: a line of progress (issue 32: "the progress bar runs into the text")
+    assert "300/300 persons (100.0%)" in result.stderr and "persons: 300 (errors: 3)" in result.stdout
     assert "## Rows that failed" in result.stdout and (tmp_path / "report" / "report.md").exists()

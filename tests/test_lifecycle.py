@@ -232,7 +232,9 @@ def test_decisions_two_time_axes(app, users, database_url):
     assert stored["policy_version"] == old["policy_version"] and stored["explanation"]["value"] == "283.00"
     assert stored["today"]["same"] is False and stored["today"]["policy_changed"] is True
     assert {"field": "monthly_pension.total", "then": "283.00", "now": "303.00"} in stored["today"]["differences"]
-    assert "宁夏基础养老金 from 2027-01-01: added 110.00" in stored["today"]["rule_changes"]
+    assert "宁夏基础养老金 2027-01-01 起：新增 110.00" in stored["today"]["rule_changes"]
+    english = client.get(f"/v1/decisions/{old['decision_id']}?lang=en").get_json()
+    assert "Ningxia basic pension from 2027-01-01: added 110.00" in english["today"]["rule_changes"]
     # Backdate the two publishes to read the rules "as decided on" a past day.
     engine = sa.create_engine(database_url)
     with engine.begin() as conn:
@@ -392,9 +394,22 @@ def test_diff_between_versions_as_text_and_in_rule_terms(app, users):
     assert f"--- {seed['policy_version'][:19]}/pension.policy" in body["text"]
     by_id = client.get(f"/v1/regions/ningxia/diff?from={seed['version_id']}&to={draft_row['policy_version']}")
     assert by_id.get_json()["from"] == seed["policy_version"] and by_id.get_json()["text"] == body["text"]
-    assert body["changes"] == ["宁夏基础养老金 from 2020-01-01: until open → 2026-12-31",
-                               "宁夏基础养老金 from 2027-01-01: added 110.00"]
+    # issue 32: "the rule diff is half English (`from 2020-01-01: until 2026-12-31 → open`, `removed 110.00`)"
+    assert body["changes"] == ["宁夏基础养老金 2020-01-01 起：止日 未定 → 2026-12-31",
+                               "宁夏基础养老金 2027-01-01 起：新增 110.00"]
+    english = client.get(f"/v1/regions/ningxia/diff?from={seed['policy_version']}&to={d['draft_id']}&lang=en")
+    assert english.get_json()["changes"] == ["Ningxia basic pension from 2020-01-01: until open → 2026-12-31",
+                                             "Ningxia basic pension from 2027-01-01: added 110.00"]
     assert client.get("/v1/regions/ningxia/diff?from=nope").status_code == 422
+    # issue 32: "The versions page shows a shortened id that /diff refuses": the id as the page shows it is taken
+    page = client.get("/policies/ningxia/versions").get_data(as_text=True)
+    shown = seed["policy_version"][:19]
+    assert f"<code>{shown}</code>" in page
+    short = client.get(f"/v1/regions/ningxia/diff?from={shown}&to={d['draft_id']}")
+    assert short.status_code == 200 and short.get_json()["from"] == seed["policy_version"]
+    assert client.get(f"/v1/regions/ningxia/diff?from={d['draft_id'][:12]}").get_json()["from_version_id"] == \
+        d["draft_id"]
+    assert client.get("/v1/regions/ningxia/diff?from=sha256:0").status_code == 422  # too short to name one
 
 
 def test_a_publish_reaches_the_other_server_processes_at_once(app, users, database_url, tmp_path):

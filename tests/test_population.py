@@ -150,5 +150,5 @@ def test_the_command_writes_the_persons_it_was_asked_for(tmp_path):
     run = subprocess.run([sys.executable, "-m", "engine.cli", "population", "--region", "anhui", "--size", "1234",
                           "--seed", "9", "-o", str(target)], capture_output=True, text=True, cwd=ROOT, timeout=300)
     assert run.returncode == 0, run.stderr
-    assert run.stdout.strip() == f"wrote 1234 persons to {target}"
+    assert run.stdout.strip() == f"已写入 1,234 人：{target}"
     assert sum(1 for _ in batch.read_rows(target)) == 1234

@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from engine import InvalidInput, evaluate, problem_of, read_as_of, read_person
-from engine.language.catalogue import TEXTS
+from engine.language.catalogue import TEXTS, answered
 from tests.test_contract import jubao
 from tests.test_robustness import dates, persons
 from web import create_app
@@ -39,9 +39,12 @@ def english(text: str, zh: str) -> None:
 
 
 def same_but_language(zh: dict, en: dict) -> None:
-    """The two renderings of one problem: Chinese and English details, every machine field the same."""
-    assert {k: v for k, v in zh.items() if k not in ("detail", "errors")} == \
-        {k: v for k, v in en.items() if k not in ("detail", "errors")}
+    """The two renderings of one problem: Chinese and English title and details, every machine field the same
+    (issue 32: "problem titles in the asked language only")."""
+    assert {k: v for k, v in zh.items() if k not in ("title", "detail", "errors")} == \
+        {k: v for k, v in en.items() if k not in ("title", "detail", "errors")}
+    chinese(zh["title"])
+    english(en["title"], zh["title"])
     assert [e["pointer"] for e in zh["errors"]] == [e["pointer"] for e in en["errors"]]
     chinese(zh["detail"])
     english(en["detail"], zh["detail"])
@@ -263,15 +266,16 @@ def test_the_english_is_todays_wording(app):
     assert details["/person/opening_balance/as_of"] == ("2014-06-30 is not a 31 December: the opening balance is "
                                                          "the balance at the end of a year")
     zh = {e["pointer"]: e["detail"] for e in ask(app, method, path, raw).get_json()["errors"]}
-    assert zh["/person/groups/0/id"] == "未知的人员类别 'dibaoo'；是否应为 'dibao'？"
-    assert zh["/person/contributions/3/kind"] == "'sometimes' 不是 regular（正常缴费）或 back_payment（补缴）"
+    # issue 32: in Chinese a field's id is named by its label (the group the caller meant: 低保对象)
+    assert zh["/person/groups/0/id"] == "未知的人员类别 'dibaoo'；是否应为「低保对象」？"
+    assert zh["/person/contributions/3/kind"] == "'sometimes' 不是正常缴费或补缴"
     method, path, raw, _ = REQUESTS["bad records"]
     en = {e["pointer"]: e["detail"] for e in ask(app, method, path, raw, "en").get_json()["errors"]}
     zh = {e["pointer"]: e["detail"] for e in ask(app, method, path, raw).get_json()["errors"]}
     assert en["/person/contributions/0/date"] == ("2005-03-01 is before the scheme start 2012-01-01; if this county "
                                                   "started earlier, give the person's scheme_start_date")
     assert zh["/person/contributions/0/date"] == ("2005-03-01 早于参保起始日 2012-01-01；如本县起始更早，"
-                                                  "请填写参保人的 scheme_start_date")
+                                                  "请填写参保人的参保起始日")
 
 
 def test_batch_answers_carry_the_requests_language(app):
@@ -300,7 +304,7 @@ def test_every_problem_of_any_person_reads_in_both_languages(registry, region, a
         evaluate(policy, read_person(policy, person, day), day)
     except InvalidInput as error:
         problem = problem_of(error)
-        same_but_language(problem.as_dict(), problem.as_dict("en"))
+        same_but_language(answered(problem.as_dict(), "zh"), answered(problem.as_dict("en"), "en"))
 
 
 # ── the CLI ─────────────────────────────────────────────────────────────────

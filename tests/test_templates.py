@@ -59,7 +59,8 @@ def test_position_choices_come_from_the_policy_with_their_chinese_names(tmp_path
     options = lambda html: re.findall(r'<option value="(\w+)">([^<]*)</option>',  # noqa: E731
                                       html.split('data-key="position"', 1)[1].split("</select>", 1)[0])
     zh = options(client.get("/?region=yuxi").get_data(as_text=True))
-    assert zh == [("secretary", "书记/主任 secretary"), ("deputy", "副职 deputy"), ("member", "委员 member")]
+    # issue 32: "form options `书记/主任 secretary`" — the Chinese page shows the Chinese name only
+    assert zh == [("secretary", "书记/主任"), ("deputy", "副职"), ("member", "委员")]
     en = options(client.get("/?region=yuxi&lang=en").get_data(as_text=True))
     assert en == [("secretary", "secretary"), ("deputy", "deputy"), ("member", "member")]
 

@@ -31,7 +31,7 @@ ROUTES = {
     "static": "anyone", "pages.favicon": "anyone", "pages.login": "anyone", "pages.logout": "anyone",
     "pages.policy_index": "anyone", "pages.policy_region": "anyone", "pages.policy_file": "anyone",
     "pages.policy_edit": "anyone", "pages.policy_versions": "anyone",
-    "pages.api_docs": "anyone", "pages.api_docs_asset": "anyone",
+    "pages.api_docs": "anyone", "pages.api_docs_asset": "anyone", "pages.problem_page": "anyone",
     "pages.calculator": "reader", "pages.determination": "reader",
 }
 PAGES = "pages."

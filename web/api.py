@@ -26,6 +26,7 @@ from engine.tools import format_text
 from web.auth import current_user
 from web.bodies import (
     HttpProblem,
+    answered_problem,
     encoded_json_response,
     json_response,
     object_body,
@@ -37,6 +38,7 @@ from web.bounded import within
 from web.codec import dumps
 from web.live import policy_part, test_part
 from web.schema import person_schema
+from web.words import reason_texts, with_words
 
 api = Blueprint("api", __name__)
 FAR_FUTURE = dt.date(9999, 12, 31)
@@ -96,7 +98,7 @@ def _person(policy: Policy, value: dict, as_of: dt.date | None, at: str, type_er
 
 def _determine(policy: Policy, as_of: dt.date, person_json: dict, person, explain: bool) -> dict:
     decision = evaluate(policy, person, as_of, explain=explain)
-    result = decision_json(decision, _max_nodes())
+    result = with_words(decision_json(decision, _max_nodes()), decision, policy, request_lang())
     log = decision_log()
     if log is not None:
         stored = {k: v for k, v in result.items() if k != "explanation"}
@@ -109,7 +111,7 @@ def _determine_encoded(policy: Policy, as_of: dt.date, person_json: dict, person
     bytes with the explanation (when asked for) and the decision id added at the end, where `_determine`'s dict
     has them (decision_json puts `explanation` last; `decision_id` comes after it)."""
     decision = evaluate(policy, person, as_of, explain=explain)
-    result = decision_json(decision, _max_nodes())
+    result = with_words(decision_json(decision, _max_nodes()), decision, policy, request_lang())
     log = decision_log()
     if log is None:
         return dumps(result)
@@ -197,7 +199,7 @@ def entitlements_batch(region: str):
             raise_if(person_types, person_errors)
             results.append(_determine(policy, as_of, item, person, False))
         except (Problem, InvalidInput) as error:
-            results.append({"error": problem_of(error).as_dict(request_lang())})
+            results.append({"error": answered_problem(problem_of(error))})
     return json_response({"results": results})
 
 
@@ -280,10 +282,10 @@ def test_region(region: str):
     body, type_errors, errors = object_body({"files"})
     files = sent_policy_text(body, type_errors, errors, tests=True)
     live = current_app.extensions["jubao.live"]
-    return json_response(within(_settings().work_seconds, _test_run, registry(), region, files, live))
+    return json_response(within(_settings().work_seconds, _test_run, registry(), region, files, live, request_lang()))
 
 
-def _test_run(base: Registry, region: str, files: dict, live) -> dict:
+def _test_run(base: Registry, region: str, files: dict, live, lang: str = "zh") -> dict:
     """The sent sources checked and run against the sent test files (tests/*.yaml), or the live version's."""
     try:
         policy = policy_from_texts(policy_part(files), base=base)
@@ -291,7 +293,7 @@ def _test_run(base: Registry, region: str, files: dict, live) -> dict:
     except PolicyError as exc:  # the policy does not check, or a test file cannot be read
         return {"ok": False, "diagnostics": [d.as_dict() for d in exc.diagnostics],
                 "tests": {"passed": 0, "failed": 0, "failures": []}}
-    outcomes = [run_case(policy, case) for case in cases]
+    outcomes = [run_case(policy, case, lang=lang) for case in cases]
     failures = [{"case": o.case.name, "file": o.case.file, "line": o.case.line, "failures": list(o.failures),
                  "policy_lines": list(o.lines)} for o in outcomes if not o.passed]
     return {"ok": not failures, "diagnostics": [],
@@ -347,7 +349,7 @@ def _formatted(files: dict, lang: str) -> dict:
 
 @api.get("/v1/decisions/<decision_id>")
 def decision(decision_id: str):
-    return json_response(stored_decision(decision_id))
+    return json_response(stored_decision(decision_id, request_lang()))
 
 
 def stored_decision(decision_id: str, lang: str = "zh") -> dict:
@@ -357,6 +359,7 @@ def stored_decision(decision_id: str, lang: str = "zh") -> dict:
     if stored is None:
         raise HttpProblem(404, say("http.no-decision", decision=decision_id), title="未知决定 Unknown decision")
     result = dict(stored["result"])
+    result["eligibility"] = {**result["eligibility"]}
     result["decision_id"] = stored["id"]
     result["decided_at"] = stored["created_at"].isoformat() if stored["created_at"] else None
     result["policy_version"] = stored["policy_version"]
@@ -377,13 +380,15 @@ def stored_decision(decision_id: str, lang: str = "zh") -> dict:
                                                           u.get("value"))}
                                   for u in result.get("uses_unconfirmed", [])]
     now = registry().policy(region) if region in registry().sources else None
+    if then is not None or now is not None:
+        result["eligibility"]["reason_texts"] = reason_texts(result["eligibility"]["reasons"], then or now, lang)
     if now is not None:
         today = _redo(now, request_body, lang, explain=False)
         differences = _differences(stored["result"], decision_json(today))
         # `same`: today's rules give the same figures; `policy_changed`: the policy version is another one
         result["today"] = {"policy_version": now.digest, "same": not differences,
                            "policy_changed": now.digest != stored["policy_version"], "differences": differences,
-                           "rule_changes": rule_changes(then, now) if then is not None else None}
+                           "rule_changes": rule_changes(then, now, lang) if then is not None else None}
     result["request"] = request_body
     return result
 

@@ -11,6 +11,7 @@ from flask import current_app, request
 from engine import Problem
 from engine.language import FieldError, Text, pointer, say
 from web.codec import dumps
+from web.words import problem_dict
 
 NOWHERE = Text("", "")
 _DECODER = json.JSONDecoder(parse_float=Decimal)  # decimals read exactly; made once (json.loads makes one a call)
@@ -44,7 +45,8 @@ class HttpProblem(Problem):
               403: "无权操作 Forbidden",
               405: "方法不允许 Method not allowed",
               409: "冲突 Conflict",
-              413: "请求过大 Request too large"}
+              413: "请求过大 Request too large",
+              415: "不支持的媒体类型 Unsupported media type"}
 
 
 def json_response(data, status: int = 200, content_type: str = "application/json") -> Response:
@@ -62,16 +64,40 @@ def request_lang() -> str:
 
 
 def problem_response(problem: Problem) -> Response:
-    """The problem+json response; its detail and each error's detail in the request's language (?lang=en)."""
-    response = json_response(problem.as_dict(request_lang()), problem.status, "application/problem+json")
+    """The problem+json response in the request's language (?lang=en): its title, detail and each error's detail;
+    its `type` the page of this service that explains it; a region's fields named by their labels (web.words)."""
+    response = json_response(answered_problem(problem), problem.status, "application/problem+json")
     if problem.status == 503 and "retry_after" in problem.extra:
         response.headers["Retry-After"] = str(problem.extra["retry_after"])
     return response
 
 
+def answered_problem(problem: Problem) -> dict:
+    """The problem object as this request is answered (web.words.problem_dict)."""
+    request_ = request._get_current_object()
+    return problem_dict(problem, request_lang(), request_.url_root, _request_policy(request_))
+
+
+def _request_policy(request_):
+    """The live policy of the region the request names, if any (its facts' labels name the fields)."""
+    region = (request_.view_args or {}).get("region")
+    live = current_app.extensions.get("jubao.live") if region else None
+    if live is None:
+        return None
+    try:
+        registry = live.current()
+        return registry.policy(region) if region in registry.sources else None
+    except Exception:  # a region whose policy does not check, a store away: the ids stay as they are
+        return None
+
+
 def json_body():
     limit = current_app._get_current_object().config["MAX_CONTENT_LENGTH"]
     request_ = request._get_current_object()  # not through the proxy at each use (see web.api.registry)
+    kind = request_.mimetype
+    if kind and kind != "application/json" and not (kind.startswith("application/") and kind.endswith("+json")):
+        # a body said to be something else (text/plain, a form) is not read as JSON: 415 names the type to send
+        raise HttpProblem(415, say("http.media-type", media=kind))
     length = request_.content_length
     if length is not None:
         if length > limit:
@@ -105,6 +131,8 @@ def json_body():
         except UnicodeEncodeError:
             raise HttpProblem(400, say("http.body-surrogate"), [FieldError("", say("http.bad-unicode-escape"))]) \
                 from None
+        except RecursionError:  # nested deeper than the encoder follows (the decoder took it): as too deep
+            raise HttpProblem(400, say("http.body-too-deep"), [FieldError("", say("http.json-too-deep"))]) from None
     return body
 
 

@@ -7,6 +7,7 @@ answering). CPU-bound work still runs one request at a time per process, as with
 from __future__ import annotations
 
 import multiprocessing
+from pathlib import Path
 
 import click
 
@@ -24,8 +25,12 @@ from engine import compiled
               help="gevent: one greenlet per connection, slow clients hold no thread; gthread: a thread pool")
 @click.option("--connections", default=1000, type=int, show_default=True,
               help="open connections per process (gevent worker only)")
-def serve(host: str, port: int, workers: int | None, threads: int, worker_class: str, connections: int) -> None:
-    """Run the API with embedded defaults (policies/, SQLite in ./data; JUBAO_DATA_DIR moves it)."""
+@click.option("--policies", type=click.Path(exists=True, file_okay=False),
+              help="policy folder that seeds the store (default: JUBAO_POLICY_DIR, else ./policies when the current "
+                   "folder has one, else the policies installed with jubao)")
+def serve(host: str, port: int, workers: int | None, threads: int, worker_class: str, connections: int,
+          policies: str | None) -> None:
+    """Run the API with embedded defaults (./policies, SQLite in ./data; JUBAO_DATA_DIR moves it)."""
     if threads is not None and worker_class != "gthread":
         raise click.UsageError("--threads 只用于 --worker-class gthread (gevent 每个连接一个 greenlet，没有线程池)；"
                                "去掉 --threads，或加上 --worker-class gthread. "
@@ -52,9 +57,10 @@ def serve(host: str, port: int, workers: int | None, threads: int, worker_class:
         def load(self):
             return app
 
-    app = prepared_app(create_app)
-    click.echo(f"jubao serving on http://{host}:{port}/  (data: {app.config['JUBAO_SETTINGS'].database_url}; "
-               f"engine: {compiled.summary()})")
+    app = prepared_app(lambda: create_app({"policy_dir": policies} if policies else None))
+    settings = app.config["JUBAO_SETTINGS"]
+    click.echo(f"jubao serving on http://{host}:{port}/  (policies: {settings.policy_dir}; data: "
+               f"{settings.database_url}; engine: {compiled.summary()})")
     Server().run()
 
 
@@ -132,8 +138,42 @@ def policies_cmd() -> None:
     """The policy store: export the live versions back to a folder (so git stays a way to work)."""
 
 
+def live_files_of(store: str) -> tuple[str, dict[str, dict[str, str]]]:
+    """(where, region → the live version's files, its tests/*.yaml included) of a service's policy store, for
+    `--store` on check, test, eval and batch: a data folder (the SQLite file `jubao serve` keeps there) or a database
+    URL. Read only: nothing is created, migrated or written."""
+    import sqlalchemy as sa
+
+    from web.store import LIVE, VERSIONS
+
+    if "://" in store:
+        url = store
+    else:
+        database = Path(store) / "jubao.sqlite3"
+        if not database.is_file():
+            raise ValueError(f"{database} 不存在（不是 jubao serve 的数据目录） (no such file: not a data folder of "
+                             "jubao serve)")
+        url = f"sqlite:///{database.resolve()}"
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as conn:
+            rows = conn.execute(sa.select(LIVE.c.region, VERSIONS.c.files)
+                                .join(VERSIONS, VERSIONS.c.id == LIVE.c.version_id)).all()
+    except sa.exc.SQLAlchemyError as exc:
+        raise ValueError(str(exc.orig or exc).strip().splitlines()[0]) from None
+    finally:
+        engine.dispose()
+    if not rows:
+        raise ValueError("政策库中没有现行版本 (no live versions in the store)")
+    return sa.engine.make_url(url).render_as_string(hide_password=True), {r.region: r.files for r in rows}
+
+
+# engine.cli reads a store through this (--store): the engine never imports the web layer
+policies_cmd.live_files = live_files_of
+
+
 @policies_cmd.command("export")
-@click.argument("folder", type=click.Path(file_okay=False, path_type=__import__("pathlib").Path))
+@click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
 def policies_export(folder) -> None:
     """Write every region's live files to FOLDER/<region>/<name>.policy, and its test cases to tests/."""
     store, _ = _store()

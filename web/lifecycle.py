@@ -1,6 +1,7 @@
 """Policy lifecycle endpoints (contract.md): drafts, review and publish, versions, rollback."""
 from __future__ import annotations
 
+import datetime as dt
 import difflib
 import re
 
@@ -9,7 +10,7 @@ from flask import Blueprint, current_app, request
 from engine.language import FieldError, rule_changes, say
 from web.api import known_region, registry
 from web.auth import require_user, store
-from web.bodies import HttpProblem, json_response, object_body, policy_files
+from web.bodies import HttpProblem, json_response, object_body, policy_files, request_lang
 from web.bounded import within
 from web.live import LivePolicies, own_files
 
@@ -120,8 +121,13 @@ def versions(region: str):
     rows = store().versions(region)
     return json_response([{"version_id": r["id"], "policy_version": r["policy_version"], "status": r["status"],
                            "author": r["author"], "approved_by": r["approved_by"],
-                           "time": (r["approved_at"] or r["created_at"]).isoformat(), "message": r["message"],
+                           "time": _utc(r["approved_at"] or r["created_at"]).isoformat(), "message": r["message"],
                            "live": r["live"]} for r in rows])
+
+
+def _utc(moment):
+    """A stored time with its zone said (SQLite gives back naive UTC): 2026-12-08T01:22:56+00:00."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.timezone.utc)
 
 
 @lifecycle.post("/v1/regions/<region>/rollback")
@@ -135,12 +141,31 @@ def rollback(region: str):
     if not isinstance(wanted, str):
         raise HttpProblem(422, say("person.required", name="policy_version"), [FieldError(
             "/policy_version", say("http.policy-version-from"))])
-    target = next((r for r in store().versions(region) if r["status"] == "published" and
-                   wanted in (r["policy_version"], r["id"])), None)
+    target = find_version([r for r in store().versions(region) if r["status"] == "published"], wanted)
     if target is None:
         raise HttpProblem(422, say("http.no-published-version"), [FieldError(
             "/policy_version", say("http.not-published", version=wanted, region=region))])
     return json_response(live().publish(target["id"], user.name, request.remote_addr, action="rollback"))
+
+
+SHORTEST_ID = 8  # hex digits of a shortened id that /diff and rollback accept (the versions page shows 12)
+
+
+def find_version(versions: list[dict], key: str | None) -> dict | None:
+    """The version a caller names: its row id or policy_version, whole or shortened as the versions page shows it
+    (`sha256:` and the first digits); a shortened id that fits more than one version names none."""
+    if not key:
+        return None
+    exact = next((v for v in versions if key in (v["id"], v["policy_version"])), None)
+    if exact is not None:
+        return exact
+    digits = key.removeprefix("sha256:").rstrip("…")
+    if len(digits) < SHORTEST_ID or not re.fullmatch(r"[0-9a-f]+", digits):
+        return None
+    named = {v["policy_version"] if key.startswith("sha256:") else v["id"]: v for v in reversed(versions)
+             if (v["policy_version"].removeprefix("sha256:") if key.startswith("sha256:") else v["id"])
+             .startswith(digits)}
+    return next(iter(named.values())) if len(named) == 1 else None
 
 
 @lifecycle.get("/v1/regions/<region>/diff")
@@ -152,7 +177,7 @@ def diff(region: str):
     def find(key: str | None, name: str) -> dict:
         if key is None and name == "to":
             return next(v for v in versions if v["live"])
-        found = next((v for v in versions if key in (v["id"], v["policy_version"])), None)
+        found = find_version(versions, key)
         if found is None:
             raise HttpProblem(422, say("http.no-version", version=key, region=region), [FieldError(
                 f"/{name}", say("http.version-from"))])
@@ -169,7 +194,7 @@ def diff(region: str):
                                          f"{new['policy_version'][:19]}/{name}"))
     try:
         changes = rule_changes(live().registry_of_version(old).policy(region),
-                               live().registry_of_version(new).policy(region))
+                               live().registry_of_version(new).policy(region), request_lang())
     except Exception:  # a draft that does not check has no rules to compare; the text diff still shows it
         changes = None
     # Versions are named by policy_version, as versions, rollback and every determination name them; the row

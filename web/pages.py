@@ -10,10 +10,11 @@ from urllib.parse import urlsplit
 
 import attrs
 from flask import Blueprint, abort, current_app, redirect, render_template, request, send_from_directory, session
+from markupsafe import Markup, escape
 
 from engine import PolicyError, Problem, keywords
 from engine.core import fold_repeats
-from engine.language import share_text
+from engine.language import CATALOGUE, share_text
 from engine.tools import region_coverage
 from web.api import registry, stored_decision
 from web.auth import csrf_token, current_user, sign_in, sign_out, store
@@ -30,9 +31,18 @@ def _lang() -> str:
 
 def _render(template: str, **context):
     lang = _lang()
-    regions = [(r, registry().policy(r).labels.zh or r) for r in registry().regions]
+    regions = [(r, region_name(r, lang)) for r in registry().regions]
     return render_template(template, t=translator(lang), lang=lang, regions=regions, user=_user(),
-                           csrf=csrf_token(), **context)
+                           csrf=csrf_token(), region_name=region_name, **context)
+
+
+def region_name(region: str, lang: str = "zh") -> str:
+    """A region as a reader of `lang` names it (宁夏); its id where the policy gives no label or does not check."""
+    try:
+        labels = registry().policy(region).labels
+    except (PolicyError, KeyError):
+        return region
+    return (labels.en if lang == "en" else labels.zh) or labels.zh or region
 
 
 def _user():
@@ -80,8 +90,24 @@ def logout():
 @pages.get("/policies/<region>/versions")
 def policy_versions(region: str):
     _region_or_404(region)
-    return _render("policy_versions.html", region=region, versions=store().versions(region),
-                   live_id=store().live().get(region))
+    zone = _settings().zone()
+    versions = [{**v, "shown_time": local_time(v["approved_at"] or v["created_at"], zone)}
+                for v in store().versions(region)]
+    return _render("policy_versions.html", region=region, versions=versions, live_id=store().live().get(region))
+
+
+def local_time(moment: dt.datetime, zone) -> str:
+    """A stored time (UTC) as the officers read it: in the service's zone (JUBAO_TIME_ZONE, China time by default),
+    with the zone said (2026-12-08 09:30 UTC+08:00)."""
+    if moment.tzinfo is None:  # SQLite gives back naive UTC
+        moment = moment.replace(tzinfo=dt.timezone.utc)
+    here = moment.astimezone(zone)
+    offset = here.strftime("%z")
+    return f"{here:%Y-%m-%d %H:%M} UTC{offset[:3]}:{offset[3:]}"
+
+
+def _settings():
+    return current_app.config["JUBAO_SETTINGS"]
 
 
 def _region_or_404(region: str):
@@ -100,6 +126,8 @@ def figure_text(figure, unit: str | None) -> str | None:
         return f"{(figure * 100).quantize(Decimal('0.01'))}%"
     if isinstance(figure, dt.date):
         return figure.isoformat()
+    if isinstance(figure, Decimal) and unit and unit.startswith("元"):  # money with its unit (90.00 元/月)
+        return f"{figure} {unit}" if _lang() == "zh" else f"{figure} {UNIT_WORDS.get(unit, unit)}"
     return str(figure)
 
 
@@ -135,9 +163,22 @@ def calculator():
              if f.type in ("date", "text", "choice", "money") and name not in ("groups",)]
     tiers = sorted({r.tier for layers in policy.definitions.get("contribution_tiers", ()) for layer in [layers]
                     for v in layer.versions for r in v.rows})
-    return _render("calculator.html", region=region, policy=policy, facts=facts,
+    return _render("calculator.html", region=region, policy=policy, facts=facts, named=declared_names(policy),
                    groups=sorted(policy.groups.values(), key=lambda g: g.name),
                    tiers=[f"{t:.2f}" for t in tiers], today=dt.date.today().isoformat())
+
+
+def declared_names(policy) -> dict[str, list[str]]:
+    """The values a text fact can take where the region's rules name them all: the keys of a table looked up by that
+    fact (Yuxi's nine counties, Chongqing's districts) — the form offers them as a choice. The API keeps the rule
+    book's exact names; a fact no table is keyed by stays free text."""
+    found: dict[str, set] = {}
+    for layers in policy.definitions.values():
+        for layer in layers:
+            if layer.kind == "table" and layer.keys:
+                found.setdefault(layer.keys[0], set()).update(r.key for v in layer.versions for r in v.rows)
+    return {fact: sorted(names) for fact, names in found.items()
+            if fact in policy.facts and not policy.facts[fact].choices}
 
 
 @pages.get("/decisions/<decision_id>")
@@ -185,7 +226,9 @@ def policy_edit(region: str):
     live_id = store().live().get(region)
     files.update(test_part(store().version(live_id)["files"]) if live_id else {})
     current = request.args.get("file") if request.args.get("file") in files else sorted(files)[0]
-    return _render("policy_edit.html", region=region, files=files, current=current, keywords=list(keywords()))
+    codes = {code: (entry.title_en if _lang() == "en" else entry.title_zh) for code, entry in CATALOGUE.items()}
+    return _render("policy_edit.html", region=region, files=files, current=current, keywords=list(keywords()),
+                   codes=codes)
 
 
 @attrs.frozen
@@ -236,9 +279,11 @@ def _tables(policy, region: str) -> list[dict]:
         for layer in layers:
             periods = []
             for v in layer.versions:
-                periods.append({"version": v, "rows": v.rows, "figure": figure_text(v.figure, layer.unit)})
+                periods.append({"version": v, "rows": v.rows, "figure": figure_text(v.figure, layer.unit),
+                                "condition": condition_text(policy, v.condition)})
             out.append({"name": name, "label": layer.label(_lang()), "kind": layer.kind, "unit": layer.unit,
-                        "region": layer.region, "periods": periods, "paid_by": layer.paid_by,
+                        "region": layer.region, "region_name": region_name(layer.region, _lang()),
+                        "keys": layer.keys, "periods": periods, "paid_by": layer.paid_by,
                         "levels": sorted({lvl for v in layer.versions for r in v.rows
                                           for lvl, _ in getattr(r, "subsidy", ()) or getattr(r, "by_level", ())},
                                          key=("central", "province", "city", "county").index)})
@@ -253,7 +298,8 @@ def _timeline(policy, region: str) -> list[tuple[str, list[str]]]:
         for layer in layers:
             for v in layer.versions:
                 if v.start and v.start.year > 1900:
-                    changes.setdefault(v.start.isoformat(), []).append(f"{layer.label(_lang())}（{layer.region}）")
+                    changes.setdefault(v.start.isoformat(), []).append(
+                        f"{layer.label(_lang())}（{region_name(layer.region, _lang())}）")
     return sorted((day, sorted(set(names))) for day, names in changes.items())
 
 
@@ -264,8 +310,56 @@ def _provisional(policy, region: str) -> list[dict]:
             for v in layer.versions:
                 if v.cite.status in ("proposal", "provisional"):
                     out.append({"label": layer.label(_lang()), "version": v, "region": layer.region,
+                                "region_name": region_name(layer.region, _lang()),
+                                "condition": condition_text(policy, v.condition),
                                 "figure": figure_text(v.figure, layer.unit)})
     return sorted(out, key=lambda p: (p["version"].span.file, p["version"].span.line))
+
+
+def condition_text(policy, condition) -> str | None:
+    """A version's condition as a reader of the page's language reads it (户籍类型 = 农村)."""
+    if not condition:
+        return None
+    fact, value = condition
+    return f"{fact_label(policy, fact)} = {choice_label(policy, fact, value)}"
+
+
+@pages.app_template_global("fact_label")
+def fact_label(policy, fact: str) -> str:
+    found = policy.facts.get(fact)
+    if found is None:
+        return fact
+    return (found.labels.en if _lang() == "en" else found.labels.zh) or found.labels.zh or fact
+
+
+@pages.app_template_global("choice_label")
+def choice_label(policy, fact: str, value: str) -> str:
+    """One of a fact's choices (rural → 农村), or of a group's positions (secretary → 书记/主任), in the page's
+    language; the value itself in English or where no label is declared."""
+    if _lang() == "en":
+        return value
+    found = policy.facts.get(fact)
+    labels = dict(found.choices) if found is not None else dict(policy.groups[fact].choice_labels) \
+        if fact in policy.groups else {}
+    return labels.get(value) or value
+
+
+@pages.app_template_filter("yuan")
+def yuan_filter(value, unit: str = "元") -> str:
+    """Money with its unit (issue 32: "money with its unit on the page"): 110.00 元, 110.00 元/月."""
+    if value is None or value == "":
+        return "—"
+    return f"{value} {unit}" if _lang() == "zh" else f"{value} {UNIT_WORDS.get(unit, unit)}"
+
+
+UNIT_WORDS = {"元": "yuan", "元/月": "yuan/month", "元/年": "yuan/year"}
+
+
+@pages.app_template_filter("code_spans")
+def code_spans(text: str) -> Markup:
+    """A page text with its `backticked` names (headers, commands, variables) set as code, the rest escaped."""
+    parts = str(text).split("`")
+    return Markup("".join(f"<code>{escape(part)}</code>" if i % 2 else str(escape(part)) for i, part in enumerate(parts)))
 
 
 @pages.app_template_filter("money")
@@ -293,4 +387,19 @@ def policy_link(source: dict | None, lang: str = "zh") -> str | None:
 
 
 def render_page_error(status: int, detail: str):
-    return _render("error.html", status=status, detail=detail)
+    """An error page in the page's language: the status in words, never Werkzeug's English sentence."""
+    t = translator(_lang())
+    said = t(f"page_error_{status}")
+    return _render("error.html", status=status, detail=said if said != f"page_error_{status}" else
+                   (detail if _lang() == "en" else t("page_error")))
+
+
+PROBLEM_STATUSES = (400, 401, 403, 404, 405, 409, 413, 415, 422, 500, 503)
+
+
+@pages.get("/problems/<int:status>")
+def problem_page(status: int):
+    """What a problem of this status means and what to do: the page each problem's `type` names."""
+    if status not in PROBLEM_STATUSES:
+        abort(404)
+    return _render("problem.html", status=status, statuses=PROBLEM_STATUSES)

@@ -10,6 +10,24 @@ import attrs
 from engine.language import DEFAULT_POLICY_DIR
 
 
+def _zone_name(name: str) -> str:
+    """A zone the service can show times in (an IANA name such as Asia/Shanghai or UTC), checked at start."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"JUBAO_TIME_ZONE: unknown time zone {name!r} (an IANA name, e.g. Asia/Shanghai)") from None
+    return name
+
+
+def default_policy_dir() -> Path:
+    """./policies when the current folder has one (the officers' working copy), else the policies installed with
+    jubao (as the command line's --policies default, engine/cli.py)."""
+    here = Path("policies")
+    return here if here.is_dir() else DEFAULT_POLICY_DIR
+
+
 @attrs.frozen
 class Settings:
     policy_dir: Path
@@ -22,6 +40,12 @@ class Settings:
     max_explanation_nodes: int = 100_000  # past it an explanation ends in a node that says it was cut
     work_seconds: float = 10.0  # a check, test run or draft assessment of sent text is stopped after this
     max_policy_text: int = 1024 * 1024  # policy text a caller who is not signed in may send to check or test
+    time_zone: str = "Asia/Shanghai"  # the zone the pages show times in (the store keeps UTC)
+
+    def zone(self):
+        from zoneinfo import ZoneInfo
+
+        return ZoneInfo(self.time_zone)
 
     def secret_key(self) -> str:
         """Signs session cookies: JUBAO_SECRET_KEY, else a random key kept in the data folder."""
@@ -48,6 +72,7 @@ class Settings:
             "max_body": "JUBAO_MAX_BODY", "max_batch": "JUBAO_MAX_BATCH", "decision_log": "JUBAO_DECISION_LOG",
             "query_auth": "JUBAO_QUERY_AUTH", "max_explanation_nodes": "JUBAO_MAX_EXPLANATION_NODES",
             "work_seconds": "JUBAO_WORK_SECONDS", "max_policy_text": "JUBAO_MAX_POLICY_TEXT",
+            "time_zone": "JUBAO_TIME_ZONE",
         }
         for key, var in env.items():
             if os.environ.get(var):
@@ -55,7 +80,7 @@ class Settings:
         values.update(overrides or {})
         data_dir = Path(values.get("data_dir", "data"))
         return cls(
-            policy_dir=Path(values.get("policy_dir", DEFAULT_POLICY_DIR)),
+            policy_dir=Path(values.get("policy_dir") or default_policy_dir()),
             data_dir=data_dir,
             database_url=str(values.get("database_url") or f"sqlite:///{(data_dir / 'jubao.sqlite3').resolve()}"),
             max_body=int(values.get("max_body", 10 * 1024 * 1024)),
@@ -65,4 +90,5 @@ class Settings:
             max_explanation_nodes=int(values.get("max_explanation_nodes", 100_000)),
             work_seconds=float(values.get("work_seconds", 10.0)),
             max_policy_text=int(values.get("max_policy_text", 1024 * 1024)),
+            time_zone=_zone_name(str(values.get("time_zone") or "Asia/Shanghai")),
         )

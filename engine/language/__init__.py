@@ -9,7 +9,7 @@ disk (`registry`) and what changed between two versions of a region (`changes`).
 May import: nothing of the engine outside this package. Everything else imports it.
 """
 
-from engine.language.catalogue import CATALOGUE, diagnostic, explain, say
+from engine.language.catalogue import CATALOGUE, answered, diagnostic, explain, say, title_in
 from engine.language.changes import rule_changes
 from engine.language.errors import (
            Diagnostic,
@@ -30,5 +30,5 @@ from engine.language.units import share_text
 
 __all__ = ["CATALOGUE", "DEFAULT_POLICY_DIR", "UNCONFIRMED", "AmountRange", "Diagnostic", "FieldError", "InvalidInput",
            "InvalidPerson", "InvalidRecord", "Policy", "PolicyError", "Registry", "SourceFile", "Span", "Text",
-           "UnknownRegion", "check_texts", "diagnostic", "explain", "keywords", "pointer", "policy_from_texts",
-           "rule_changes", "say", "share_text"]
+           "UnknownRegion", "answered", "check_texts", "diagnostic", "explain", "keywords", "pointer",
+           "policy_from_texts", "rule_changes", "say", "share_text", "title_in"]

@@ -8,6 +8,8 @@ a code's entry (as `rustc --explain` does); docs/language.md quotes each under a
 """
 from __future__ import annotations
 
+import re
+
 import attrs
 
 from engine.language.errors import Diagnostic
@@ -37,6 +39,28 @@ def say(key: str, /, **args) -> Text:
     zh, en = TEXTS[key]
     return Text(zh.format(**{k: v.zh if isinstance(v, Text) else v for k, v in args.items()}),
                 en.format(**{k: v.en if isinstance(v, Text) else v for k, v in args.items()}))
+
+
+PROBLEM_PAGE = "/problems/{status}"  # the page of a jubao service that explains a problem of this status (web.pages)
+_TITLE = re.compile(r"^(\S*[\u4e00-\u9fff]\S*)\s+(\S.*)$")
+
+
+def title_in(title: str, lang: str = "zh") -> str:
+    """A problem's title ("未知地区 Unknown region") in one language (issue 32: "problem titles in the asked
+    language only"); a title in one language already is kept."""
+    found = _TITLE.match(title or "")
+    if found:
+        return found.group(2) if lang == "en" else found.group(1)
+    if not title or title == "Error":
+        return "Error" if lang == "en" else "出错"
+    return title
+
+
+def answered(problem: dict, lang: str = "zh", root: str = "") -> dict:
+    """A problem object (Problem.as_dict in `lang`) as a front end answers it: its title in that language only, its
+    `type` the page of the service at `root` that explains it (a path where no service is at hand: the CLI)."""
+    return {**problem, "type": root.rstrip("/") + PROBLEM_PAGE.format(status=problem["status"]),
+            "title": title_in(problem["title"], lang)}
 
 
 def diagnostic(code: str, message: str | Text, span: Span, hint: str | Text | None = None, **args) -> Diagnostic:
@@ -609,15 +633,15 @@ TEXTS: dict[str, tuple[str, str]] = {  # key → (Chinese, English); `{a}`… ar
     'expect.integer': ('JSON 整数', 'a JSON integer'),
     'expect.opening': ('对象 {{amount, as_of}}', 'an object {{amount, as_of}}'),
     'person.expected': ('应为{expected}，实际为{got}', 'expected {expected}, got {got}'),
-    'person.as-of-type': ('as_of 须为 YYYY-MM-DD 格式的日期字符串', 'as_of must be a date string YYYY-MM-DD'),
+    'person.as-of-type': ('核定日期须为 YYYY-MM-DD 格式的日期字符串', 'as_of must be a date string YYYY-MM-DD'),
     'person.as-of-expected': ('应为字符串，如 "2024-07-01"', 'expected a string like "2024-07-01"'),
-    'person.as-of-invalid': ('as_of 不是有效的日期', 'as_of is not a valid date'),
+    'person.as-of-invalid': ('核定日期不是有效的日期', 'as_of is not a valid date'),
     'person.wrong-types': ('部分值的 JSON 类型不对', 'some values have the wrong JSON type'),
     'person.invalid': ('参保人信息有误', 'the person is not valid'),
-    'person.birth-required': ('必须填写出生日期 birth_date（YYYY-MM-DD）', 'birth_date is required (YYYY-MM-DD)'),
-    'person.birth-after-as-of': ('出生日期 birth_date {birth} 晚于核定日期 as_of {as_of}',
+    'person.birth-required': ('必须填写出生日期（YYYY-MM-DD）', 'birth_date is required (YYYY-MM-DD)'),
+    'person.birth-after-as-of': ('出生日期 {birth} 晚于核定日期 {as_of}',
                                  'birth_date {birth} is after as_of {as_of}'),
-    'person.death-before-birth': ('死亡日期 death_date {death} 早于出生日期 birth_date {birth}',
+    'person.death-before-birth': ('死亡日期 {death} 早于出生日期 {birth}',
                                   'death_date {death} is before birth_date {birth}'),
     'person.suggest': ("；是否应为 '{a}'？", "; did you mean '{a}'?"),
     'person.unknown-fact': ("未知的事实 '{key}'{suggest}", "unknown fact '{key}'{suggest}"),
@@ -626,20 +650,20 @@ TEXTS: dict[str, tuple[str, str]] = {  # key → (Chinese, English); `{a}`… ar
     'person.group-id-required': ('必须填写人员类别 id', 'the group id is required'),
     'person.unknown-group': ("未知的人员类别 '{gid}'{suggest}", "unknown group '{gid}'{suggest}"),
     'person.unknown-key': ("未知的字段 '{key}'{suggest}", "unknown key '{key}'{suggest}"),
-    'person.to-before-from': ("止日 'to' {end} 早于起日 'from' {start}", "'to' {end} is before 'from' {start}"),
+    'person.to-before-from': ('止日 {end} 早于起日 {start}', "'to' {end} is before 'from' {start}"),
     'person.group-needs': ("人员类别 '{gid}' 须填写 '{key}'，可选：{choices}",
                            "group '{gid}' needs '{key}': one of {choices}"),
-    'person.year-required': ('必须填写年度 year（JSON 整数）', 'year is required (a JSON integer)'),
+    'person.year-required': ('必须填写年度（整数）', 'year is required (a JSON integer)'),
     'person.year-range': ('年度 {year} 超出范围 {first}–{last}', 'year {year} is out of range {first}–{last}'),
-    'person.tier-required': ('必须填写档次 tier，例如 "300.00"', 'tier is required, e.g. "300.00"'),
-    'person.kind-required': ('必须填写类型 kind：regular（正常缴费）或 back_payment（补缴）',
+    'person.tier-required': ('必须填写档次，例如 "300.00"', 'tier is required, e.g. "300.00"'),
+    'person.kind-required': ('必须填写类型：正常缴费或补缴',
                              'kind is required: regular or back_payment'),
-    'person.kind-invalid': ("'{kind}' 不是 regular（正常缴费）或 back_payment（补缴）",
+    'person.kind-invalid': ("'{kind}' 不是正常缴费或补缴",
                             "'{kind}' is not regular or back_payment"),
     'person.opening-not-year-end': ('{day} 不是 12 月 31 日：期初余额是某一年年末的余额',
                                     '{day} is not a 31 December: the opening balance is the balance at the end '
                                     'of a year'),
-    'person.opening-after-as-of': ('{day} 晚于核定日期 as_of {as_of}', '{day} is after as_of {as_of}'),
+    'person.opening-after-as-of': ('{day} 晚于核定日期 {as_of}', '{day} is after as_of {as_of}'),
     'person.date-required': ("必须填写 '{key}'（YYYY-MM-DD）", "'{key}' is required (YYYY-MM-DD)"),
     'person.money-type': ('应为金额：字符串如 "300.00" 或数字，实际为{got}',
                           'expected money as a string like "300.00" or a number, got {got}'),
@@ -671,7 +695,7 @@ TEXTS: dict[str, tuple[str, str]] = {  # key → (Chinese, English); `{a}`… ar
                                       'back payment for {year} is before {limit} ({earliest})'),
     'record.scheme-start-year': ('参保起始年度', 'the scheme start year'),
     'record.year-16': ('年满 16 周岁的年度', 'the year of the 16th birthday'),
-    'record.before-scheme-start': ('{day} 早于参保起始日 {start}；如本县起始更早，请填写参保人的 scheme_start_date',
+    'record.before-scheme-start': ('{day} 早于参保起始日 {start}；如本县起始更早，请填写参保人的参保起始日',
                                    "{day} is before the scheme start {start}; if this county started earlier, "
                                    "give the person's scheme_start_date"),
     'record.before-16': ('{day} 早于年满 16 周岁之日（{birthday}）：居民年满 16 周岁起参保',
@@ -692,7 +716,7 @@ TEXTS: dict[str, tuple[str, str]] = {  # key → (Chinese, English); `{a}`… ar
     'fact.depends': ("必须填写 {fact}：{day} 的「{label}」取决于它",
                      "{fact} is required: '{label}' on {day} depends on it"),
     'fact.table-needs': ("「{label}」需要 {fact}", "'{label}' needs {fact}"),
-    'fact.or-scheme-start': ('（或填写 scheme_start_date）', ' (or give scheme_start_date)'),
+    'fact.or-scheme-start': ('（或填写参保起始日）', ' (or give scheme_start_date)'),
     'fact.key-required': ('必须填写 {fact}，可选：{choices}{hint}', '{fact} is required: one of {choices}{hint}'),
     'fact.key-not-one-of': ("{fact} '{key}' 不在可选范围内：{choices}{hint}",
                             "{fact} '{key}' is not one of {choices}{hint}"),
@@ -702,7 +726,7 @@ TEXTS: dict[str, tuple[str, str]] = {  # key → (Chinese, English); `{a}`… ar
     'policy.finer-than-fen': ('{amount} 精确到分以下：个人账户记到分；政策的数值请写到分',
                               "{amount} is finer than a fen: the account is kept to the fen; state the policy's "
                               "figures to the fen"),
-    'problem.unknown-region': ("未知的地区 '{region}'；已有地区：{known}",
+    'problem.unknown-region': ("未知的地区 '{region}'；已有地区：`{known}`",
                                "unknown region '{region}'; known regions: {known}"),
     'problem.policy-not-clean': ('本地区的政策未通过检查；请运行 `jubao check`',
                                  'the policy of this region does not check clean; see `jubao check`'),
@@ -747,7 +771,46 @@ TEXTS: dict[str, tuple[str, str]] = {  # key → (Chinese, English); `{a}`… ar
     'cli.no-row': ('{source} 没有第 {row} 行', '{source} has no row {row}'),
     'cli.rows-from-1': ('行号从 1 起；{source} 共 {count} 行', 'rows are numbered from 1; {source} has {count} row{s}'),
     'person.expected-only': ('应为{expected}', 'expected {expected}'),
+    # ── what changed between two versions of a region's rules (engine.language.changes: /diff, stored decisions)
+    'change.where': ('{label} {start} 起', '{label} from {start}'),
+    'change.condition': ('（条件：{fact} = {value}）', ' ({fact} = {value})'),
+    'change.added': ('{where}：新增 {figure}', '{where}: added {figure}'),
+    'change.removed': ('{where}：删除 {figure}', '{where}: removed {figure}'),
+    'change.open': ('未定', 'open'),
+    'change.until': ('止日 {before} → {after}', 'until {before} → {after}'),
+    'change.citation': ('依据 {before}（{before_status}）→ {after}（{after_status}）',
+                        'citation {before} ({before_status}) → {after} ({after_status})'),
+    'change.table': ('{rows} 行的表', 'table of {rows} rows'),
+    'change.tier': ('档次 {tier}', 'tier {tier}'),
+    'change.band': ('区间 {band}', 'band {band}'),
+    'change.row': ('“{key}”行', 'row {key}'),
+    'change.row-added': ('{row} 新增（{value}）', '{row} added ({value})'),
+    'change.row-removed': ('{row} 删除（原为 {value}）', '{row} removed (was {value})'),
+    'change.subsidy': ('补贴 {total}', 'subsidy {total}'),
+    'change.only-daijiao': ('（仅限代缴对象）', ' (代缴 only)'),
+    'change.only-groups': ('（仅限{groups}）', ' (only {groups})'),
+    'change.lowest-tier': ('最低档次', 'lowest tier'),
+    'change.component-added': ('{label}：新增项目', '{label}: added component'),
+    'change.component-removed': ('{label}：删除项目', '{label}: removed component'),
+    'change.formula': ('{label}：公式已改', '{label}: formula changed'),
+    # ── summaries the command line prints (engine.populations.batch): Summary.lines
+    'summary.rows': ('共 {rows:,} 行，出错 {errors:,} 行', 'rows: {rows}, errors: {errors}'),
+    'summary.totals': ('月养老金合计（元/月）：', 'monthly totals (yuan/month):'),
+    'summary.level': ('{level} {amount:,.2f} 元', '{level} {amount:.2f}'),
+    'summary.component': ('  {name}：{amount:,.2f} 元/月', '  {name}: {amount:.2f}'),
+    # ── officers' test cases (engine.tools.cases): a failing case's lines, `jubao test` and the editor
+    'case.expected-error': ('期望出错 {expected}，实际未出错（状态：{status}）',
+                            'expected error {expected}, got status {status}'),
+    'case.no-field': ('{path}：期望 {expected}，但核定结果中没有这一项',
+                      '{path}: expected {expected}, but the determination has no such field'),
+    'case.mismatch': ('{path}：期望 {expected}，实际 {actual}', '{path}: expected {expected}, got {actual}'),
+    'case.unexpected-error': ('意外出错（{status}）：{details}', 'unexpected error {status}: {details}'),
+    'case.status': ('状态码：期望 {expected}，实际 {actual}', 'status: expected {expected}, got {actual}'),
+    'case.pointers': ('出错字段：期望 {expected}，实际 {actual}（{details}）',
+                      'pointers: expected {expected}, got {actual} ({details})'),
     'http.body-too-large': ('请求体超过 {limit} 字节的上限', 'the body is over the limit of {limit} bytes'),
+    'http.media-type': ("请求体的类型是 `{media}`，不是 JSON：请以 `Content-Type: application/json` 发送",
+                        'the body is {media}, not JSON: send it with Content-Type: application/json'),
     'http.json-where': ('（第 {line} 行第 {column} 列）', ' at line {line} column {column}'),
     'http.body-not-json': ('请求体不是有效的 UTF-8 JSON{where}', 'the body is not valid UTF-8 JSON{where}'),
     'http.malformed-json': ('JSON 格式错误', 'malformed JSON'),
@@ -822,7 +885,7 @@ TEXTS: dict[str, tuple[str, str]] = {  # key → (Chinese, English); `{a}`… ar
     'http.sign-in': ('需要登录的用户：请发送 Authorization: Bearer TOKEN',
                      'this needs a signed-in user: send Authorization: Bearer TOKEN'),
     'http.csrf': ('CSRF 令牌缺失或不正确；请刷新页面后重试', 'the CSRF token is missing or wrong; reload the page and try again'),
-    'http.as-of-required': ('必须填写 as_of：核定日期，YYYY-MM-DD', 'as_of is required: the date to determine for, YYYY-MM-DD'),
+    'http.as-of-required': ('必须填写核定日期（YYYY-MM-DD）', 'as_of is required: the date to determine for, YYYY-MM-DD'),
     'http.person-required': ('必须填写参保人 person', 'the person is required'),
     'http.decided-on-future': ('{day} 在未来；按今天的规则核定时请不填 decided_on',
                                "{day} is in the future; leave decided_on out for today's rules"),
@@ -835,7 +898,7 @@ TEXTS: dict[str, tuple[str, str]] = {  # key → (Chinese, English); `{a}`… ar
                                    '{size} bytes of policy text is over the limit of {limit} bytes for callers who are '
                                    'not signed in; sign in (Authorization: Bearer TOKEN) to check more'),
     'http.no-decision': ("决定记录中没有 '{decision}'", "no decision '{decision}' in the decision log"),
-    'http.no-endpoint': ('没有这个接口；见 /openapi.json', 'no such endpoint; see /openapi.json'),
+    'http.no-endpoint': ('没有这个接口；见 `/openapi.json`', 'no such endpoint; see /openapi.json'),
     'http.method': ('此接口不接受这种请求方法', 'method not allowed on this endpoint'),
     'http.other': ('请求无法处理（HTTP {status} `{name}`）', '{description}'),
     'http.log-unavailable': ('决定记录暂时无法写入，因此不作核定（每次核定都会存档）；请稍后重试',

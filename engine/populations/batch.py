@@ -22,10 +22,11 @@ from engine.core.one_person import evaluate
 from engine.core.person import read_as_of, read_person
 from engine.core.problem import problem_of
 from engine.core.render import component_json
-from engine.language.catalogue import say
+from engine.language.catalogue import answered, say
 from engine.language.errors import InvalidInput, UnknownRegion
-from engine.language.model import LEVELS
+from engine.language.model import LEVEL_LABELS, LEVELS
 from engine.language.registry import Registry
+from engine.language.text import Text
 from engine.populations.files import (
     fen_decimal,
     open_writer,
@@ -49,13 +50,19 @@ class Summary:
     # persons the column back end handed to the one-person back end, by reason (engine.columns.handed)
     handed: dict = attrs.field(factory=dict)
 
-    def lines(self, lang: str = "en") -> list[str]:
-        out = [f"rows: {self.rows}, errors: {self.errors}"]
+    def lines(self, lang: str = "zh", labels: dict[str, str] | None = None) -> list[str]:
+        """Rows and errors, the persons handed to the one-person back end, then each component's monthly total over
+        the file by funding level (`labels`: the components' names)."""
+        out = [say("summary.rows", rows=self.rows, errors=self.errors).in_lang(lang)]
         if self.handed:
             out.append(handed_line(self.handed, lang))
+        out.append(say("summary.totals").in_lang(lang))
+        sep, wrap = ("，", "（{}）") if lang == "zh" else (", ", " ({})")
         for component, parts in self.totals.items():
-            levels = ", ".join(f"{lvl} {parts[lvl]:.2f}" for lvl in LEVELS if parts.get(lvl))
-            out.append(f"  {component}: {parts['total']:.2f}" + (f" ({levels})" if levels else ""))
+            levels = sep.join(say("summary.level", level=Text(LEVEL_LABELS[lvl], lvl), amount=parts[lvl]).in_lang(lang)
+                              for lvl in LEVELS if parts.get(lvl))
+            out.append(say("summary.component", name=(labels or {}).get(component, component), amount=parts["total"])
+                       .in_lang(lang) + (wrap.format(levels) if levels else ""))
         return out
 
 
@@ -277,7 +284,7 @@ def _merged(policy, as_of, chunk: Chunk, table, result, names: list[str], lang: 
 
 def problem_dict(error: InvalidInput, lang: str = "zh") -> dict:
     """A row's problem as batch's `error` column and the impact report show it (the API's problem+json)."""
-    return problem_of(error).as_dict(lang)
+    return answered(problem_of(error).as_dict(lang), lang)
 
 
 def merge_totals(into: dict, more: dict) -> dict:
@@ -428,10 +435,12 @@ def _chunks_on_dask(registry: Registry, region: str, as_of_text: str, source: Pa
         digest = registry.policy(region).digest
         window: deque = deque()
         for chunk in _chunks(source, size):
-            window.append(client.submit(evaluate_shipped_chunk, sources, digest, region, as_of_text, chunk,
-                                        method, lang, pure=False))
-            if len(window) >= workers * 2:
-                yield window.popleft().result()
+            # rows travel with the job as the policy texts do: a worker opens no file of this machine (issue 32)
+            for part in column_slices(chunk) if chunk.path is not None else (chunk,):
+                window.append(client.submit(evaluate_shipped_chunk, sources, digest, region, as_of_text,
+                                            client.scatter(part), method, lang, pure=False))
+                if len(window) >= workers * 2:
+                    yield window.popleft().result()
         while window:
             yield window.popleft().result()
     finally:

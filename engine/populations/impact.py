@@ -85,6 +85,7 @@ class Impact:
     by_tier: dict = attrs.field(factory=lambda: defaultdict(lambda: [0, ZERO]))
     largest: list = attrs.field(factory=list)
     failures: list = attrs.field(factory=list)  # the first FAILURES_SHOWN failed rows by row number
+    labels: object = None  # the region's names (policy labels): the report's title names it so, not by its id
 
     @property
     def monthly_total(self) -> Decimal:
@@ -169,7 +170,7 @@ def compare(base: Registry, proposal: Registry, region: str, as_of_text: str, so
     core); failed rows' problems in `lang`; `charts`: a report will follow, so matplotlib is imported while the
     workers evaluate. Figures equal `compare_by_person`'s to the fen."""
     as_of, before_policy, after_policy = _check(base, proposal, region, as_of_text)
-    impact = Impact(region, as_of_text)
+    impact = Impact(region, as_of_text, labels=after_policy.labels)
     candidates: list = []
     age_fen: dict = defaultdict(lambda: [0, 0])
     tier_fen: dict = defaultdict(lambda: [0, 0])
@@ -446,7 +447,7 @@ def compare_by_person(base: Registry, proposal: Registry, region: str, as_of_tex
                       top: int = 10, lang: str = "zh") -> Impact:
     """The report as it was first made: every person evaluated twice by the interpreter. Slow; the test oracle."""
     as_of, before_policy, after_policy = _check(base, proposal, region, as_of_text)
-    impact = Impact(region, as_of_text)
+    impact = Impact(region, as_of_text, labels=after_policy.labels)
     changes: list[Change] = []
     for number, person in read_rows(source):
         impact.persons += 1
@@ -588,7 +589,7 @@ def write_report(impact: Impact, folder: Path, lang: str = "zh") -> Path:
             plt.close(fig)
     levels = model.LEVEL_LABELS if lang == "zh" else {}
     lines = [
-        "# " + words["title"].format(region=impact.region, as_of=impact.as_of), "",
+        "# " + words["title"].format(region=_region_name(impact, lang), as_of=impact.as_of), "",
         "- " + words["persons"].format(persons=impact.persons, errors=impact.errors),
         "- " + words["gain"].format(gain=impact.gain, lose=impact.lose, same=impact.same),
         "- " + words["spending"].format(monthly=f"{impact.monthly_total:.2f}", annual=f"{impact.monthly_total * 12:.2f}"),
@@ -617,6 +618,11 @@ def write_report(impact: Impact, folder: Path, lang: str = "zh") -> Path:
     report = folder / "report.md"
     report.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return report
+
+
+def _region_name(impact: Impact, lang: str) -> str:
+    labels = impact.labels
+    return ((labels.en if lang == "en" else labels.zh) or labels.zh or impact.region) if labels else impact.region
 
 
 def _cell(text: str | None) -> str:

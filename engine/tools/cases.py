@@ -14,12 +14,13 @@ import attrs
 from engine.core.one_person import evaluate
 from engine.core.person import read_as_of, read_person
 from engine.core.problem import Problem, problem_of
-from engine.core.render import decision_json
+from engine.core.render import STATUS_WORDS, decision_json
 from engine.core.trace import Step
-from engine.language.catalogue import diagnostic
+from engine.language.catalogue import diagnostic, say
 from engine.language.errors import InvalidInput, PolicyError
 from engine.language.model import Policy
 from engine.language.source import Span
+from engine.language.text import in_lang
 
 
 @attrs.frozen
@@ -100,41 +101,44 @@ def _plain(value):
     return value
 
 
-def run_case(policy: Policy, case: Case, recorder=None) -> Outcome:
-    """The case's outcome; `recorder` listens to the evaluation (engine.tools.coverage counts the lines it reads)."""
+def run_case(policy: Policy, case: Case, recorder=None, lang: str = "zh") -> Outcome:
+    """The case's outcome, its failure lines in `lang` (Chinese unless "en"); `recorder` listens to the evaluation
+    (engine.tools.coverage counts the lines it reads)."""
     try:
         as_of = read_as_of(_plain(case.as_of))
         person = read_person(policy, case.person, as_of)
         decision = evaluate(policy, person, as_of, recorder=recorder)  # the explanation only for a failing case
     except InvalidInput as error:  # the officers' YAML pins the status a front end reports (expect_error.status)
-        return _check_error(case, problem_of(error))
+        return _check_error(case, problem_of(error), lang)
     if case.expect_error:
-        return Outcome(case, (f"expected error {case.expect_error}, got status {decision.status}",))
-    result = decision_json(decision)  # the officers' paths are contract.md's
+        status = STATUS_WORDS.get(decision.status, decision.status) if lang == "zh" else decision.status
+        return Outcome(case, (say("case.expected-error", expected=case.expect_error, status=status).in_lang(lang),))
+    result = decision_json(decision)  # the officers' paths are the DETERMINATION's (docs/api.md)
     failures = []
     for path, expected in (case.expect or {}).items():
         found, actual = resolve(result, path)
         if not found:
-            failures.append(f"{path}: expected {_show(expected)}, but the determination has no such field")
+            failures.append(say("case.no-field", path=path, expected=_show(expected)).in_lang(lang))
         elif not _equal(expected, actual):
-            failures.append(f"{path}: expected {_show(expected)}, got {_show(actual)}")
+            failures.append(say("case.mismatch", path=path, expected=_show(expected), actual=_show(actual))
+                            .in_lang(lang))
     lines = _policy_lines(evaluate(policy, person, as_of, explain=True).explanation, case.expect or {}) \
         if failures else ()
     return Outcome(case, tuple(failures), lines)
 
 
-def _check_error(case: Case, problem: Problem) -> Outcome:
+def _check_error(case: Case, problem: Problem, lang: str = "zh") -> Outcome:
     got = sorted(e.pointer for e in problem.errors)
+    listed = "; ".join(f"{e.pointer}: {in_lang(e.detail, lang)}" for e in problem.errors)
     if not case.expect_error:
-        details = "; ".join(f"{e.pointer}: {e.detail}" for e in problem.errors) or problem.detail
-        return Outcome(case, (f"unexpected error {problem.status}: {details}",))
+        details = listed or in_lang(problem.detail, lang)
+        return Outcome(case, (say("case.unexpected-error", status=problem.status, details=details).in_lang(lang),))
     failures = []
     if "status" in case.expect_error and case.expect_error["status"] != problem.status:
-        failures.append(f"status: expected {case.expect_error['status']}, got {problem.status}")
+        failures.append(say("case.status", expected=case.expect_error["status"], actual=problem.status).in_lang(lang))
     wanted = sorted(case.expect_error.get("pointers", []))
     if "pointers" in case.expect_error and wanted != got:
-        failures.append(f"pointers: expected {wanted}, got {got} ("
-                        + "; ".join(f"{e.pointer}: {e.detail}" for e in problem.errors) + ")")
+        failures.append(say("case.pointers", expected=wanted, actual=got, details=listed).in_lang(lang))
     return Outcome(case, tuple(failures))
 
 

@@ -150,7 +150,9 @@
     for (const e of errors) {
       const el = form.querySelector('[data-pointer="' + e.pointer + '"]');
       const li = document.createElement("li");
-      li.textContent = (el ? (el.getAttribute("aria-label") || el.closest("label")?.firstChild.textContent.trim() || e.pointer) : e.pointer) + "：" + e.detail;
+      // the field by its label (the detail names it too, in words); never the JSON pointer, which is the machine's
+      const label = el ? (el.getAttribute("aria-label") || el.closest("label")?.firstChild.textContent.trim()) : null;
+      li.textContent = (label ? label + (zh ? "：" : ": ") : "") + e.detail;
       list.appendChild(li);
       if (el) {
         el.classList.add("invalid");
